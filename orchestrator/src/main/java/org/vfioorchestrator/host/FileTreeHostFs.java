@@ -1,0 +1,205 @@
+package org.vfioorchestrator.host;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/** File access shared by the live host and captured trees: path resolution, reads, plain writes. */
+abstract class FileTreeHostFs implements HostFs {
+    protected final Path root;
+
+    FileTreeHostFs(Path root) {
+        this.root = root;
+    }
+
+    @Override
+    public Path root() {
+        return root;
+    }
+
+    @Override
+    public Path resolve(String path) {
+        if (!path.startsWith("/") || path.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("host paths are absolute: " + path);
+        }
+        Path p = root.resolve(path.substring(1)).normalize();
+        if (!p.startsWith(root)) {
+            throw new IllegalArgumentException("path leaves the host root: " + path);
+        }
+        return p;
+    }
+
+    @Override
+    public Optional<String> read(String path) {
+        Path p = resolve(path);
+        try {
+            return Optional.of(new String(Files.readAllBytes(p), StandardCharsets.UTF_8));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            // sysfs answers some reads with an errno (e.g. EIO from a device that is gone)
+            if (e.getMessage() != null && e.getMessage().contains("Is a directory")) {
+                throw new HostIoException(path, Errno.OTHER, "is a directory");
+            }
+            throw toHostIo(path, e);
+        }
+    }
+
+    @Override
+    public boolean exists(String path) {
+        return Files.exists(resolve(path), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    @Override
+    public boolean isDirectory(String path) {
+        return Files.isDirectory(resolve(path));
+    }
+
+    @Override
+    public List<String> list(String dir) {
+        Path p = resolve(dir);
+        if (!Files.isDirectory(p)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(p)) {
+            return s.map(x -> x.getFileName().toString()).sorted().toList();
+        } catch (NoSuchFileException e) {
+            return List.of();
+        } catch (IOException e) {
+            throw toHostIo(dir, e);
+        }
+    }
+
+    @Override
+    public Optional<FileFacts> stat(String path) {
+        Path p = resolve(path);
+        try {
+            Map<String, Object> a = Files.readAttributes(p, "unix:uid,mode,size,isSymbolicLink,isDirectory", LinkOption.NOFOLLOW_LINKS);
+            return Optional.of(new FileFacts((Integer) a.get("uid"), ((Integer) a.get("mode")) & 07777,
+                    (Long) a.get("size"), (Boolean) a.get("isSymbolicLink"), (Boolean) a.get("isDirectory")));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw toHostIo(path, e);
+        }
+    }
+
+    /** One write() of the bytes, like the shell's echo; the file must exist (kernel files are never created). */
+    protected void writeBytes(String path, byte[] bytes) {
+        Path p = resolve(path);
+        try (OutputStream out = Files.newOutputStream(p, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            out.write(bytes);
+        } catch (IOException e) {
+            throw toHostIo(path, e);
+        }
+    }
+
+    @Override
+    public void write(String path, String value) {
+        writeBytes(path, (value + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void mkdir(String path) {
+        try {
+            Files.createDirectory(resolve(path));
+        } catch (IOException e) {
+            throw toHostIo(path, e);
+        }
+    }
+
+    @Override
+    public void rmdir(String path) {
+        try {
+            Files.delete(resolve(path));
+        } catch (IOException e) {
+            throw toHostIo(path, e);
+        }
+    }
+
+    @Override
+    public void replaceAtomically(String path, byte[] content) {
+        Path target = resolve(path);
+        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS)) {
+                ch.write(java.nio.ByteBuffer.wrap(content));
+                ch.force(true);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
+                dir.force(true);
+            } catch (IOException ignored) {
+                // some file systems refuse fsync on a directory; the rename itself is atomic
+            }
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // the partial temp file is harmless: it is never read as state
+            }
+            throw toHostIo(path, e);
+        }
+    }
+
+    @Override
+    public void createPrivateDirectories(String path) {
+        Path p = resolve(path);
+        try {
+            if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectories(p.getParent());
+                Files.createDirectory(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
+        } catch (IOException e) {
+            throw toHostIo(path, e);
+        }
+    }
+
+    @Override
+    public void delete(String path) {
+        try {
+            Files.deleteIfExists(resolve(path));
+        } catch (IOException e) {
+            throw toHostIo(path, e);
+        }
+    }
+
+    static HostIoException toHostIo(String path, IOException e) {
+        Errno errno;
+        if (e instanceof NoSuchFileException) {
+            errno = Errno.ENOENT;
+        } else if (e instanceof AccessDeniedException) {
+            errno = Errno.EACCES;
+        } else if (e instanceof FileAlreadyExistsException) {
+            errno = Errno.EEXIST;
+        } else if (e instanceof DirectoryNotEmptyException) {
+            errno = Errno.ENOTEMPTY;
+        } else if (e instanceof FileSystemException fse) {
+            errno = Errno.fromMessage(fse.getReason());
+        } else {
+            errno = Errno.fromMessage(e.getMessage());
+        }
+        String detail = e instanceof FileSystemException fse && fse.getReason() != null ? fse.getReason() : e.getMessage();
+        if (errno != Errno.OTHER) {
+            detail = errno.text();
+        }
+        return new HostIoException(path, errno, detail);
+    }
+}

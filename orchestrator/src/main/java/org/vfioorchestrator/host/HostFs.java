@@ -1,0 +1,69 @@
+package org.vfioorchestrator.host;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.vfioorchestrator.cpu.CpuSet;
+
+/**
+ * The one way this tool touches the host: every read of /proc and /sys, every
+ * kernel write, every thread pin and the state files go through here. Paths are
+ * absolute host paths ({@code /proc/irq/45/smp_affinity_list}) resolved under
+ * {@link #root()}: {@code /} in production, a captured tree for tests and dry runs.
+ */
+public interface HostFs {
+
+    /** Opens the host at {@code root}: the live kernel for {@code /}, a simulated one for a tree. */
+    static HostFs open(Path root) {
+        Path abs = root.toAbsolutePath().normalize();
+        return abs.getParent() == null ? new LiveHostFs() : new TreeHostFs(abs);
+    }
+
+    Path root();
+
+    /** True when this is the running kernel, not a captured tree. */
+    boolean isLive();
+
+    /** File content, or empty if the file does not exist. Unreadable files are errors. */
+    Optional<String> read(String path);
+
+    /** File content; a missing file is an error naming the path. */
+    default String readRequired(String path) {
+        return read(path).orElseThrow(() -> new HostIoException(path, Errno.ENOENT, "missing"));
+    }
+
+    boolean exists(String path);
+
+    boolean isDirectory(String path);
+
+    /** Names in a directory, sorted; empty if it does not exist. */
+    List<String> list(String dir);
+
+    Optional<FileFacts> stat(String path);
+
+    /** Writes {@code value} and a newline to an existing kernel file, in one write like {@code echo}. */
+    void write(String path, String value);
+
+    /** Creates a directory (a cgroup); its parent must exist. */
+    void mkdir(String path);
+
+    /** Removes an empty directory (a cgroup). */
+    void rmdir(String path);
+
+    /** Writes a state file atomically: temp file, fsync, rename, fsync of the directory. */
+    void replaceAtomically(String path, byte[] content);
+
+    /** Creates a private state directory (mode 0700) and its parents, if missing. */
+    void createPrivateDirectories(String path);
+
+    void delete(String path);
+
+    /** Where a thread may run ({@code sched_getaffinity}). */
+    CpuSet threadAffinity(int tid);
+
+    /** Pins a thread ({@code sched_setaffinity}). */
+    void setThreadAffinity(int tid, CpuSet cpus);
+
+    /** Resolves a host path to where it lives under the root; for messages and for tools that need a file name. */
+    Path resolve(String path);
+}

@@ -1,0 +1,358 @@
+package org.vfioorchestrator.host;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.vfioorchestrator.cpu.CpuSet;
+import org.vfioorchestrator.cpu.CpuSetFormatException;
+
+/**
+ * A captured host tree with the kernel's side effects simulated, so that dry
+ * runs and tests see what the real kernel would do: writing a pid to
+ * {@code cgroup.procs} moves it, a managed IRQ refuses a new affinity (EIO), a
+ * per-CPU kernel thread refuses to move (EINVAL), masks and lists print in the
+ * kernel's canonical form, and a thread's affinity lives in its {@code status}.
+ */
+final class TreeHostFs extends FileTreeHostFs {
+    /** PF_NO_SETAFFINITY in /proc/PID/stat's flags: per-CPU kernel threads. */
+    static final long PF_NO_SETAFFINITY = 0x04000000L;
+
+    private static final Pattern IRQ_AFFINITY = Pattern.compile("/proc/irq/(\\d+)/smp_affinity(_list)?");
+    private static final Pattern WORKQUEUE_MASK = Pattern.compile("/sys/devices/virtual/workqueue/(?:[^/]+/)?cpumask");
+    private static final Pattern GOVERNOR = Pattern.compile("(/sys/devices/system/cpu/cpu\\d+/cpufreq)/scaling_governor");
+    private static final List<String> CONTROLLER_ORDER =
+            List.of("cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc");
+
+    TreeHostFs(Path root) {
+        super(root);
+    }
+
+    @Override
+    public boolean isLive() {
+        return false;
+    }
+
+    @Override
+    public void write(String path, String value) {
+        String v = value.strip();
+        if (!exists(path)) {
+            throw new HostIoException(path, Errno.ENOENT, "missing");
+        }
+        Matcher irq = IRQ_AFFINITY.matcher(path);
+        if (irq.matches()) {
+            writeIrqAffinity(path, Integer.parseInt(irq.group(1)), irq.group(2) != null, v);
+        } else if (path.equals("/proc/irq/default_smp_affinity") || WORKQUEUE_MASK.matcher(path).matches()) {
+            writeSameWidthMask(path, parseMask(path, v));
+        } else if (path.startsWith("/sys/fs/cgroup/") && (path.endsWith("/cgroup.procs") || path.endsWith("/tasks"))) {
+            moveTask(path, v);
+        } else if (path.startsWith("/sys/fs/cgroup/") && path.endsWith("/cgroup.subtree_control")) {
+            writeSubtreeControl(path, v);
+        } else if (path.startsWith("/sys/fs/cgroup/") && (path.endsWith("/cpuset.cpus") || path.endsWith("/cpuset.mems"))) {
+            super.write(path, parseList(path, v).toString());
+        } else {
+            Matcher gov = GOVERNOR.matcher(path);
+            if (gov.matches()) {
+                String offered = read(gov.group(1) + "/scaling_available_governors").orElse("");
+                if (!List.of(offered.strip().split("\\s+")).contains(v)) {
+                    throw new HostIoException(path, Errno.EINVAL, Errno.EINVAL.text());
+                }
+            }
+            super.write(path, v);
+        }
+    }
+
+    private CpuSet parseList(String path, String v) {
+        try {
+            return CpuSet.parseList(v);
+        } catch (CpuSetFormatException e) {
+            throw new HostIoException(path, Errno.EINVAL, Errno.EINVAL.text());
+        }
+    }
+
+    private CpuSet parseMask(String path, String v) {
+        try {
+            CpuSet s = CpuSet.parseMask(v);
+            if (s.isEmpty()) {
+                throw new HostIoException(path, Errno.EINVAL, Errno.EINVAL.text());
+            }
+            return s;
+        } catch (CpuSetFormatException e) {
+            throw new HostIoException(path, Errno.EINVAL, Errno.EINVAL.text());
+        }
+    }
+
+    private void writeIrqAffinity(String path, int irq, boolean list, String v) {
+        String debug = read("/sys/kernel/debug/irq/irqs/" + irq).orElse("");
+        if (debug.contains("IRQD_AFFINITY_MANAGED")) {
+            throw new HostIoException(path, Errno.EIO, Errno.EIO.text());
+        }
+        CpuSet cpus = list ? parseList(path, v) : parseMask(path, v);
+        CpuSet online = read("/sys/devices/system/cpu/online").map(CpuSet::parseList).orElse(cpus);
+        if (!cpus.intersects(online)) {
+            throw new HostIoException(path, Errno.EINVAL, Errno.EINVAL.text());
+        }
+        String dir = "/proc/irq/" + irq;
+        super.write(dir + "/smp_affinity_list", cpus.toString());
+        writeSameWidthMask(dir + "/smp_affinity", cpus);
+    }
+
+    /** The kernel prints a mask as wide as nr_cpu_ids; keep the width the capture shows. */
+    private void writeSameWidthMask(String path, CpuSet cpus) {
+        String old = read(path).orElse("").strip();
+        int width = old.isEmpty() ? 0 : old.replace(",", "").length() * 4;
+        super.write(path, cpus.toMask(Math.max(width, 1)));
+    }
+
+    private void writeSubtreeControl(String path, String v) {
+        TreeSet<String> enabled = new TreeSet<>(Comparator.comparingInt(CONTROLLER_ORDER::indexOf));
+        for (String c : read(path).orElse("").strip().split("\\s+")) {
+            if (!c.isEmpty()) {
+                enabled.add(c);
+            }
+        }
+        for (String token : v.split("\\s+")) {
+            if (token.length() < 2 || (token.charAt(0) != '+' && token.charAt(0) != '-')
+                    || !CONTROLLER_ORDER.contains(token.substring(1))) {
+                throw new HostIoException(path, Errno.EINVAL, Errno.EINVAL.text());
+            }
+            if (token.charAt(0) == '+') {
+                enabled.add(token.substring(1));
+            } else {
+                enabled.remove(token.substring(1));
+            }
+        }
+        super.write(path, String.join(" ", enabled));
+    }
+
+    // ---- cgroups -------------------------------------------------------------------------
+
+    /** Moves a process (cgroup.procs) or a thread (tasks) into the cgroup that holds {@code path}. */
+    private void moveTask(String path, String v) {
+        int pid;
+        try {
+            pid = Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new HostIoException(path, Errno.EINVAL, Errno.EINVAL.text());
+        }
+        String stat = read("/proc/" + pid + "/stat").orElse(null);
+        if (stat == null) {
+            throw new HostIoException(path, Errno.ESRCH, Errno.ESRCH.text());
+        }
+        String target = path.substring(0, path.lastIndexOf('/'));
+        String hierarchy = hierarchyRoot(target);
+        if (!target.equals(hierarchy) && (statFlags(stat) & PF_NO_SETAFFINITY) != 0) {
+            throw new HostIoException(path, Errno.EINVAL, Errno.EINVAL.text());
+        }
+        List<Integer> threads = new ArrayList<>();
+        boolean wholeProcess = path.endsWith("/cgroup.procs");
+        for (String t : list("/proc/" + pid + "/task")) {
+            if (wholeProcess || Integer.parseInt(t) == pid) {
+                threads.add(Integer.parseInt(t));
+            }
+        }
+        if (threads.isEmpty()) {
+            threads.add(pid);
+        }
+        for (String cg : cgroupsUnder(hierarchy)) {
+            removeIds(cg + "/cgroup.procs", List.of(pid));
+            removeIds(cg + "/tasks", threads);
+        }
+        addIds(target + "/cgroup.procs", List.of(pid));
+        addIds(target + "/tasks", threads);
+    }
+
+    static long statFlags(String stat) {
+        // fields after the parenthesised comm: state ppid pgrp session tty_nr tpgid flags
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
+        return Long.parseLong(f[6]);
+    }
+
+    private String hierarchyRoot(String cgroup) {
+        String dir = cgroup;
+        while (true) {
+            String parent = dir.substring(0, dir.lastIndexOf('/'));
+            if (parent.isEmpty() || !exists(parent + "/cgroup.procs")) {
+                return dir;
+            }
+            dir = parent;
+        }
+    }
+
+    private List<String> cgroupsUnder(String dir) {
+        List<String> out = new ArrayList<>();
+        out.add(dir);
+        for (String name : list(dir)) {
+            String child = dir + "/" + name;
+            if (isDirectory(child) && exists(child + "/cgroup.procs")) {
+                out.addAll(cgroupsUnder(child));
+            }
+        }
+        return out;
+    }
+
+    private void removeIds(String file, List<Integer> ids) {
+        Optional<String> content = read(file);
+        if (content.isEmpty()) {
+            return;
+        }
+        TreeSet<Integer> set = ids(content.get());
+        if (set.removeAll(ids)) {
+            writeIds(file, set);
+        }
+    }
+
+    private void addIds(String file, List<Integer> ids) {
+        if (!exists(file)) {
+            return;
+        }
+        TreeSet<Integer> set = ids(read(file).orElse(""));
+        set.addAll(ids);
+        writeIds(file, set);
+    }
+
+    private static TreeSet<Integer> ids(String content) {
+        TreeSet<Integer> set = new TreeSet<>();
+        for (String line : content.split("\n")) {
+            if (!line.isBlank()) {
+                set.add(Integer.parseInt(line.strip()));
+            }
+        }
+        return set;
+    }
+
+    private void writeIds(String file, TreeSet<Integer> ids) {
+        StringBuilder sb = new StringBuilder();
+        ids.forEach(id -> sb.append(id).append('\n'));
+        writeBytes(file, sb.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A new cgroup directory comes with the control files the kernel would show. */
+    @Override
+    public void mkdir(String path) {
+        super.mkdir(path);
+        if (!path.startsWith("/sys/fs/cgroup/")) {
+            return;
+        }
+        String parent = path.substring(0, path.lastIndexOf('/'));
+        boolean v1 = exists(parent + "/tasks");
+        List<String> files = new ArrayList<>(List.of("cgroup.procs"));
+        if (v1) {
+            files.add("tasks");
+            if (exists(parent + "/cpuset.cpus")) {
+                files.addAll(List.of("cpuset.cpus", "cpuset.mems"));
+            }
+        } else {
+            files.addAll(List.of("cgroup.subtree_control", "cgroup.controllers"));
+            if (read(parent + "/cgroup.subtree_control").orElse("").contains("cpuset")) {
+                files.addAll(List.of("cpuset.cpus", "cpuset.mems", "cpuset.cpus.effective", "cpuset.cpus.partition"));
+            }
+        }
+        for (String f : files) {
+            String content = switch (f) {
+                case "cgroup.procs", "tasks" -> "";
+                case "cgroup.controllers" -> read(parent + "/cgroup.subtree_control").orElse("\n");
+                case "cpuset.cpus.partition" -> "member\n";
+                default -> "\n";
+            };
+            try {
+                Files.writeString(resolve(path + "/" + f), content);
+            } catch (IOException e) {
+                throw toHostIo(path, e);
+            }
+        }
+    }
+
+    /** Removing a cgroup takes its control files along, but only when no task is left in it. */
+    @Override
+    public void rmdir(String path) {
+        if (!path.startsWith("/sys/fs/cgroup/") || !exists(path + "/cgroup.procs")) {
+            super.rmdir(path);
+            return;
+        }
+        boolean busy = !read(path + "/cgroup.procs").orElse("").isBlank()
+                || !read(path + "/tasks").orElse("").isBlank()
+                || list(path).stream().anyMatch(n -> isDirectory(path + "/" + n));
+        if (busy) {
+            throw new HostIoException(path, Errno.EBUSY, Errno.EBUSY.text());
+        }
+        try (Stream<Path> files = Files.list(resolve(path))) {
+            for (Path f : files.toList()) {
+                Files.delete(f);
+            }
+        } catch (IOException e) {
+            throw toHostIo(path, e);
+        }
+        super.rmdir(path);
+    }
+
+    // ---- threads -------------------------------------------------------------------------
+
+    @Override
+    public CpuSet threadAffinity(int tid) {
+        String status = read(threadDir(tid) + "/status").orElseThrow();
+        return CpuSet.parseList(statusField(status, "Cpus_allowed_list"));
+    }
+
+    @Override
+    public void setThreadAffinity(int tid, CpuSet cpus) {
+        String dir = threadDir(tid);
+        String stat = read(dir + "/stat").orElse("");
+        if (!stat.isEmpty() && (statFlags(stat) & PF_NO_SETAFFINITY) != 0) {
+            throw new HostIoException(dir, Errno.EINVAL, "sched_setaffinity(" + cpus + ") failed");
+        }
+        CpuSet online = read("/sys/devices/system/cpu/online").map(CpuSet::parseList).orElse(cpus);
+        if (!cpus.intersects(online)) {
+            throw new HostIoException(dir, Errno.EINVAL, "sched_setaffinity(" + cpus + ") failed");
+        }
+        List<String> statusFiles = new ArrayList<>(List.of(dir + "/status"));
+        if (exists("/proc/" + tid + "/status") && !dir.equals("/proc/" + tid)) {
+            statusFiles.add("/proc/" + tid + "/status");
+        }
+        for (String file : statusFiles) {
+            String status = read(file).orElseThrow();
+            String oldMask = statusField(status, "Cpus_allowed");
+            int width = oldMask.replace(",", "").length() * 4;
+            String updated = replaceField(replaceField(status, "Cpus_allowed", cpus.toMask(width)),
+                    "Cpus_allowed_list", cpus.toString());
+            writeBytes(file, updated.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** Finds /proc/PID/task/TID for a thread id, as the kernel's hidden /proc/TID would. */
+    private String threadDir(int tid) {
+        if (exists("/proc/" + tid + "/task/" + tid)) {
+            return "/proc/" + tid + "/task/" + tid;
+        }
+        for (String pid : list("/proc")) {
+            if (!pid.isEmpty() && Character.isDigit(pid.charAt(0)) && exists("/proc/" + pid + "/task/" + tid)) {
+                return "/proc/" + pid + "/task/" + tid;
+            }
+        }
+        if (exists("/proc/" + tid + "/status")) {
+            return "/proc/" + tid;
+        }
+        throw new HostIoException("/proc/" + tid, Errno.ESRCH, Errno.ESRCH.text());
+    }
+
+    static String statusField(String status, String key) {
+        for (String line : status.split("\n")) {
+            if (line.startsWith(key + ":")) {
+                return line.substring(key.length() + 1).strip();
+            }
+        }
+        return "";
+    }
+
+    private static String replaceField(String status, String key, String value) {
+        return status.replaceFirst("(?m)^" + Pattern.quote(key) + ":[^\n]*", Matcher.quoteReplacement(key + ":\t" + value));
+    }
+}
