@@ -1,0 +1,81 @@
+package org.vfioorchestrator.qemu;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.vfioorchestrator.host.HostFs;
+
+/**
+ * A running VM's QEMU process, found the way libvirt records it: the PID in
+ * {@code /run/libvirt/qemu/VM.pid}, threads in {@code /proc/PID/task}.
+ * Never asks libvirt (the hook must not call back into it).
+ */
+public record QemuProcess(String vm, int pid, List<QemuThread> threads) {
+    private static final Pattern VCPU = Pattern.compile("CPU (\\d+)/(KVM|TCG|HVF|WHPX)");
+    private static final Pattern IOTHREAD = Pattern.compile("IO iothread(\\d+)");
+
+    public static String pidFile(String vm) {
+        return "/run/libvirt/qemu/" + vm + ".pid";
+    }
+
+    /** The VM's QEMU, or empty when it is not running (no PID file, or a stale one). */
+    public static Optional<QemuProcess> find(HostFs host, String vm) {
+        Optional<String> pidText = host.read(pidFile(vm));
+        if (pidText.isEmpty()) {
+            return Optional.empty();
+        }
+        int pid;
+        try {
+            pid = Integer.parseInt(pidText.get().strip());
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+        if (!host.exists("/proc/" + pid + "/task")) {
+            return Optional.empty();
+        }
+        List<QemuThread> threads = new ArrayList<>();
+        for (String t : host.list("/proc/" + pid + "/task")) {
+            int tid;
+            try {
+                tid = Integer.parseInt(t);
+            } catch (NumberFormatException e) {
+                continue;
+            }
+            String dir = "/proc/" + pid + "/task/" + tid;
+            Optional<String> comm = host.read(dir + "/comm");
+            Optional<String> stat = host.read(dir + "/stat");
+            if (comm.isEmpty() || stat.isEmpty()) {
+                continue; // the thread exited while we looked
+            }
+            threads.add(classify(tid, comm.get().strip(), startTime(stat.get())));
+        }
+        threads.sort(Comparator.comparing(QemuThread::role).thenComparingInt(QemuThread::index)
+                .thenComparingInt(QemuThread::tid));
+        return Optional.of(new QemuProcess(vm, pid, List.copyOf(threads)));
+    }
+
+    static QemuThread classify(int tid, String name, long startTime) {
+        Matcher m = VCPU.matcher(name);
+        if (m.matches()) {
+            return new QemuThread(tid, name, ThreadRole.VCPU, Integer.parseInt(m.group(1)), startTime);
+        }
+        m = IOTHREAD.matcher(name);
+        if (m.matches()) {
+            return new QemuThread(tid, name, ThreadRole.IOTHREAD, Integer.parseInt(m.group(1)), startTime);
+        }
+        return new QemuThread(tid, name, ThreadRole.EMULATOR, -1, startTime);
+    }
+
+    /** Field 22 of /proc/.../stat, counted after the parenthesised comm (which may hold spaces). */
+    public static long startTime(String stat) {
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
+        return Long.parseLong(f[19]);
+    }
+
+    public List<QemuThread> threads(ThreadRole role) {
+        return threads.stream().filter(t -> t.role() == role).toList();
+    }
+}
