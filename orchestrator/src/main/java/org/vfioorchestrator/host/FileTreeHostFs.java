@@ -52,6 +52,11 @@ abstract class FileTreeHostFs implements HostFs {
             return Optional.of(new String(Files.readAllBytes(p), StandardCharsets.UTF_8));
         } catch (NoSuchFileException e) {
             return Optional.empty();
+        } catch (FileSystemException e) {
+            if ("Not a directory".equals(e.getReason())) {
+                return Optional.empty(); // a/b where a is a file: b does not exist
+            }
+            throw toHostIo(path, e);
         } catch (IOException e) {
             // sysfs answers some reads with an errno (e.g. EIO from a device that is gone)
             if (e.getMessage() != null && e.getMessage().contains("Is a directory")) {
