@@ -186,6 +186,37 @@ abstract class FileTreeHostFs implements HostFs {
         }
     }
 
+    @Override
+    public AutoCloseable tryLock(String path, java.time.Duration timeout) {
+        Path p = resolve(path);
+        try {
+            if (Files.isSymbolicLink(p)) {
+                throw new HostIoException(path, Errno.OTHER, "is a symlink; refusing to follow it");
+            }
+            FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (true) {
+                java.nio.channels.FileLock lock = ch.tryLock();
+                if (lock != null) {
+                    return () -> {
+                        lock.release();
+                        ch.close();
+                    };
+                }
+                if (System.nanoTime() > deadline) {
+                    ch.close();
+                    return null;
+                }
+                Thread.sleep(20);
+            }
+        } catch (IOException e) {
+            throw toHostIo(path, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
     static HostIoException toHostIo(String path, IOException e) {
         Errno errno;
         if (e instanceof NoSuchFileException) {

@@ -135,6 +135,11 @@ public final class RecordingHostFs implements HostFs {
     }
 
     @Override
+    public AutoCloseable tryLock(String path, java.time.Duration timeout) {
+        throw readOnly();
+    }
+
+    @Override
     public void setThreadAffinity(int tid, CpuSet cpus) {
         throw readOnly();
     }

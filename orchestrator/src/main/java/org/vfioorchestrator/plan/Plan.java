@@ -1,6 +1,7 @@
 package org.vfioorchestrator.plan;
 
 import java.util.List;
+import java.util.Set;
 import org.vfioorchestrator.cpu.CpuSet;
 
 /**
@@ -9,9 +10,15 @@ import org.vfioorchestrator.cpu.CpuSet;
  * @param vms      the VMs this plan isolates
  * @param hostCpus the CPUs the host keeps
  * @param vmCpus   the CPUs the VMs' vCPUs get
+ * @param controlled every path the plan sets, whether or not it already holds the value
  */
 public record Plan(List<String> vms, CpuSet hostCpus, CpuSet vmCpus, List<Change> changes, List<Unmovable> unmovable,
-        List<String> warnings) {
+        List<String> warnings, Set<String> controlled) {
+
+    /** True when the plan sets this path (a change, or a value that is already right). */
+    public boolean controls(String path) {
+        return controlled.contains(path);
+    }
 
     public List<Change> changes(ChangeKind kind) {
         return changes.stream().filter(c -> c.kind() == kind).toList();

@@ -69,7 +69,7 @@ public final class Planner {
         }
         b.irqbalanceWarning();
         return new Plan(profiles.stream().map(Profile::vm).toList(), hostCpus, vmCpus, List.copyOf(b.changes),
-                List.copyOf(b.unmovable), List.copyOf(b.warnings));
+                List.copyOf(b.unmovable), List.copyOf(b.warnings), java.util.Set.copyOf(b.controlled));
     }
 
     private static void checkNoOverlap(List<Profile> profiles) {
@@ -97,6 +97,8 @@ public final class Planner {
         final List<Change> changes = new ArrayList<>();
         final List<Unmovable> unmovable = new ArrayList<>();
         final List<String> warnings = new ArrayList<>();
+        /** Every path the plan sets, whether or not it already holds the value. */
+        final java.util.Set<String> controlled = new java.util.TreeSet<>();
 
         Builder(HostSnapshot host, CpuSet hostCpus, CpuSet vmCpus) {
             this.host = host;
@@ -105,6 +107,7 @@ public final class Planner {
         }
 
         private void write(ChangeKind kind, String path, String before, String after, ValueFormat format, String why) {
+            controlled.add(path);
             if (before == null || !format.same(before, after)) {
                 changes.add(new WriteFile(kind, path, before == null ? "" : before, after, format, why));
             }
@@ -123,6 +126,7 @@ public final class Planner {
                         changes.add(new EnableController(e.getKey() + "/cgroup.subtree_control", "cpuset", e.getValue(),
                                 "its children need the cpuset controller"));
                     }
+                    controlled.add(e.getKey() + "/cgroup.subtree_control");
                 }
                 for (Map.Entry<String, Optional<String>> child : cg.children().entrySet()) {
                     String dir = cg.root() + "/" + child.getKey();
@@ -138,6 +142,8 @@ public final class Planner {
             }
             String hostDir = cg.root() + "/" + V1_HOST_CPUSET;
             boolean exists = cg.children().containsKey(V1_HOST_CPUSET);
+            controlled.add(hostDir);
+            controlled.add(hostDir + "/cgroup.procs");
             if (!exists) {
                 changes.add(new MakeCgroup(hostDir, "a cpuset for the host's processes"));
             }
@@ -193,6 +199,7 @@ public final class Planner {
                         why = "emulator thread of " + p.vm();
                     }
                 }
+                controlled.add("/proc/" + vm.qemu().pid() + "/task/" + t.tid());
                 if (!now.equals(target)) {
                     changes.add(new PinThread(p.vm(), vm.qemu().pid(), t.tid(), t.startTime(), t.name(), now, target, why));
                 }
@@ -219,6 +226,8 @@ public final class Planner {
                         why = "the pass-through device's IRQ goes to the VM's CPUs (irqs.passthrough: vm)";
                     }
                 }
+                String path = "/proc/irq/" + irq.number() + "/smp_affinity_list";
+                controlled.add(path);
                 if (irq.affinity().equals(target)) {
                     continue;
                 }
@@ -227,8 +236,7 @@ public final class Planner {
                             "managed by the kernel (spread over CPUs per queue): its affinity cannot be changed"));
                     continue;
                 }
-                changes.add(new WriteFile(ChangeKind.IRQ, "/proc/irq/" + irq.number() + "/smp_affinity_list",
-                        irq.affinityList(), target.toString(), ValueFormat.CPU_LIST, why + ": " + irq.label()));
+                changes.add(new WriteFile(ChangeKind.IRQ, path, irq.affinityList(), target.toString(), ValueFormat.CPU_LIST, why + ": " + irq.label()));
             }
             String def = host.defaultIrqAffinity();
             if (!def.isEmpty()) {
