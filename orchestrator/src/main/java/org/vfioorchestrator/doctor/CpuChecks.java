@@ -99,6 +99,14 @@ final class CpuChecks {
     private static void topology(DoctorInput in, CpuLayout layout, List<Integer> pins, List<Finding> out) {
         Domain d = in.domain();
         CpuSet vm = CpuSet.of(pins);
+        if (!vm.isSubsetOf(layout.online())) {
+            out.add(new Finding(Severity.ERROR, "cputune.pin-offline", "vCPU pins " + pins + "; online CPUs "
+                    + layout.online(),
+                    "Pins to CPUs " + vm.difference(layout.online()) + ", which are offline or do not exist, make QEMU"
+                            + " fail with \"cannot set CPU affinity\" (or the hook refuse to start the VM).",
+                    "pin only online CPUs; 'vfio-orchestrator suggest' proposes a set for this host"));
+            return;
+        }
         int threads = d.cpuTopology().map(CpuTopology::threads).orElse(1);
         // how the pinned CPUs pair up: vCPUs 2k and 2k+1 on SMT siblings
         boolean pairsAreSiblings = pins.size() % 2 == 0 && pins.size() >= 2;

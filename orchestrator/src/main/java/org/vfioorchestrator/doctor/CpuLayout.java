@@ -84,28 +84,29 @@ public record CpuLayout(CpuSet online, List<CpuSet> cores, List<CpuSet> l3Groups
         TreeSet<CpuSet> l3 = new TreeSet<>();
         for (int cpu : online.toList()) {
             String dir = base + "/cpu" + cpu;
-            CpuSet core = fs.read(dir + "/topology/thread_siblings_list")
-                    .or(() -> fs.read(dir + "/topology/core_cpus_list"))
-                    .map(CpuSet::parseList).orElse(CpuSet.of(cpu)).intersection(online);
+            CpuSet core = cpus(fs, dir + "/topology/thread_siblings").or(() -> cpus(fs, dir + "/topology/core_cpus"))
+                    .orElse(CpuSet.of(cpu)).intersection(online);
             cores.add(core.isEmpty() ? CpuSet.of(cpu) : core);
             CpuSet group = null;
             for (String index : fs.list(dir + "/cache")) {
                 if (index.startsWith("index") && fs.read(dir + "/cache/" + index + "/level").map(String::strip)
                         .orElse("").equals("3")) {
-                    group = fs.read(dir + "/cache/" + index + "/shared_cpu_list").map(CpuSet::parseList).orElse(null);
+                    group = cpus(fs, dir + "/cache/" + index + "/shared_cpu").orElse(null);
                 }
             }
             if (group == null) {
                 // no L3 reported: the package is the sharing domain
-                group = fs.read(dir + "/topology/core_siblings_list").or(() -> fs.read(dir + "/topology/package_cpus_list"))
-                        .map(CpuSet::parseList).orElse(online);
+                group = cpus(fs, dir + "/topology/core_siblings").or(() -> cpus(fs, dir + "/topology/package_cpus"))
+                        .orElse(online);
             }
             l3.add(group.intersection(online).union(CpuSet.of(cpu)));
         }
         Map<Integer, CpuSet> nodes = new TreeMap<>();
         for (String name : fs.list("/sys/devices/system/node")) {
             if (name.matches("node\\d+")) {
-                CpuSet cpus = fs.read("/sys/devices/system/node/" + name + "/cpulist").map(CpuSet::parseList)
+                String node = "/sys/devices/system/node/" + name;
+                CpuSet cpus = fs.read(node + "/cpulist").map(CpuSet::parseList)
+                        .or(() -> fs.read(node + "/cpumap").map(CpuSet::parseMask))
                         .orElse(CpuSet.empty()).intersection(online);
                 if (!cpus.isEmpty()) {
                     nodes.put(Integer.parseInt(name.substring(4)), cpus);
@@ -116,6 +117,15 @@ public record CpuLayout(CpuSet online, List<CpuSet> cores, List<CpuSet> l3Groups
             nodes.put(0, online);
         }
         return new CpuLayout(online, new ArrayList<>(cores), new ArrayList<>(l3), nodes, coreTypes(fs, online, cores));
+    }
+
+    /** {@code NAME_list} in list format, else {@code NAME} (or {@code NAME_map}) as a mask: old kernels have masks only. */
+    private static Optional<CpuSet> cpus(HostFs fs, String base) {
+        Optional<String> list = fs.read(base + "_list");
+        if (list.isPresent()) {
+            return list.map(CpuSet::parseList);
+        }
+        return fs.read(base).or(() -> fs.read(base + "_map")).map(CpuSet::parseMask);
     }
 
     /**
