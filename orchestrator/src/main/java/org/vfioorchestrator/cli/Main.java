@@ -23,6 +23,10 @@ import picocli.CommandLine.Command;
         subcommands = {
             TopologyCommand.class,
             PlanCommand.class,
+            ApplyCommand.class,
+            RevertCommand.class,
+            DoctorCommand.class,
+            SuggestCommand.class,
             CaptureCommand.class,
             CommandLine.HelpCommand.class
         },

@@ -18,6 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.stream.Stream;
 
 /** File access shared by the live host and captured trees: path resolution, reads, plain writes. */
@@ -102,6 +103,36 @@ abstract class FileTreeHostFs implements HostFs {
             return Optional.empty();
         } catch (IOException e) {
             throw toHostIo(path, e);
+        }
+    }
+
+    /** {@code stat --dereference --format='%b %B' -- FILE}: allocated blocks and their unit. */
+    @Override
+    public OptionalLong allocatedBytes(String path) {
+        Path p = resolve(path);
+        if (!Files.exists(p)) {
+            return OptionalLong.empty();
+        }
+        org.apache.commons.exec.CommandLine cmd = new org.apache.commons.exec.CommandLine("stat");
+        cmd.addArgument("--dereference", false);
+        cmd.addArgument("--format=%b %B", false);
+        cmd.addArgument("--", false);
+        cmd.addArgument(p.toString(), false);
+        java.io.ByteArrayOutputStream stdout = new java.io.ByteArrayOutputStream();
+        org.apache.commons.exec.DefaultExecutor exec = org.apache.commons.exec.DefaultExecutor.builder().get();
+        exec.setStreamHandler(new org.apache.commons.exec.PumpStreamHandler(stdout, new java.io.ByteArrayOutputStream()));
+        exec.setWatchdog(org.apache.commons.exec.ExecuteWatchdog.builder()
+                .setTimeout(java.time.Duration.ofSeconds(10)).get());
+        exec.setExitValues(null);
+        try {
+            int rc = exec.execute(cmd);
+            String[] f = stdout.toString(StandardCharsets.UTF_8).strip().split("\\s+");
+            if (rc != 0 || f.length != 2) {
+                return OptionalLong.empty();
+            }
+            return OptionalLong.of(Long.parseLong(f[0]) * Long.parseLong(f[1]));
+        } catch (IOException | NumberFormatException e) {
+            return OptionalLong.empty();
         }
     }
 

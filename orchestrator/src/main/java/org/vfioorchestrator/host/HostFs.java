@@ -3,6 +3,7 @@ package org.vfioorchestrator.host;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.vfioorchestrator.cpu.CpuSet;
 
 /**
@@ -40,6 +41,14 @@ public interface HostFs {
     List<String> list(String dir);
 
     Optional<FileFacts> stat(String path);
+
+    /**
+     * Bytes the file system has really allocated to a file ({@code st_blocks} times the
+     * block unit), following symlinks; less than the size means a sparse file. Empty when
+     * the file is missing or the allocation cannot be read. Java has no st_blocks, so
+     * this runs {@code stat}.
+     */
+    OptionalLong allocatedBytes(String path);
 
     /** Writes {@code value} and a newline to an existing kernel file, in one write like {@code echo}. */
     void write(String path, String value);

@@ -80,6 +80,11 @@ public final class RecordingHostFs implements HostFs {
         return host.stat(path);
     }
 
+    @Override
+    public java.util.OptionalLong allocatedBytes(String path) {
+        return host.allocatedBytes(path);
+    }
+
     /** A thread's affinity lives in its status file: capture that file so a tree shows the same. */
     @Override
     public CpuSet threadAffinity(int tid) {
