@@ -316,7 +316,7 @@ public final class HostTreeGenerator {
         int target = spec.irqs() > 0 ? spec.irqs() : mandatory + 20;
         if (target < mandatory) {
             throw new IllegalArgumentException("irqs=" + target + " is below the minimal mix of " + mandatory
-                    + " (legacy lines, nvme0 admin + " + queues + " queues, the passed-through GPU)");
+                    + " (legacy lines, nvme0 admin + " + queues + " queues" + (vfio.isEmpty() ? ")" : ", the passed-through GPU)"));
         }
         int left = target - mandatory;
 
