@@ -29,6 +29,13 @@ abstract class FileTreeHostFs implements HostFs {
         this.root = root;
     }
 
+    /**
+     * Whether state files must survive a power cut (fsync). The live host: yes.
+     * A captured tree is a simulation whose journal only has to survive the
+     * process, which rename alone guarantees.
+     */
+    protected abstract boolean durable();
+
     @Override
     public Path root() {
         return root;
@@ -177,13 +184,17 @@ abstract class FileTreeHostFs implements HostFs {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS)) {
                 ch.write(java.nio.ByteBuffer.wrap(content));
-                ch.force(true);
+                if (durable()) {
+                    ch.force(true);
+                }
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
-                dir.force(true);
-            } catch (IOException ignored) {
-                // some file systems refuse fsync on a directory; the rename itself is atomic
+            if (durable()) {
+                try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
+                    dir.force(true);
+                } catch (IOException ignored) {
+                    // some file systems refuse fsync on a directory; the rename itself is atomic
+                }
             }
         } catch (IOException e) {
             try {
