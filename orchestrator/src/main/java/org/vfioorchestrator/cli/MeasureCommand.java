@@ -96,6 +96,7 @@ public final class MeasureCommand implements Callable<Integer> {
         if (vm != null) {
             report = service.measureVm(vm, duration, cpus);
         } else {
+            service.checkProbe(probe);
             err.println("measure: probing CPUs " + probe + " for " + Durations.format(duration) + " ...");
             err.flush();
             report = service.probe(probe, duration, tool);

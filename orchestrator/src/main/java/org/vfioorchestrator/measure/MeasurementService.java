@@ -86,18 +86,7 @@ public final class MeasurementService {
 
     /** Runs a latency probe on CPUs no VM is using. Only on the running host. */
     public MeasurementReport probe(CpuSet cpus, Duration duration, ProbeTool tool) {
-        if (!host.isLive()) {
-            throw OrchestratorException.usage("--probe runs programs on this machine; it cannot probe the tree at "
-                    + host.root() + " (drop --host-root)");
-        }
-        if (cpus.isEmpty()) {
-            throw OrchestratorException.usage("--probe needs at least one CPU, e.g. --probe 2-3");
-        }
-        CpuSet online = online();
-        if (!online.isEmpty() && !cpus.isSubsetOf(online)) {
-            throw OrchestratorException.data("--probe " + cpus + ": CPU " + cpus.difference(online)
-                    + " is not online (online: " + online + ")");
-        }
+        checkProbe(cpus);
         int seconds = Durations.seconds(duration);
         Instant started = ticker.now();
         RtTestsProbe rt = new RtTestsProbe(host, runner);
@@ -112,6 +101,22 @@ public final class MeasurementService {
             }
         };
         return new MeasurementReport(probeSubject(cpus), started, kernel(), null, result);
+    }
+
+    /** Fails unless {@link #probe} can run on these CPUs here; cheap, for checking before saying anything. */
+    public void checkProbe(CpuSet cpus) {
+        if (!host.isLive()) {
+            throw OrchestratorException.usage("--probe runs programs on this machine; it cannot probe the tree at "
+                    + host.root() + " (drop --host-root)");
+        }
+        if (cpus.isEmpty()) {
+            throw OrchestratorException.usage("--probe needs at least one CPU, e.g. --probe 2-3");
+        }
+        CpuSet online = online();
+        if (!online.isEmpty() && !cpus.isSubsetOf(online)) {
+            throw OrchestratorException.data("--probe " + cpus + ": CPU " + cpus.difference(online)
+                    + " is not online (online: " + online + ")");
+        }
     }
 
     public static String probeSubject(CpuSet cpus) {
