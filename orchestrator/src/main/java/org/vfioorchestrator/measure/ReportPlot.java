@@ -129,15 +129,22 @@ public final class ReportPlot {
         if (v.seconds() == 0 || v.vcpus().isEmpty()) {
             return Optional.empty();
         }
-        XYChart chart = chart("VM " + v.vm() + ": run-queue wait of each vCPU thread", "time (s)", "run-queue wait (µs per s)");
+        double worst = v.vcpus().stream().mapToDouble(VmMeasurement.Vcpu::worstWaitUsPerSec).max().orElse(0);
+        boolean ms = worst >= 10_000; // a starved vCPU waits milliseconds per second: say so in ms
+        XYChart chart = chart("VM " + v.vm() + ": run-queue wait of each vCPU thread, per second",
+                "time (s)", "run-queue wait (" + (ms ? "ms" : "µs") + " per s)");
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setYAxisDecimalPattern("#,##0.##");
+        chart.getStyler().setXAxisDecimalPattern("0");
         for (VmMeasurement.Vcpu c : v.vcpus()) {
             List<Double> w = c.waitUsPerSecond();
             double[] xs = new double[w.size()];
             double[] ys = new double[w.size()];
             for (int i = 0; i < w.size(); i++) {
                 xs[i] = i + 1;
-                ys[i] = w.get(i);
+                ys[i] = ms ? w.get(i) / 1000 : w.get(i);
             }
             chart.addSeries(c.name() + " (tid " + c.tid() + ")", xs, ys);
         }
