@@ -2,8 +2,12 @@ package org.vfioorchestrator.cli;
 
 import com.sun.jna.Library;
 import com.sun.jna.Native;
+import org.vfioorchestrator.OrchestratorException;
 
-/** Whether stderr is a terminal (isatty(2)), to choose between a progress bar and log lines. */
+/**
+ * What the terminal can take: colour (only when asked, or when stdout is a terminal and
+ * NO_COLOR is unset), and whether stderr is a terminal (progress bar or log lines).
+ */
 final class Terminal {
     private interface LibC extends Library {
         int isatty(int fd);
@@ -12,6 +16,16 @@ final class Terminal {
     private Terminal() {
     }
 
+    static boolean colour(String when) {
+        return switch (when) {
+            case "always" -> true;
+            case "never" -> false;
+            case "auto" -> System.console() != null && System.getenv("NO_COLOR") == null;
+            default -> throw OrchestratorException.usage("--color " + when + ": use auto, always or never");
+        };
+    }
+
+    /** isatty(2); without libc, whether there is a console at all. */
     static boolean stderrIsTerminal() {
         try {
             return Native.load("c", LibC.class).isatty(2) == 1;

@@ -18,6 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.stream.Stream;
 
 /** File access shared by the live host and captured trees: path resolution, reads, plain writes. */
@@ -52,6 +53,11 @@ abstract class FileTreeHostFs implements HostFs {
             return Optional.of(new String(Files.readAllBytes(p), StandardCharsets.UTF_8));
         } catch (NoSuchFileException e) {
             return Optional.empty();
+        } catch (FileSystemException e) {
+            if ("Not a directory".equals(e.getReason())) {
+                return Optional.empty(); // a/b where a is a file: b does not exist
+            }
+            throw toHostIo(path, e);
         } catch (IOException e) {
             // sysfs answers some reads with an errno (e.g. EIO from a device that is gone)
             if (e.getMessage() != null && e.getMessage().contains("Is a directory")) {
@@ -97,6 +103,36 @@ abstract class FileTreeHostFs implements HostFs {
             return Optional.empty();
         } catch (IOException e) {
             throw toHostIo(path, e);
+        }
+    }
+
+    /** {@code stat --dereference --format='%b %B' -- FILE}: allocated blocks and their unit. */
+    @Override
+    public OptionalLong allocatedBytes(String path) {
+        Path p = resolve(path);
+        if (!Files.exists(p)) {
+            return OptionalLong.empty();
+        }
+        org.apache.commons.exec.CommandLine cmd = new org.apache.commons.exec.CommandLine("stat");
+        cmd.addArgument("--dereference", false);
+        cmd.addArgument("--format=%b %B", false);
+        cmd.addArgument("--", false);
+        cmd.addArgument(p.toString(), false);
+        java.io.ByteArrayOutputStream stdout = new java.io.ByteArrayOutputStream();
+        org.apache.commons.exec.DefaultExecutor exec = org.apache.commons.exec.DefaultExecutor.builder().get();
+        exec.setStreamHandler(new org.apache.commons.exec.PumpStreamHandler(stdout, new java.io.ByteArrayOutputStream()));
+        exec.setWatchdog(org.apache.commons.exec.ExecuteWatchdog.builder()
+                .setTimeout(java.time.Duration.ofSeconds(10)).get());
+        exec.setExitValues(null);
+        try {
+            int rc = exec.execute(cmd);
+            String[] f = stdout.toString(StandardCharsets.UTF_8).strip().split("\\s+");
+            if (rc != 0 || f.length != 2) {
+                return OptionalLong.empty();
+            }
+            return OptionalLong.of(Long.parseLong(f[0]) * Long.parseLong(f[1]));
+        } catch (IOException | NumberFormatException e) {
+            return OptionalLong.empty();
         }
     }
 
@@ -178,6 +214,51 @@ abstract class FileTreeHostFs implements HostFs {
             Files.deleteIfExists(resolve(path));
         } catch (IOException e) {
             throw toHostIo(path, e);
+        }
+    }
+
+    @Override
+    public void append(String path, String text) {
+        Path p = resolve(path);
+        try {
+            Files.createDirectories(p.getParent());
+            if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createFile(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            }
+            Files.write(p, text.getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            throw toHostIo(path, e);
+        }
+    }
+
+    @Override
+    public AutoCloseable tryLock(String path, java.time.Duration timeout) {
+        Path p = resolve(path);
+        try {
+            if (Files.isSymbolicLink(p)) {
+                throw new HostIoException(path, Errno.OTHER, "is a symlink; refusing to follow it");
+            }
+            FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (true) {
+                java.nio.channels.FileLock lock = ch.tryLock();
+                if (lock != null) {
+                    return () -> {
+                        lock.release();
+                        ch.close();
+                    };
+                }
+                if (System.nanoTime() > deadline) {
+                    ch.close();
+                    return null;
+                }
+                Thread.sleep(20);
+            }
+        } catch (IOException e) {
+            throw toHostIo(path, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
         }
     }
 
