@@ -69,7 +69,7 @@ public final class MeasurementService {
             for (QemuThread t : qemu.threads(ThreadRole.VCPU)) {
                 watched = watched.union(host.threadAffinity(t.tid()));
             }
-            from = "the vCPU threads' affinity (Cpus_allowed_list)";
+            from = "the vCPU threads' Cpus_allowed_list";
         }
         Instant started = ticker.now();
         VmMeasurement m = new VmSampler(host, ticker, progress).sample(qemu, watched, from, Durations.seconds(duration));
