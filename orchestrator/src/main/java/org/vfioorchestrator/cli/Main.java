@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
             DoctorCommand.class,
             SuggestCommand.class,
             CaptureCommand.class,
+            MeasureCommand.class,
             CommandLine.HelpCommand.class
         },
         footer = {"", "Exit codes: 0 ok, 1 host or data error, 2 usage, 3 unexpected state"
