@@ -21,9 +21,12 @@ import picocli.CommandLine.Command;
             "",
             "Dry run first: 'plan PROFILE' shows every change without touching anything."},
         subcommands = {
-            CommandLine.HelpCommand.class,
+            TopologyCommand.class,
+            PlanCommand.class,
+            CaptureCommand.class,
             DoctorCommand.class,
-            SuggestCommand.class
+            SuggestCommand.class,
+            CommandLine.HelpCommand.class
         },
         footer = {"", "Exit codes: 0 ok, 1 host or data error, 2 usage, 3 unexpected state"
                 + " (stale or drifted journal), 4 internal bug."})

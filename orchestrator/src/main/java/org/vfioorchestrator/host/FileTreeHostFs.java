@@ -53,6 +53,11 @@ abstract class FileTreeHostFs implements HostFs {
             return Optional.of(new String(Files.readAllBytes(p), StandardCharsets.UTF_8));
         } catch (NoSuchFileException e) {
             return Optional.empty();
+        } catch (FileSystemException e) {
+            if ("Not a directory".equals(e.getReason())) {
+                return Optional.empty(); // a/b where a is a file: b does not exist
+            }
+            throw toHostIo(path, e);
         } catch (IOException e) {
             // sysfs answers some reads with an errno (e.g. EIO from a device that is gone)
             if (e.getMessage() != null && e.getMessage().contains("Is a directory")) {
@@ -209,6 +214,37 @@ abstract class FileTreeHostFs implements HostFs {
             Files.deleteIfExists(resolve(path));
         } catch (IOException e) {
             throw toHostIo(path, e);
+        }
+    }
+
+    @Override
+    public AutoCloseable tryLock(String path, java.time.Duration timeout) {
+        Path p = resolve(path);
+        try {
+            if (Files.isSymbolicLink(p)) {
+                throw new HostIoException(path, Errno.OTHER, "is a symlink; refusing to follow it");
+            }
+            FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (true) {
+                java.nio.channels.FileLock lock = ch.tryLock();
+                if (lock != null) {
+                    return () -> {
+                        lock.release();
+                        ch.close();
+                    };
+                }
+                if (System.nanoTime() > deadline) {
+                    ch.close();
+                    return null;
+                }
+                Thread.sleep(20);
+            }
+        } catch (IOException e) {
+            throw toHostIo(path, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
         }
     }
 

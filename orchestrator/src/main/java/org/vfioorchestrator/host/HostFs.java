@@ -67,6 +67,13 @@ public interface HostFs {
 
     void delete(String path);
 
+    /**
+     * Takes an exclusive lock on a state file (created if missing, never
+     * followed if a symlink), waiting at most {@code timeout}; null if it could
+     * not be had in time. Closing the returned handle releases it.
+     */
+    AutoCloseable tryLock(String path, java.time.Duration timeout);
+
     /** Where a thread may run ({@code sched_getaffinity}). */
     CpuSet threadAffinity(int tid);
 

@@ -1,0 +1,224 @@
+package org.vfioorchestrator.apply;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.vfioorchestrator.cpu.CpuSet;
+import org.vfioorchestrator.host.Errno;
+import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.host.HostIoException;
+import org.vfioorchestrator.plan.Change;
+import org.vfioorchestrator.plan.Change.EnableController;
+import org.vfioorchestrator.plan.Change.MakeCgroup;
+import org.vfioorchestrator.plan.Change.MoveProcesses;
+import org.vfioorchestrator.plan.Change.PinThread;
+import org.vfioorchestrator.plan.Change.WriteFile;
+import org.vfioorchestrator.qemu.QemuProcess;
+
+/**
+ * Carries out one change, undoes one journal entry, or rolls back one change,
+ * all through {@link HostFs}. The kernel's known refusals are outcomes, not
+ * failures: a managed IRQ (EIO/EPERM), a per-CPU kernel thread (EINVAL), a
+ * thread or process that exited (ESRCH), an IRQ whose device is gone (ENOENT).
+ */
+final class Actuator {
+    private final HostFs host;
+
+    Actuator(HostFs host) {
+        this.host = host;
+    }
+
+    enum Outcome { DONE, REFUSED, GONE }
+
+    /** What a change did; {@code refused} lists what the kernel would not move (e.g. per-CPU kthreads). */
+    record Result(Outcome outcome, List<String> refused, List<Integer> moved) {
+        static Result of(Outcome o) {
+            return new Result(o, List.of(), List.of());
+        }
+    }
+
+    Result perform(Change change) {
+        if (change instanceof WriteFile w) {
+            return writeFile(w);
+        } else if (change instanceof EnableController e) {
+            host.write(e.path(), "+" + e.controller());
+        } else if (change instanceof MakeCgroup m) {
+            host.mkdir(m.path());
+        } else if (change instanceof MoveProcesses m) {
+            return move(m.pids(), m.to());
+        } else if (change instanceof PinThread p) {
+            return pin(p.pid(), p.tid(), p.startTime(), p.to());
+        }
+        return Result.of(Outcome.DONE);
+    }
+
+    private Result writeFile(WriteFile w) {
+        try {
+            host.write(w.path(), w.after());
+            return Result.of(Outcome.DONE);
+        } catch (HostIoException e) {
+            if (w.path().startsWith("/proc/irq/") && (e.errno() == Errno.EIO || e.errno() == Errno.EPERM)) {
+                return new Result(Outcome.REFUSED, List.of(w.path() + ": " + e.errno()
+                        + " (managed IRQ: the kernel keeps its affinity)"), List.of());
+            }
+            if (w.path().startsWith("/proc/irq/") && e.errno() == Errno.ENOENT) {
+                return Result.of(Outcome.GONE); // the device went away
+            }
+            throw e;
+        }
+    }
+
+    private Result move(List<Integer> pids, String toDir) {
+        List<String> refused = new ArrayList<>();
+        List<Integer> moved = new ArrayList<>();
+        for (int pid : pids) {
+            try {
+                host.write(toDir + "/cgroup.procs", Integer.toString(pid));
+                moved.add(pid);
+            } catch (HostIoException e) {
+                if (e.errno() == Errno.ESRCH) {
+                    continue; // exited meanwhile
+                }
+                if (e.errno() == Errno.EINVAL) {
+                    refused.add("pid " + pid + ": EINVAL (per-CPU kernel thread)");
+                    continue;
+                }
+                // undo our own partial move before reporting: the caller rolls back earlier steps
+                moveBack(moved, toDir.substring(0, toDir.lastIndexOf('/')));
+                throw e;
+            }
+        }
+        return new Result(moved.isEmpty() && !pids.isEmpty() ? Outcome.REFUSED : Outcome.DONE, refused, moved);
+    }
+
+    private List<String> moveBack(List<Integer> pids, String fromDir) {
+        List<String> failures = new ArrayList<>();
+        for (int pid : pids) {
+            try {
+                host.write(fromDir + "/cgroup.procs", Integer.toString(pid));
+            } catch (HostIoException e) {
+                if (e.errno() != Errno.ESRCH) {
+                    failures.add("pid " + pid + ": " + e.getMessage());
+                }
+            }
+        }
+        return failures;
+    }
+
+    private Result pin(int pid, int tid, long startTime, CpuSet cpus) {
+        if (!sameThread(pid, tid, startTime)) {
+            return Result.of(Outcome.GONE);
+        }
+        try {
+            host.setThreadAffinity(tid, cpus);
+            return Result.of(Outcome.DONE);
+        } catch (HostIoException e) {
+            if (e.errno() == Errno.ESRCH) {
+                return Result.of(Outcome.GONE);
+            }
+            throw e;
+        }
+    }
+
+    /** The thread still exists and is the one we saw (not a new thread that got the same id). */
+    private boolean sameThread(int pid, int tid, long startTime) {
+        Optional<String> stat = host.read("/proc/" + pid + "/task/" + tid + "/stat");
+        return stat.isPresent() && QemuProcess.startTime(stat.get()) == startTime;
+    }
+
+    /** Puts back what one change of the current call did; used when a later step fails. */
+    List<String> rollback(Change change, Result result) {
+        try {
+            if (change instanceof WriteFile w) {
+                host.write(w.path(), w.before());
+            } else if (change instanceof EnableController e) {
+                host.write(e.path(), "-" + e.controller());
+            } else if (change instanceof MakeCgroup m) {
+                host.rmdir(m.path());
+            } else if (change instanceof MoveProcesses m) {
+                return moveBack(result.moved(), m.from());
+            } else if (change instanceof PinThread p && sameThread(p.pid(), p.tid(), p.startTime())) {
+                host.setThreadAffinity(p.tid(), p.from());
+            }
+            return List.of();
+        } catch (HostIoException e) {
+            return List.of(e.getMessage());
+        }
+    }
+
+    enum UndoStatus { RESTORED, ALREADY, GONE, DRIFT, FAILED }
+
+    record Undo(UndoStatus status, String detail) {
+    }
+
+    /** Restores one journal entry's before-image; drift (someone else changed it) is left alone unless forced. */
+    Undo undo(JournalEntry e, boolean force) {
+        try {
+            return switch (e.type()) {
+                case WRITE -> undoWrite(e, force);
+                case ENABLE_CONTROLLER -> {
+                    String now = host.read(e.path()).orElse("");
+                    if (List.of(e.original().split("\\s+")).contains("cpuset") || !List.of(now.strip().split("\\s+")).contains("cpuset")) {
+                        yield new Undo(UndoStatus.ALREADY, "");
+                    }
+                    host.write(e.path(), "-cpuset");
+                    yield new Undo(UndoStatus.RESTORED, "");
+                }
+                case MAKE_CGROUP -> {
+                    if (!host.exists(e.path())) {
+                        yield new Undo(UndoStatus.ALREADY, "");
+                    }
+                    host.rmdir(e.path());
+                    yield new Undo(UndoStatus.RESTORED, "");
+                }
+                case MOVE_PROCESSES -> {
+                    String to = e.path().substring(0, e.path().lastIndexOf('/'));
+                    List<Integer> inside = new ArrayList<>();
+                    for (String line : host.read(to + "/cgroup.procs").orElse("").split("\n")) {
+                        if (!line.isBlank()) {
+                            inside.add(Integer.parseInt(line.strip()));
+                        }
+                    }
+                    List<String> failures = moveBack(inside, e.from());
+                    yield failures.isEmpty() ? new Undo(UndoStatus.RESTORED, inside.size() + " processes")
+                            : new Undo(UndoStatus.FAILED, String.join("; ", failures));
+                }
+                case PIN_THREAD -> undoPin(e, force);
+            };
+        } catch (HostIoException ex) {
+            return new Undo(UndoStatus.FAILED, ex.getMessage());
+        }
+    }
+
+    private Undo undoWrite(JournalEntry e, boolean force) {
+        Optional<String> now = host.read(e.path());
+        if (now.isEmpty()) {
+            return new Undo(UndoStatus.GONE, "no longer exists");
+        }
+        if (e.format().same(now.get(), e.original())) {
+            return new Undo(UndoStatus.ALREADY, "");
+        }
+        if (!force && !e.format().same(now.get(), e.expected())) {
+            return new Undo(UndoStatus.DRIFT, "now '" + now.get().strip() + "', we wrote '" + e.expected()
+                    + "', before us it was '" + e.original() + "'");
+        }
+        host.write(e.path(), e.original());
+        return new Undo(UndoStatus.RESTORED, "");
+    }
+
+    private Undo undoPin(JournalEntry e, boolean force) {
+        int pid = Integer.parseInt(e.path().split("/")[2]);
+        if (!sameThread(pid, e.tid(), e.startTime())) {
+            return new Undo(UndoStatus.GONE, "thread exited");
+        }
+        CpuSet now = host.threadAffinity(e.tid());
+        if (now.equals(CpuSet.parseList(e.original()))) {
+            return new Undo(UndoStatus.ALREADY, "");
+        }
+        if (!force && !now.equals(CpuSet.parseList(e.expected()))) {
+            return new Undo(UndoStatus.DRIFT, "now " + now + ", we pinned " + e.expected());
+        }
+        host.setThreadAffinity(e.tid(), CpuSet.parseList(e.original()));
+        return new Undo(UndoStatus.RESTORED, "");
+    }
+}

@@ -1,0 +1,72 @@
+package org.vfioorchestrator.apply;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What the tool has changed on this host and for which VMs: the before-images,
+ * in the order they were first touched, and each applied VM with its profile
+ * (the text itself, so stopping one VM re-plans the others from exactly the
+ * profiles they started with). Immutable; every change makes a new one.
+ */
+public record Journal(String bootId, Map<String, AppliedVm> vms, List<JournalEntry> entries) {
+    public static final int VERSION = 1;
+
+    public Journal {
+        vms = Map.copyOf(vms);
+        entries = List.copyOf(entries);
+    }
+
+    /**
+     * @param profileSource where the profile was read from
+     * @param profileText   its exact text, re-parsed when another VM stops
+     * @param sha256        hash of that text
+     * @param appliedAt     ISO-8601 time of the first apply
+     */
+    public record AppliedVm(String profileSource, String profileText, String sha256, String appliedAt) {
+    }
+
+    public static Journal empty(String bootId) {
+        return new Journal(bootId, Map.of(), List.of());
+    }
+
+    public Optional<JournalEntry> entry(String path) {
+        return entries.stream().filter(e -> e.path().equals(path)).findFirst();
+    }
+
+    public Journal withVm(String vm, AppliedVm applied) {
+        Map<String, AppliedVm> m = new LinkedHashMap<>(vms);
+        m.put(vm, applied);
+        return new Journal(bootId, m, entries);
+    }
+
+    public Journal withoutVm(String vm) {
+        Map<String, AppliedVm> m = new LinkedHashMap<>(vms);
+        m.remove(vm);
+        return new Journal(bootId, m, entries);
+    }
+
+    /** Adds an entry, or replaces the one with the same path (keeping its place and original). */
+    public Journal with(JournalEntry entry) {
+        List<JournalEntry> list = new ArrayList<>(entries);
+        for (int i = 0; i < list.size(); i++) {
+            if (list.get(i).path().equals(entry.path())) {
+                list.set(i, entry);
+                return new Journal(bootId, vms, list);
+            }
+        }
+        list.add(entry);
+        return new Journal(bootId, vms, list);
+    }
+
+    public Journal without(String path) {
+        return new Journal(bootId, vms, entries.stream().filter(e -> !e.path().equals(path)).toList());
+    }
+
+    public boolean isEmpty() {
+        return vms.isEmpty() && entries.isEmpty();
+    }
+}

@@ -1,0 +1,193 @@
+package org.vfioorchestrator.apply;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.vfioorchestrator.ExitCode;
+import org.vfioorchestrator.OrchestratorException;
+import org.vfioorchestrator.host.FileFacts;
+import org.vfioorchestrator.host.HostFs;
+
+/**
+ * Keeps the journal in {@code /run/vfio-orchestrator/journal.json}: on tmpfs,
+ * like the kernel settings it describes, so both go at reboot. Written whole
+ * and atomically (temp file, fsync, rename) with a checksum line, so a torn or
+ * edited file is refused instead of half-trusted. The directory and files
+ * must be ours and private: a symlink or a foreign owner is refused.
+ */
+public final class JournalStore {
+    public static final String STATE_DIR = "/run/vfio-orchestrator";
+    public static final String JOURNAL = STATE_DIR + "/journal.json";
+    static final String LOCK = STATE_DIR + "/lock";
+    private static final String HEADER = "# vfio-orchestrator journal v" + Journal.VERSION + " sha256=";
+    private static final int MAX_BYTES = 16 * 1024 * 1024;
+
+    private final HostFs host;
+
+    public JournalStore(HostFs host) {
+        this.host = host;
+    }
+
+    public String currentBootId() {
+        return host.read("/proc/sys/kernel/random/boot_id").map(String::strip).orElse("unknown");
+    }
+
+    /** Serialises hook calls and commands: at most one of us changes the host at a time. */
+    public AutoCloseable lock(Duration timeout) {
+        ensureDirectory();
+        checkNotLink(LOCK);
+        AutoCloseable lock = host.tryLock(LOCK, timeout);
+        if (lock == null) {
+            throw OrchestratorException.state("another vfio-orchestrator is changing the host (" + host.resolve(LOCK)
+                    + " is locked for more than " + timeout.toSeconds() + " s); wait for it, or find it with: fuser -v "
+                    + host.resolve(LOCK));
+        }
+        return lock;
+    }
+
+    public Optional<Journal> load() {
+        checkDirectoryIfPresent();
+        checkNotLink(JOURNAL);
+        Optional<String> text = host.read(JOURNAL);
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(parse(text.get()));
+    }
+
+    Journal parse(String text) {
+        String where = host.resolve(JOURNAL).toString();
+        int nl = text.indexOf('\n');
+        if (!text.startsWith(HEADER) || nl < 0) {
+            throw corrupt(where, "it does not start with the journal header");
+        }
+        String sha = text.substring(HEADER.length(), nl).strip();
+        String body = text.substring(nl + 1);
+        if (!sha.equals(sha256(body))) {
+            throw corrupt(where, "its checksum does not match (truncated or edited)");
+        }
+        try {
+            Map<String, Object> m = JSON.std.mapFrom(body);
+            if (!(m.get("version") instanceof Number version) || version.intValue() != Journal.VERSION) {
+                throw corrupt(where, "it has journal version " + m.get("version") + ", this tool reads " + Journal.VERSION);
+            }
+            Map<String, Journal.AppliedVm> vms = new LinkedHashMap<>();
+            Map<?, ?> vmMap = (Map<?, ?>) m.get("vms");
+            for (Map.Entry<?, ?> e : vmMap.entrySet()) {
+                Map<?, ?> v = (Map<?, ?>) e.getValue();
+                vms.put(e.getKey().toString(), new Journal.AppliedVm((String) v.get("profileSource"),
+                        (String) v.get("profileText"), (String) v.get("sha256"), (String) v.get("appliedAt")));
+            }
+            List<JournalEntry> entries = new ArrayList<>();
+            for (Object o : (List<?>) m.get("entries")) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> em = (Map<String, Object>) o;
+                entries.add(JournalEntry.fromJson(em));
+            }
+            return new Journal((String) m.get("bootId"), vms, entries);
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof OrchestratorException oe) {
+                throw oe;
+            }
+            throw corrupt(where, "it does not parse: " + e.getMessage());
+        }
+    }
+
+    private static OrchestratorException corrupt(String where, String why) {
+        return new OrchestratorException(ExitCode.UNEXPECTED_STATE, where + ": refusing the journal: " + why
+                + ". It is the only record of what to restore, so nothing was changed. Read it (it is JSON) and undo"
+                + " by hand what it lists, or reboot (every setting this tool makes is reset at boot); then remove it.");
+    }
+
+    public void save(Journal journal) {
+        ensureDirectory();
+        checkNotLink(JOURNAL);
+        if (journal.isEmpty()) {
+            host.delete(JOURNAL);
+            return;
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("version", Journal.VERSION);
+        body.put("bootId", journal.bootId());
+        Map<String, Object> vms = new LinkedHashMap<>();
+        journal.vms().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
+            Map<String, Object> v = new LinkedHashMap<>();
+            v.put("profileSource", e.getValue().profileSource());
+            v.put("profileText", e.getValue().profileText());
+            v.put("sha256", e.getValue().sha256());
+            v.put("appliedAt", e.getValue().appliedAt());
+            vms.put(e.getKey(), v);
+        });
+        body.put("vms", vms);
+        body.put("entries", journal.entries().stream().map(JournalEntry::toJson).toList());
+        String json;
+        try {
+            json = JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(body) + "\n";
+        } catch (IOException e) {
+            throw new IllegalStateException("journal does not serialise", e);
+        }
+        byte[] bytes = (HEADER + sha256(json) + "\n" + json).getBytes(StandardCharsets.UTF_8);
+        if (bytes.length > MAX_BYTES) {
+            throw new IllegalStateException("journal grew beyond " + MAX_BYTES + " bytes");
+        }
+        host.replaceAtomically(JOURNAL, bytes);
+    }
+
+    /** Moves a journal from an earlier boot aside, so it is kept for reading but never applied. */
+    public String archiveStale(Journal stale) {
+        String path = STATE_DIR + "/journal.stale-" + stale.bootId().replaceAll("[^A-Za-z0-9-]", "") + ".json";
+        host.replaceAtomically(path, host.read(JOURNAL).orElse("").getBytes(StandardCharsets.UTF_8));
+        host.delete(JOURNAL);
+        return host.resolve(path).toString();
+    }
+
+    private void ensureDirectory() {
+        if (!host.exists(STATE_DIR)) {
+            host.createPrivateDirectories(STATE_DIR);
+        }
+        checkDirectoryIfPresent();
+    }
+
+    private void checkDirectoryIfPresent() {
+        Optional<FileFacts> dir = host.stat(STATE_DIR);
+        if (dir.isEmpty()) {
+            return;
+        }
+        FileFacts f = dir.get();
+        String where = host.resolve(STATE_DIR).toString();
+        if (f.symlink() || !f.directory()) {
+            throw OrchestratorException.data(where + " is " + (f.symlink() ? "a symlink" : "not a directory")
+                    + "; refusing to follow it. Remove it; the tool recreates it as a private directory");
+        }
+        if (f.ownerUid() != Users.effectiveUid() || f.writableByOthers()) {
+            throw OrchestratorException.data(where + " is owned by uid " + f.ownerUid() + " with mode "
+                    + Integer.toOctalString(f.mode()) + "; it must be ours (uid " + Users.effectiveUid()
+                    + ") and not writable by others: chown root:root and chmod 700 it");
+        }
+    }
+
+    private void checkNotLink(String path) {
+        host.stat(path).ifPresent(f -> {
+            if (f.symlink()) {
+                throw OrchestratorException.data(host.resolve(path) + " is a symlink; refusing to follow it. Remove it");
+            }
+        });
+    }
+
+    static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+package org.vfioorchestrator.host;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.vfioorchestrator.cpu.CpuSet;
+
+/**
+ * A read-only view of a host that remembers every file and directory read
+ * through it: {@code capture} uses it to copy exactly what this tool reads.
+ * Every write is refused.
+ */
+public final class RecordingHostFs implements HostFs {
+    private final HostFs host;
+    private final Set<String> files = new TreeSet<>();
+    private final Set<String> dirs = new TreeSet<>();
+
+    public RecordingHostFs(HostFs host) {
+        this.host = host;
+    }
+
+    /** Files that were read (or found to exist), sorted. */
+    public Set<String> files() {
+        return files;
+    }
+
+    /** Directories that were listed, sorted. */
+    public Set<String> directories() {
+        return dirs;
+    }
+
+    @Override
+    public Path root() {
+        return host.root();
+    }
+
+    @Override
+    public boolean isLive() {
+        return host.isLive();
+    }
+
+    @Override
+    public Optional<String> read(String path) {
+        Optional<String> v = host.read(path);
+        v.ifPresent(x -> files.add(path));
+        return v;
+    }
+
+    @Override
+    public boolean exists(String path) {
+        boolean e = host.exists(path);
+        if (e) {
+            (host.isDirectory(path) ? dirs : files).add(path);
+        }
+        return e;
+    }
+
+    @Override
+    public boolean isDirectory(String path) {
+        boolean d = host.isDirectory(path);
+        if (d) {
+            dirs.add(path);
+        }
+        return d;
+    }
+
+    @Override
+    public List<String> list(String dir) {
+        List<String> names = host.list(dir);
+        if (host.isDirectory(dir)) {
+            dirs.add(dir);
+        }
+        return names;
+    }
+
+    @Override
+    public Optional<FileFacts> stat(String path) {
+        return host.stat(path);
+    }
+
+    /** Not recorded: a capture holds kernel files, not disk images. */
+    @Override
+    public java.util.OptionalLong allocatedBytes(String path) {
+        return host.allocatedBytes(path);
+    }
+
+    /** A thread's affinity lives in its status file: capture that file so a tree shows the same. */
+    @Override
+    public CpuSet threadAffinity(int tid) {
+        CpuSet cpus = host.threadAffinity(tid);
+        host.read("/proc/" + tid + "/status").ifPresent(status -> {
+            for (String line : status.split("\n")) {
+                if (line.startsWith("Tgid:")) {
+                    String pid = line.substring(5).strip();
+                    read("/proc/" + pid + "/task/" + tid + "/status");
+                }
+            }
+        });
+        return cpus;
+    }
+
+    @Override
+    public Path resolve(String path) {
+        return host.resolve(path);
+    }
+
+    private static UnsupportedOperationException readOnly() {
+        return new UnsupportedOperationException("capture is read-only");
+    }
+
+    @Override
+    public void write(String path, String value) {
+        throw readOnly();
+    }
+
+    @Override
+    public void mkdir(String path) {
+        throw readOnly();
+    }
+
+    @Override
+    public void rmdir(String path) {
+        throw readOnly();
+    }
+
+    @Override
+    public void replaceAtomically(String path, byte[] content) {
+        throw readOnly();
+    }
+
+    @Override
+    public void createPrivateDirectories(String path) {
+        throw readOnly();
+    }
+
+    @Override
+    public void delete(String path) {
+        throw readOnly();
+    }
+
+    @Override
+    public AutoCloseable tryLock(String path, java.time.Duration timeout) {
+        throw readOnly();
+    }
+
+    @Override
+    public void setThreadAffinity(int tid, CpuSet cpus) {
+        throw readOnly();
+    }
+}

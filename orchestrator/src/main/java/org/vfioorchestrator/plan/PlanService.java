@@ -1,0 +1,40 @@
+package org.vfioorchestrator.plan;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.profile.HostFacts;
+import org.vfioorchestrator.profile.Profile;
+import org.vfioorchestrator.profile.ProfileLoader;
+
+/** Loads profiles against a host and plans for them: what {@code plan}, {@code apply} and the hook share. */
+public final class PlanService {
+    private final HostFs host;
+    private final HostFacts facts;
+
+    public PlanService(HostFs host) {
+        this.host = host;
+        this.facts = HostFacts.read(host);
+    }
+
+    public HostFs host() {
+        return host;
+    }
+
+    public HostFacts facts() {
+        return facts;
+    }
+
+    public Profile load(Path profile) {
+        return new ProfileLoader(facts).load(profile);
+    }
+
+    /** Reads the host now and plans for these VMs together. */
+    public Plan plan(List<Profile> profiles) {
+        List<String> vms = new ArrayList<>();
+        profiles.forEach(p -> vms.add(p.vm()));
+        HostSnapshot snapshot = new HostSnapshotReader(host).read(facts.topology(), vms, profiles.get(0).cgroups());
+        return Planner.plan(snapshot, profiles);
+    }
+}

@@ -1,0 +1,55 @@
+package org.vfioorchestrator.profile;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.vfioorchestrator.cpu.CpuSet;
+import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.topology.Topology;
+import org.vfioorchestrator.topology.TopologyReader;
+
+/** What profile validation needs to know about the host: its CPUs, governors and workqueues. */
+public final class HostFacts {
+    private final HostFs host;
+    private final Topology topology;
+
+    public HostFacts(HostFs host, Topology topology) {
+        this.host = host;
+        this.topology = topology;
+    }
+
+    public static HostFacts read(HostFs host) {
+        return new HostFacts(host, TopologyReader.read(host));
+    }
+
+    public Topology topology() {
+        return topology;
+    }
+
+    public CpuSet present() {
+        return topology.present();
+    }
+
+    public CpuSet online() {
+        return topology.online();
+    }
+
+    /** The governors a CPU offers; empty when it has no cpufreq driver. */
+    public List<String> governorsOffered(int cpu) {
+        String text = host.read("/sys/devices/system/cpu/cpu" + cpu + "/cpufreq/scaling_available_governors").orElse("");
+        List<String> out = new ArrayList<>();
+        for (String g : text.strip().split("\\s+")) {
+            if (!g.isEmpty()) {
+                out.add(g);
+            }
+        }
+        return out;
+    }
+
+    public boolean workqueueHasCpumask(String name) {
+        return host.exists("/sys/devices/virtual/workqueue/" + name + "/cpumask");
+    }
+
+    public List<String> workqueuesWithCpumask() {
+        return host.list("/sys/devices/virtual/workqueue").stream().filter(this::workqueueHasCpumask).toList();
+    }
+}

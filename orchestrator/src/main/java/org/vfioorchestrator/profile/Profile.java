@@ -1,0 +1,78 @@
+package org.vfioorchestrator.profile;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalInt;
+import org.vfioorchestrator.cpu.CpuSet;
+
+/**
+ * One VM's profile, validated against the host it was loaded for: every CPU
+ * exists and is online, {@code auto} pins are resolved to host CPUs.
+ *
+ * @param vm           the libvirt domain name
+ * @param source       where it was read from, for messages
+ * @param sha256       hash of the file's bytes, recorded in the journal
+ * @param hostCpus     CPUs the host keeps while the VM runs
+ * @param vcpuPins     host CPU of vCPU 0, 1, 2, ...
+ * @param emulatorCpus where QEMU's emulator threads run
+ * @param iothreadCpus where QEMU's iothreads run
+ */
+public record Profile(
+        String vm,
+        String source,
+        String sha256,
+        CpuSet hostCpus,
+        List<Integer> vcpuPins,
+        CpuSet emulatorCpus,
+        CpuSet iothreadCpus,
+        IrqPolicy irqs,
+        WorkqueuePolicy workqueues,
+        String governor,
+        CStatePolicy cstates,
+        CgroupPolicy cgroups,
+        MeasurePolicy measure) {
+
+    /** The CPUs this VM's vCPUs run on: what gets isolated. */
+    public CpuSet vmCpus() {
+        return CpuSet.of(vcpuPins);
+    }
+
+    /** Every CPU a thread of this VM may use: vCPUs, emulator, iothreads (libvirt needs these in machine.slice). */
+    public CpuSet allVmThreadCpus() {
+        return vmCpus().union(emulatorCpus).union(iothreadCpus);
+    }
+
+    public boolean leavesGovernor() {
+        return LEAVE.equals(governor);
+    }
+
+    public static final String LEAVE = "leave";
+
+    /** What to do with the pass-through device's own IRQs (vfio-msi/msix/intx). */
+    public enum PassthroughIrqs { HOST, VM, LEAVE }
+
+    public record IrqPolicy(boolean moveToHost, PassthroughIrqs passthrough) {
+    }
+
+    /** {@code also}: per-workqueue cpumask files set too, e.g. {@code writeback}. */
+    public record WorkqueuePolicy(boolean moveToHost, List<String> also) {
+    }
+
+    public enum CStateMethod { PM_QOS, DISABLE_STATES, LEAVE }
+
+    /** Idle states on the VM's CPUs: none deeper than {@code maxLatencyUs} wake-up latency. */
+    public record CStatePolicy(CStateMethod method, int maxLatencyUs) {
+    }
+
+    public enum CgroupMode { AUTO, V2, V1, NONE }
+
+    /**
+     * @param root the cgroup directory treated as "the host" (its tasks are confined)
+     * @param keep v1: process names left with every CPU (libvirt must keep the VM's CPUs)
+     */
+    public record CgroupPolicy(CgroupMode mode, String root, List<String> keep) {
+    }
+
+    public record MeasurePolicy(boolean afterStart, Duration duration, OptionalInt maxLatencyUs) {
+    }
+}

@@ -1,0 +1,11 @@
+package org.vfioorchestrator.topology;
+
+/**
+ * The kind of core a CPU belongs to on a hybrid part (Intel P-/E-cores, Arm
+ * big.LITTLE). {@code UNKNOWN} when the host is not hybrid or does not say.
+ */
+public enum CoreType {
+    PERFORMANCE,
+    EFFICIENCY,
+    UNKNOWN
+}

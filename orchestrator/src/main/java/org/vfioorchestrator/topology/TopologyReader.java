@@ -1,0 +1,361 @@
+package org.vfioorchestrator.topology;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.vfioorchestrator.OrchestratorException;
+import org.vfioorchestrator.cpu.CpuSet;
+import org.vfioorchestrator.cpu.CpuSetFormatException;
+import org.vfioorchestrator.host.HostFs;
+
+/**
+ * Reads the CPU topology from sysfs through {@link HostFs}.
+ *
+ * <p>Sources, per online CPU N: {@code /sys/devices/system/cpu/cpuN/topology/}
+ * ({@code physical_package_id}, {@code die_id}, {@code core_id},
+ * {@code core_cpus_list} or {@code thread_siblings_list}, or their hex-mask
+ * forms), {@code cpuN/cache/indexK/} ({@code level}, {@code type},
+ * {@code shared_cpu_list} or {@code shared_cpu_map}), and
+ * {@code /sys/devices/system/node/nodeM/cpulist} (or {@code cpumap}).
+ *
+ * <p>Choices worth knowing:
+ * <ul>
+ * <li>A core is a set of SMT siblings ({@code core_cpus}/{@code thread_siblings}), never a
+ *     {@code core_id} alone: core ids repeat across packages. Within one sibling set,
+ *     CPUs with different {@code core_id}s are separate cores: AMD family 15h
+ *     (Bulldozer) lists both integer cores of a compute unit as siblings, and hwloc
+ *     counts them as two cores too.</li>
+ * <li>Kernels before 2.6.26 have no {@code present}/{@code online}/{@code possible}
+ *     files: present is then the {@code cpuN} directories, online those whose
+ *     {@code cpuN/online} is not {@code 0} (cpu0 usually has no such file), and
+ *     nrCpuIds is highest present + 1.</li>
+ * <li>Core types come from the kernel's hybrid PMUs {@code /sys/devices/cpu_core/cpus}
+ *     and {@code /sys/devices/cpu_atom/cpus}; without them, from
+ *     {@code cpuN/cpu_capacity} (Arm), else from {@code cpuN/cpufreq/base_frequency}
+ *     (intel_pstate), when online CPUs differ: the highest value is PERFORMANCE,
+ *     the lowest EFFICIENCY, anything between UNKNOWN. The maximum (turbo) frequency
+ *     is not used: it also differs between cores of one kind (Turbo Boost Max 3.0,
+ *     AMD preferred cores).</li>
+ * </ul>
+ * A missing or malformed file is an {@link OrchestratorException} naming the file.
+ */
+public final class TopologyReader {
+    static final String CPU_DIR = "/sys/devices/system/cpu";
+    static final String NODE_DIR = "/sys/devices/system/node";
+    static final String PMU_CORE = "/sys/devices/cpu_core/cpus";
+    static final String PMU_ATOM = "/sys/devices/cpu_atom/cpus";
+
+    private static final Pattern CPU_NAME = Pattern.compile("cpu(\\d+)");
+    private static final Pattern NODE_NAME = Pattern.compile("node(\\d+)");
+    private static final Pattern INDEX_NAME = Pattern.compile("index\\d+");
+
+    private final HostFs host;
+
+    private TopologyReader(HostFs host) {
+        this.host = host;
+    }
+
+    /** Reads the topology of {@code host}; a missing or malformed sysfs file is an {@link OrchestratorException}. */
+    public static Topology read(HostFs host) {
+        return new TopologyReader(host).read();
+    }
+
+    /** A CPU set and the file it came from, for messages. */
+    private record Sourced(CpuSet cpus, String file) {
+    }
+
+    private Topology read() {
+        CpuSet present = list(CPU_DIR + "/present").orElseGet(this::presentFromDirectories);
+        CpuSet online = list(CPU_DIR + "/online").orElseGet(() -> onlineFromFiles(present));
+        if (online.isEmpty()) {
+            throw problem(CPU_DIR + "/online", "no online CPUs");
+        }
+        if (!online.isSubsetOf(present)) {
+            throw problem(CPU_DIR + "/online", "lists CPUs " + online.difference(present)
+                    + " that " + CPU_DIR + "/present (" + present + ") does not");
+        }
+        Optional<CpuSet> possible = list(CPU_DIR + "/possible");
+        int nrCpuIds = Math.max(possible.map(CpuSet::last).orElse(-1), present.last()) + 1;
+
+        Map<Integer, Integer> packageOf = new HashMap<>();
+        Map<Integer, Integer> dieOf = new HashMap<>();
+        Map<Integer, Integer> coreIdOf = new HashMap<>();
+        Map<Integer, Sourced> siblingsOf = new TreeMap<>();
+        for (int cpu : online.toList()) {
+            String dir = CPU_DIR + "/cpu" + cpu + "/topology";
+            if (!host.isDirectory(dir)) {
+                throw problem(dir, "missing; the kernel shows it for every online CPU. Is the host tree complete?");
+            }
+            packageOf.put(cpu, requiredInt(dir + "/physical_package_id"));
+            coreIdOf.put(cpu, requiredInt(dir + "/core_id"));
+            dieOf.put(cpu, optionalInt(dir + "/die_id").orElse(-1));
+            Sourced siblings = firstSet(dir, "core_cpus_list", "thread_siblings_list", "core_cpus", "thread_siblings")
+                    .orElseThrow(() -> missing(dir, "thread_siblings_list", "core_cpus_list", "core_cpus", "thread_siblings"));
+            siblingsOf.put(cpu, new Sourced(siblings.cpus().intersection(online), siblings.file()));
+        }
+        checkPartition(siblingsOf);
+        List<CpuSet> cores = new ArrayList<>();
+        for (CpuSet siblings : distinct(siblingsOf)) {
+            Map<Integer, List<Integer>> byCoreId = new TreeMap<>();
+            for (int cpu : siblings.toList()) {
+                byCoreId.computeIfAbsent(coreIdOf.get(cpu), k -> new ArrayList<>()).add(cpu);
+            }
+            byCoreId.values().forEach(cpus -> cores.add(CpuSet.of(cpus)));
+        }
+
+        Map<Integer, Sourced> l3Of = readL3(online);
+        checkPartition(l3Of);
+        List<CpuSet> l3Groups = distinct(l3Of);
+
+        SortedMap<Integer, CpuSet> numaNodes = readNumaNodes(online);
+        Map<CoreType, CpuSet> coreTypes = readCoreTypes(online);
+
+        SortedMap<Integer, Cpu> cpus = new TreeMap<>();
+        SortedMap<Integer, CpuSet> packages = new TreeMap<>();
+        for (int cpu : online.toList()) {
+            int l3Id = indexOfGroup(l3Groups, cpu);
+            int node = numaNodes.entrySet().stream().filter(e -> e.getValue().contains(cpu))
+                    .mapToInt(Map.Entry::getKey).findFirst().orElse(-1);
+            CoreType type = coreTypes.entrySet().stream().filter(e -> e.getValue().contains(cpu))
+                    .map(Map.Entry::getKey).findFirst().orElse(CoreType.UNKNOWN);
+            cpus.put(cpu, new Cpu(cpu, packageOf.get(cpu), dieOf.get(cpu), coreIdOf.get(cpu), l3Id, node, type));
+            packages.merge(packageOf.get(cpu), CpuSet.of(cpu), CpuSet::union);
+        }
+        return new Topology(present, online, nrCpuIds, cpus, cores, l3Groups, numaNodes, packages, coreTypes);
+    }
+
+    private CpuSet presentFromDirectories() {
+        List<Integer> ids = new ArrayList<>();
+        for (String name : host.list(CPU_DIR)) {
+            Matcher m = CPU_NAME.matcher(name);
+            if (m.matches() && host.isDirectory(CPU_DIR + "/" + name)) {
+                ids.add(Integer.parseInt(m.group(1)));
+            }
+        }
+        if (ids.isEmpty()) {
+            throw problem(CPU_DIR + "/present", "missing, and no cpuN directories beside it. Is this a host tree?");
+        }
+        return CpuSet.of(ids);
+    }
+
+    private CpuSet onlineFromFiles(CpuSet present) {
+        List<Integer> ids = new ArrayList<>();
+        for (int cpu : present.toList()) {
+            String file = CPU_DIR + "/cpu" + cpu + "/online";
+            String state = host.read(file).map(String::strip).orElse("1");
+            switch (state) {
+                case "1" -> ids.add(cpu);
+                case "0" -> { }
+                default -> throw problem(file, "expected 0 or 1, found '" + state + "'");
+            }
+        }
+        return CpuSet.of(ids);
+    }
+
+    /** The unified (or data) L3 cache of each online CPU that shows one. */
+    private Map<Integer, Sourced> readL3(CpuSet online) {
+        Map<Integer, Sourced> l3 = new TreeMap<>();
+        for (int cpu : online.toList()) {
+            String cacheDir = CPU_DIR + "/cpu" + cpu + "/cache";
+            for (String name : host.list(cacheDir)) {
+                if (!INDEX_NAME.matcher(name).matches()) {
+                    continue;
+                }
+                String dir = cacheDir + "/" + name;
+                if (requiredInt(dir + "/level") != 3) {
+                    continue;
+                }
+                String type = required(dir + "/type").strip();
+                if (type.equals("Instruction")) {
+                    continue;
+                }
+                Sourced shared = firstSet(dir, "shared_cpu_list", "shared_cpu_map")
+                        .orElseThrow(() -> missing(dir, "shared_cpu_list", "shared_cpu_map"));
+                l3.put(cpu, new Sourced(shared.cpus().intersection(online), shared.file()));
+                break;
+            }
+        }
+        return l3;
+    }
+
+    private SortedMap<Integer, CpuSet> readNumaNodes(CpuSet online) {
+        SortedMap<Integer, CpuSet> nodes = new TreeMap<>();
+        Map<Integer, String> seenIn = new HashMap<>();
+        for (String name : host.list(NODE_DIR)) {
+            Matcher m = NODE_NAME.matcher(name);
+            if (!m.matches()) {
+                continue;
+            }
+            String dir = NODE_DIR + "/" + name;
+            Sourced read = firstSet(dir, "cpulist", "cpumap").orElseThrow(() -> missing(dir, "cpulist", "cpumap"));
+            CpuSet cpus = read.cpus().intersection(online);
+            for (int cpu : cpus.toList()) {
+                String other = seenIn.putIfAbsent(cpu, read.file());
+                if (other != null) {
+                    throw problem(read.file(), "lists CPU " + cpu + ", which " + where(other) + " lists too");
+                }
+            }
+            if (!cpus.isEmpty()) {
+                nodes.put(Integer.parseInt(m.group(1)), cpus);
+            }
+        }
+        return nodes;
+    }
+
+    private Map<CoreType, CpuSet> readCoreTypes(CpuSet online) {
+        Optional<CpuSet> pCores = list(PMU_CORE);
+        Optional<CpuSet> eCores = list(PMU_ATOM);
+        if (pCores.isPresent() || eCores.isPresent()) {
+            CpuSet p = pCores.orElse(CpuSet.empty()).intersection(online);
+            CpuSet e = eCores.orElse(CpuSet.empty()).intersection(online);
+            if (p.intersects(e)) {
+                throw problem(PMU_ATOM, "lists CPUs " + p.intersection(e) + " that " + where(PMU_CORE) + " lists too");
+            }
+            Map<CoreType, CpuSet> types = new EnumMap<>(CoreType.class);
+            putIfAny(types, CoreType.PERFORMANCE, p);
+            putIfAny(types, CoreType.EFFICIENCY, e);
+            putIfAny(types, CoreType.UNKNOWN, online.difference(p).difference(e));
+            return types;
+        }
+        Map<CoreType, CpuSet> byCapacity = rankBy(online, "cpu_capacity");
+        return byCapacity.isEmpty() ? rankBy(online, "cpufreq/base_frequency") : byCapacity;
+    }
+
+    /** Splits online CPUs by a per-CPU number: highest PERFORMANCE, lowest EFFICIENCY; empty unless all have it and it differs. */
+    private Map<CoreType, CpuSet> rankBy(CpuSet online, String relative) {
+        Map<Integer, Long> value = new HashMap<>();
+        for (int cpu : online.toList()) {
+            String file = CPU_DIR + "/cpu" + cpu + "/" + relative;
+            Optional<String> text = host.read(file);
+            if (text.isEmpty()) {
+                return Map.of();
+            }
+            value.put(cpu, parseLong(file, text.get()));
+        }
+        TreeSet<Long> distinct = new TreeSet<>(value.values());
+        if (distinct.size() < 2) {
+            return Map.of();
+        }
+        Map<CoreType, List<Integer>> split = new EnumMap<>(CoreType.class);
+        for (int cpu : online.toList()) {
+            long v = value.get(cpu);
+            CoreType type = v == distinct.last() ? CoreType.PERFORMANCE
+                    : v == distinct.first() ? CoreType.EFFICIENCY : CoreType.UNKNOWN;
+            split.computeIfAbsent(type, k -> new ArrayList<>()).add(cpu);
+        }
+        Map<CoreType, CpuSet> types = new EnumMap<>(CoreType.class);
+        split.forEach((type, cpus) -> types.put(type, CpuSet.of(cpus)));
+        return types;
+    }
+
+    private static void putIfAny(Map<CoreType, CpuSet> types, CoreType type, CpuSet cpus) {
+        if (!cpus.isEmpty()) {
+            types.put(type, cpus);
+        }
+    }
+
+    /** Every CPU's set must hold the CPU itself and agree with the sets of the CPUs it lists. */
+    private void checkPartition(Map<Integer, Sourced> perCpu) {
+        perCpu.forEach((cpu, read) -> {
+            if (!read.cpus().contains(cpu)) {
+                throw problem(read.file(), "does not list CPU " + cpu + " itself (found '" + read.cpus() + "' among online CPUs)");
+            }
+            for (int other : read.cpus().toList()) {
+                Sourced theirs = perCpu.get(other);
+                if (theirs != null && !theirs.cpus().equals(read.cpus())) {
+                    throw problem(read.file(), "lists " + read.cpus() + " but " + where(theirs.file())
+                            + " lists " + theirs.cpus() + "; the two must agree");
+                }
+            }
+        });
+    }
+
+    private static List<CpuSet> distinct(Map<Integer, Sourced> perCpu) {
+        return perCpu.values().stream().map(Sourced::cpus).distinct().sorted().toList();
+    }
+
+    private static int indexOfGroup(List<CpuSet> groups, int cpu) {
+        for (int i = 0; i < groups.size(); i++) {
+            if (groups.get(i).contains(cpu)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The first of {@code names} in {@code dir} that exists; names ending in "list" are lists, the rest hex masks. */
+    private Optional<Sourced> firstSet(String dir, String... names) {
+        for (String name : names) {
+            String file = dir + "/" + name;
+            Optional<String> text = host.read(file);
+            if (text.isPresent()) {
+                return Optional.of(new Sourced(parse(file, text.get(), !name.endsWith("list")), file));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private Optional<CpuSet> list(String file) {
+        return host.read(file).map(text -> parse(file, text, false));
+    }
+
+    private CpuSet parse(String file, String text, boolean mask) {
+        try {
+            return mask ? CpuSet.parseMask(text) : CpuSet.parseList(text);
+        } catch (CpuSetFormatException e) {
+            throw problem(file, (mask ? "not a CPU mask: " : "not a CPU list: ") + e.getMessage());
+        }
+    }
+
+    private String required(String file) {
+        return host.read(file).orElseThrow(() -> problem(file, "missing; the kernel shows it for every online CPU. Is the host tree complete?"));
+    }
+
+    private int requiredInt(String file) {
+        return parseInt(file, required(file));
+    }
+
+    private Optional<Integer> optionalInt(String file) {
+        return host.read(file).map(text -> parseInt(file, text));
+    }
+
+    private int parseInt(String file, String text) {
+        String s = text.strip();
+        try {
+            return Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            throw problem(file, "expected a number, found '" + s + "'");
+        }
+    }
+
+    private long parseLong(String file, String text) {
+        String s = text.strip();
+        try {
+            return Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            throw problem(file, "expected a number, found '" + s + "'");
+        }
+    }
+
+    private OrchestratorException missing(String dir, String first, String... alternatives) {
+        return problem(dir + "/" + first, "missing (and so " + (alternatives.length == 1 ? "is " : "are ")
+                + String.join(", ", alternatives) + "). Is the host tree complete?");
+    }
+
+    private OrchestratorException problem(String file, String what) {
+        return OrchestratorException.data(where(file) + ": " + what);
+    }
+
+    /** The file as the user can find it: the host path on the live host, the path under the tree otherwise. */
+    private String where(String file) {
+        return host.isLive() ? file : host.resolve(file).toString();
+    }
+}
