@@ -9,6 +9,7 @@ import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.domain.CpuTopology;
 import org.vfioorchestrator.domain.Domain;
+import org.vfioorchestrator.profile.HostFacts;
 
 /**
  * Proposes a profile: the host keeps its first core (both SMT siblings), one core
@@ -164,7 +165,7 @@ public final class Suggester {
     }
 
     /** The profile YAML, in the format the profile loader reads, with the reasoning as comments. */
-    public static String yaml(Suggestion s, String header) {
+    public static String yaml(Suggestion s, String header, HostFacts host) {
         StringBuilder sb = new StringBuilder();
         sb.append("# ").append(header).append('\n');
         sb.append("# vm name defaults to the file name (").append(s.vm()).append(".yaml -> ").append(s.vm()).append(")\n");
@@ -178,14 +179,20 @@ public final class Suggester {
         sb.append("  pin: ").append(s.vcpuPins()).append("   # host CPU of vCPU 0, 1, 2, ...\n");
         sb.append("emulator_cpus: ").append(s.emulatorCpus()).append('\n');
         sb.append("iothread_cpus: ").append(s.iothreadCpus()).append('\n');
+        boolean writeback = host.workqueueHasCpumask("writeback");
+        boolean performance = s.vcpuPins().stream().allMatch(c -> host.governorsOffered(c).contains("performance"));
         sb.append("""
                 irqs:
                   move_to_host: true
                   passthrough: host             # host | vm | leave: the pass-through device's own (vfio) IRQs
                 workqueues:
                   move_to_host: true
-                  also: [writeback]
-                governor: performance           # or: leave
+                """);
+        sb.append(writeback ? "  also: [writeback]\n"
+                : "  also: []                      # this host shows no writeback workqueue cpumask\n");
+        sb.append(performance ? "governor: performance           # or: leave\n"
+                : "governor: leave                 # the VM's CPUs offer no 'performance' governor here\n");
+        sb.append("""
                 cstates:
                   method: pm_qos                # pm_qos | disable_states | leave
                   max_latency_us: 0
