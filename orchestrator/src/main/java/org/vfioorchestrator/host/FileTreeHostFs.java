@@ -218,6 +218,20 @@ abstract class FileTreeHostFs implements HostFs {
     }
 
     @Override
+    public void append(String path, String text) {
+        Path p = resolve(path);
+        try {
+            Files.createDirectories(p.getParent());
+            if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createFile(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            }
+            Files.write(p, text.getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            throw toHostIo(path, e);
+        }
+    }
+
+    @Override
     public AutoCloseable tryLock(String path, java.time.Duration timeout) {
         Path p = resolve(path);
         try {

@@ -67,6 +67,9 @@ public interface HostFs {
 
     void delete(String path);
 
+    /** Appends text to a log file of ours (created 0600 if missing, never through a symlink). */
+    void append(String path, String text);
+
     /**
      * Takes an exclusive lock on a state file (created if missing, never
      * followed if a symlink), waiting at most {@code timeout}; null if it could

@@ -141,6 +141,11 @@ public final class RecordingHostFs implements HostFs {
     }
 
     @Override
+    public void append(String path, String text) {
+        throw readOnly();
+    }
+
+    @Override
     public AutoCloseable tryLock(String path, java.time.Duration timeout) {
         throw readOnly();
     }
