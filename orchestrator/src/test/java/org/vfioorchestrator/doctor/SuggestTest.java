@@ -105,6 +105,17 @@ class SuggestTest {
     }
 
     @Test
+    void bundledGamingRigGetsTheCcdTheHostDoesNotUse() throws Exception {
+        Path root = tmp.resolve("rig");
+        org.vfioorchestrator.testing.HostTreeGenerator.generate(org.vfioorchestrator.testing.HostSpec.gamingRig(), root);
+        CpuLayout l = CpuLayout.read(HostFs.open(root));
+        Suggestion s = Suggester.suggest(l, vm(12), Optional.empty(), false);
+        assertRules(l, s, 12, false);
+        assertEquals(List.of(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29), s.vcpuPins());
+        assertFalse(l.l3Of(0).orElseThrow().intersects(s.vmCpus()), "the host's first core has its L3 to itself");
+    }
+
+    @Test
     void tooManyVcpusSaysHowManyFit() throws Exception {
         CpuLayout l = capture(HwlocFixtures.OFFLINE_16, tmp);
         OrchestratorException e = assertThrows(OrchestratorException.class,
