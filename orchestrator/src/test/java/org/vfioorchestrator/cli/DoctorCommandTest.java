@@ -87,6 +87,18 @@ class DoctorCommandTest {
     }
 
     @Test
+    void profileGoesThroughTheProfileLoader() throws Exception {
+        Path host = tmp.resolve("rig");
+        org.vfioorchestrator.testing.HostTreeGenerator.generate(org.vfioorchestrator.testing.HostSpec.gamingRig(), host);
+        String profile = Path.of(System.getProperty("repo.root", "."), "examples", "profiles", "win11.yaml").toString();
+        Result r = run("doctor", "--domain", example("tuned.xml"), "--profile", profile, "--host-root", host.toString(),
+                "--json");
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.out().contains("\"id\" : \"vcpus.count-vs-profile\""), r.out());
+        assertTrue(r.out().contains("\"id\" : \"cputune.disagrees-with-profile\""), r.out());
+    }
+
+    @Test
     void userErrors() throws Exception {
         Result none = run("doctor");
         assertEquals(2, none.code());
