@@ -9,9 +9,11 @@ import org.vfioorchestrator.doctor.Doctor;
 import org.vfioorchestrator.doctor.DoctorInput;
 import org.vfioorchestrator.doctor.DoctorReport;
 import org.vfioorchestrator.doctor.Finding;
-import org.vfioorchestrator.doctor.Profiles;
+import org.vfioorchestrator.doctor.ProfileView;
 import org.vfioorchestrator.domain.Domain;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.profile.HostFacts;
+import org.vfioorchestrator.profile.ProfileLoader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -47,7 +49,9 @@ public final class DoctorCommand implements Callable<Integer> {
         Domain domain = source.load();
         HostFs fs = host.open();
         Optional<CpuLayout> layout = Optional.of(CpuLayout.read(fs)).filter(l -> !l.online().isEmpty());
-        DoctorInput in = new DoctorInput(domain, Optional.ofNullable(profile).map(Profiles::read), fs, layout);
+        Optional<ProfileView> view = Optional.ofNullable(profile)
+                .map(p -> ProfileView.of(new ProfileLoader(HostFacts.read(fs)).load(p)));
+        DoctorInput in = new DoctorInput(domain, view, fs, layout);
         List<Finding> findings = Doctor.examine(in);
         var out = spec.commandLine().getOut();
         if (json) {

@@ -14,6 +14,7 @@ import org.vfioorchestrator.doctor.Suggester;
 import org.vfioorchestrator.doctor.Suggestion;
 import org.vfioorchestrator.domain.Domain;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.profile.HostFacts;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -63,7 +64,7 @@ public final class SuggestCommand implements Callable<Integer> {
         Suggestion s = Suggester.suggest(layout, domain, node, allowMixed);
         String header = "vfio-orchestrator profile for " + domain.name() + ", suggested from " + domain.sourceName()
                 + " on host " + fs.root() + device.map(d -> "; GPU " + d).orElse("");
-        String yaml = Suggester.yaml(s, header);
+        String yaml = Suggester.yaml(s, header, HostFacts.read(fs));
         String xml = Suggester.domainXml(s, domain);
         var out = spec.commandLine().getOut();
         if (output != null) {

@@ -124,7 +124,7 @@ final class CpuChecks {
             out.add(new Finding(Severity.WARNING, "topology.smt-mismatch", pinText,
                     "The guest schedules vCPU pairs as SMT siblings sharing one core, but on the host they are separate"
                             + " cores (or pairs do not line up), so the guest's scheduler decisions are wrong.",
-                    "pin vCPU 2k and 2k+1 to the two threads of one host core (e.g. pin: " + siblingPairs(layout, vm)
+                    "pin vCPU 2k and 2k+1 to the two threads of one host core (" + siblingPairs(layout, vm)
                             + "), or use threads='1' with cores='" + d.vcpus() + "'"));
         } else if (threads == 1 && hostHasSmt && vmSharesCores) {
             out.add(new Finding(Severity.WARNING, "topology.smt-hidden", pinText,
@@ -182,12 +182,13 @@ final class CpuChecks {
         }
     }
 
+    /** The same CPUs ordered as sibling pairs, when they are whole cores; else a pointer to suggest. */
     private static String siblingPairs(CpuLayout layout, CpuSet vm) {
         List<Integer> out = new ArrayList<>();
         TreeSet<CpuSet> cores = new TreeSet<>();
         vm.stream().forEach(c -> cores.add(layout.siblingsOf(c)));
         cores.forEach(c -> out.addAll(c.toList()));
-        return out.toString();
+        return out.size() == vm.size() ? "pin: " + out : "'vfio-orchestrator suggest' proposes such pins";
     }
 
     static String topologyAdvice(int vcpus, int threads) {

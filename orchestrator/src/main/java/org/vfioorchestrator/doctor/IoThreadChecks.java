@@ -20,7 +20,9 @@ final class IoThreadChecks {
     static void run(DoctorInput in, List<Finding> out) {
         Domain d = in.domain();
         List<Disk> virtio = d.disks().stream().filter(x -> !x.isCdrom() && x.bus().equals("virtio")).toList();
-        String where = in.hostCpus().map(CpuSet::toString).filter(s -> !s.isEmpty()).orElse("HOST_CPUS");
+        // where helpers belong: the emulator's CPUs when they are clear of the vCPUs, else all the host keeps
+        String where = in.emulatorCpus().filter(e -> !e.isEmpty() && !e.intersects(in.vmCpus()))
+                .or(in::hostCpus).map(CpuSet::toString).filter(s -> !s.isEmpty()).orElse("HOST_CPUS");
         if (d.iothreads() == 0) {
             if (!virtio.isEmpty()) {
                 out.add(new Finding(Severity.WARNING, "iothreads.none", "<iothreads> absent; " + virtio.size()

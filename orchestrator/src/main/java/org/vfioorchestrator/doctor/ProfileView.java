@@ -2,6 +2,7 @@ package org.vfioorchestrator.doctor;
 
 import java.util.List;
 import org.vfioorchestrator.cpu.CpuSet;
+import org.vfioorchestrator.profile.Profile;
 
 /**
  * The profile values doctor compares a domain with: host CPU of each vCPU
@@ -12,5 +13,9 @@ public record ProfileView(CpuSet hostCpus, List<Integer> vcpuPins, CpuSet vmCpus
         CpuSet iothreadCpus) {
     public ProfileView {
         vcpuPins = List.copyOf(vcpuPins);
+    }
+
+    public static ProfileView of(Profile p) {
+        return new ProfileView(p.hostCpus(), p.vcpuPins(), p.vmCpus(), p.emulatorCpus(), p.iothreadCpus());
     }
 }

@@ -9,6 +9,7 @@ import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.domain.CpuTopology;
 import org.vfioorchestrator.domain.Domain;
+import org.vfioorchestrator.profile.HostFacts;
 
 /**
  * Proposes a profile: the host keeps its first core (both SMT siblings), one core
@@ -25,7 +26,7 @@ public final class Suggester {
 
     /** A set of whole cores the VM could take, and how it was found. */
     private record Candidate(String scope, String describe, List<CpuSet> cores, Optional<Integer> node,
-            Optional<String> kind) {
+            Optional<String> kind, boolean withHost) {
         int cpus() {
             return cores.stream().mapToInt(CpuSet::size).sum();
         }
@@ -60,17 +61,19 @@ public final class Suggester {
         List<Candidate> candidates = new ArrayList<>();
         for (Optional<String> kind : kinds) {
             for (CpuSet g : layout.l3Groups()) {
-                candidates.add(candidate("l3", "L3 group " + g, available, g, layout, kind));
+                candidates.add(candidate("l3", "L3 group " + g, available, g, layout, kind, reservedCpus));
             }
             layout.numaNodes().forEach((n, cpus) -> candidates.add(candidate("numa", "NUMA node " + n, available, cpus,
-                    layout, kind)));
-            candidates.add(candidate("host", "the whole host", available, layout.online(), layout, kind));
+                    layout, kind, reservedCpus)));
+            candidates.add(candidate("host", "the whole host", available, layout.online(), layout, kind, reservedCpus));
         }
         Optional<Candidate> chosen = Optional.empty();
         for (String scope : List.of("l3", "numa", "host")) {
             chosen = candidates.stream().filter(c -> c.scope().equals(scope) && c.cpus() >= vcpus)
                     .min(Comparator.<Candidate>comparingInt(c -> gpuNode.isPresent() && c.node().equals(gpuNode) ? 0 : 1)
                             .thenComparingInt(c -> c.kind().map(k -> k.equals(CpuLayout.PERFORMANCE) ? 0 : 1).orElse(0))
+                            // an L3 group (node) the host's own core does not use keeps host cache traffic away
+                            .thenComparingInt(c -> c.withHost() ? 1 : 0)
                             .thenComparingInt(Candidate::first));
             if (chosen.isPresent()) {
                 break;
@@ -151,12 +154,12 @@ public final class Suggester {
     }
 
     private static Candidate candidate(String scope, String describe, List<CpuSet> available, CpuSet within,
-            CpuLayout layout, Optional<String> kind) {
+            CpuLayout layout, Optional<String> kind, CpuSet hostKeeps) {
         List<CpuSet> cores = available.stream().filter(core -> core.isSubsetOf(within))
                 .filter(core -> kind.isEmpty() || layout.coreTypeOf(core.first()).equals(kind)).toList();
         TreeSet<Integer> nodes = layout.nodesTouched(within);
         Optional<Integer> node = nodes.size() == 1 ? Optional.of(nodes.first()) : Optional.empty();
-        return new Candidate(scope, describe, cores, node, kind);
+        return new Candidate(scope, describe, cores, node, kind, within.intersects(hostKeeps));
     }
 
     private static CpuSet union(List<CpuSet> sets) {
@@ -164,7 +167,7 @@ public final class Suggester {
     }
 
     /** The profile YAML, in the format the profile loader reads, with the reasoning as comments. */
-    public static String yaml(Suggestion s, String header) {
+    public static String yaml(Suggestion s, String header, HostFacts host) {
         StringBuilder sb = new StringBuilder();
         sb.append("# ").append(header).append('\n');
         sb.append("# vm name defaults to the file name (").append(s.vm()).append(".yaml -> ").append(s.vm()).append(")\n");
@@ -178,14 +181,20 @@ public final class Suggester {
         sb.append("  pin: ").append(s.vcpuPins()).append("   # host CPU of vCPU 0, 1, 2, ...\n");
         sb.append("emulator_cpus: ").append(s.emulatorCpus()).append('\n');
         sb.append("iothread_cpus: ").append(s.iothreadCpus()).append('\n');
+        boolean writeback = host.workqueueHasCpumask("writeback");
+        boolean performance = s.vcpuPins().stream().allMatch(c -> host.governorsOffered(c).contains("performance"));
         sb.append("""
                 irqs:
                   move_to_host: true
                   passthrough: host             # host | vm | leave: the pass-through device's own (vfio) IRQs
                 workqueues:
                   move_to_host: true
-                  also: [writeback]
-                governor: performance           # or: leave
+                """);
+        sb.append(writeback ? "  also: [writeback]\n"
+                : "  also: []                      # this host shows no writeback workqueue cpumask\n");
+        sb.append(performance ? "governor: performance           # or: leave\n"
+                : "governor: leave                 # the VM's CPUs offer no 'performance' governor here\n");
+        sb.append("""
                 cstates:
                   method: pm_qos                # pm_qos | disable_states | leave
                   max_latency_us: 0

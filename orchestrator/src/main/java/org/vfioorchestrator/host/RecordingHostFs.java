@@ -80,6 +80,7 @@ public final class RecordingHostFs implements HostFs {
         return host.stat(path);
     }
 
+    /** Not recorded: a capture holds kernel files, not disk images. */
     @Override
     public java.util.OptionalLong allocatedBytes(String path) {
         return host.allocatedBytes(path);
