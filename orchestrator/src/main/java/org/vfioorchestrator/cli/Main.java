@@ -29,6 +29,8 @@ import picocli.CommandLine.Command;
             SuggestCommand.class,
             CaptureCommand.class,
             MeasureCommand.class,
+            InstallCommand.class,
+            UninstallCommand.class,
             CommandLine.HelpCommand.class
         },
         footer = {"", "Exit codes: 0 ok, 1 host or data error, 2 usage, 3 unexpected state"

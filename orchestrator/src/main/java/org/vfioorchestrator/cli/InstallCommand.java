@@ -1,0 +1,57 @@
+package org.vfioorchestrator.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.vfioorchestrator.install.Installer;
+import org.vfioorchestrator.install.LibvirtVersion;
+import org.vfioorchestrator.measure.CommandRunner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "install", mixinStandardHelpOptions = true,
+        description = {"Install this program and its libvirt qemu hook: the jar to PREFIX/lib/vfio-orchestrator/, the",
+            "launcher to PREFIX/bin/, the hook shim to HOOKS/qemu.d/vfio-orchestrator (libvirt 6.5 and later; an",
+            "existing HOOKS/qemu keeps running) or else HOOKS/qemu (a foreign one moves to qemu.orig and runs first),",
+            "and /etc/vfio-orchestrator/profiles/ with the profile template as README. Every step is recorded in",
+            "/etc/vfio-orchestrator/install.manifest; 'uninstall' undoes exactly those. Installing again updates."},
+        footer = {"", "Then write a profile per VM: vfio-orchestrator suggest VM --output /etc/vfio-orchestrator/profiles/VM.yaml"})
+final class InstallCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--prefix", paramLabel = "DIR", defaultValue = Installer.DEFAULT_PREFIX,
+            description = "Where the program goes (lib/, bin/). Default: ${DEFAULT-VALUE}")
+    String prefix;
+
+    @Option(names = "--libvirt-hooks", paramLabel = "DIR", defaultValue = Installer.DEFAULT_HOOKS,
+            description = "libvirt's hook directory. Default: ${DEFAULT-VALUE}")
+    String hooks;
+
+    @Option(names = "--libvirt-version", paramLabel = "X.Y.Z",
+            description = "The libvirt version, instead of asking 'libvirtd --version' (or virtqemud).")
+    String libvirtVersion;
+
+    @Option(names = "--jar", paramLabel = "FILE", description = "The jar to install. Default: the one running.")
+    Path jar;
+
+    @Option(names = "--root", paramLabel = "DIR", defaultValue = "/",
+            description = "Install into this tree instead of / (paths inside the files stay as on the real host).")
+    Path root;
+
+    @Option(names = "--dry-run", description = "Print what would be done; change nothing.")
+    boolean dryRun;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        Optional<LibvirtVersion> version = libvirtVersion != null ? Optional.of(LibvirtVersion.parse(libvirtVersion))
+                : LibvirtVersion.detect(CommandRunner.commonsExec());
+        new Installer(Roots.check(root), out::println)
+                .install(new Installer.Request(prefix, hooks, version, Optional.ofNullable(jar), dryRun));
+        return 0;
+    }
+}

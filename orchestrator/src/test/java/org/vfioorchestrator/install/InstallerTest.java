@@ -1,0 +1,372 @@
+package org.vfioorchestrator.install;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.vfioorchestrator.apply.Journal;
+import org.vfioorchestrator.apply.JournalStore;
+import org.vfioorchestrator.cli.Main;
+import org.vfioorchestrator.host.HostFs;
+
+/** install / uninstall through {@link Main#run} on temporary trees ({@code --root}). */
+class InstallerTest {
+    @TempDir
+    Path dir;
+
+    Path root;
+    Path jar;
+
+    static final String FOREIGN = "#!/bin/sh\n# someone's passthrough helper\nexec /etc/libvirt/hooks/helper \"$@\"\n";
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new PrintWriter(out), new PrintWriter(err), args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @BeforeEach
+    void setUp() throws IOException {
+        root = dir.resolve("root");
+        Files.createDirectories(root.resolve("etc/libvirt/hooks"));
+        Files.createDirectories(root.resolve("usr/local/bin"));
+        Files.writeString(root.resolve("usr/local/bin/something-else"), "#!/bin/sh\n");
+        jar = dir.resolve("vfio-orchestrator.jar");
+        Files.write(jar, "PK\u0003\u0004 not really a jar, but it starts like one".getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    Run install(String... more) {
+        List<String> args = new ArrayList<>(List.of("install", "--root", root.toString(), "--jar", jar.toString()));
+        args.addAll(List.of(more));
+        return run(args.toArray(String[]::new));
+    }
+
+    Run uninstall(String... more) {
+        List<String> args = new ArrayList<>(List.of("uninstall", "--root", root.toString()));
+        args.addAll(List.of(more));
+        return run(args.toArray(String[]::new));
+    }
+
+    /** Every path under the root with its type, mode and content (or link target): "byte-identical" means equal. */
+    static Map<String, String> snapshot(Path root) throws IOException {
+        Map<String, String> m = new TreeMap<>();
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.toList()) {
+                String mode = PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
+                String what = Files.isSymbolicLink(p) ? "link -> " + Files.readSymbolicLink(p)
+                        : Files.isDirectory(p) ? "dir " + mode : "file " + mode + " " + new String(Files.readAllBytes(p),
+                                StandardCharsets.ISO_8859_1);
+                m.put(root.relativize(p).toString(), what);
+            }
+        }
+        return m;
+    }
+
+    String read(String rel) throws IOException {
+        return Files.readString(root.resolve(rel));
+    }
+
+    String mode(String rel) throws IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve(rel), LinkOption.NOFOLLOW_LINKS));
+    }
+
+    @Test
+    void freshInstallOnNewLibvirtGoesToQemuDAndUninstallRestoresTheTreeExactly() throws IOException {
+        Map<String, String> before = snapshot(root);
+        Run r = install("--libvirt-version", "9.0.0");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("", r.err());
+        assertTrue(r.out().startsWith("libvirt 9.0.0 runs every program in " + root + "/etc/libvirt/hooks/qemu.d"), r.out());
+
+        assertEquals(Files.readString(jar, StandardCharsets.ISO_8859_1),
+                Files.readString(root.resolve("usr/local/lib/vfio-orchestrator/vfio-orchestrator.jar"), StandardCharsets.ISO_8859_1));
+        assertEquals("rw-r--r--", mode("usr/local/lib/vfio-orchestrator/vfio-orchestrator.jar"));
+        assertEquals("rwxr-xr-x", mode("usr/local/bin/vfio-orchestrator"));
+        assertTrue(read("usr/local/bin/vfio-orchestrator").contains("lib/vfio-orchestrator/vfio-orchestrator.jar"));
+        String shim = read("etc/libvirt/hooks/qemu.d/vfio-orchestrator");
+        assertEquals("rwxr-xr-x", mode("etc/libvirt/hooks/qemu.d/vfio-orchestrator"));
+        assertTrue(shim.contains("\nprofiles='/etc/vfio-orchestrator/profiles'\n"), shim);
+        assertTrue(shim.contains("\nlauncher='/usr/local/bin/vfio-orchestrator'\n"), "paths as on the real host, not under --root");
+        assertTrue(shim.contains("\nchain=\n"));
+        assertFalse(Files.exists(root.resolve("etc/libvirt/hooks/qemu")), "hooks/qemu stays free");
+        assertEquals("rwxr-xr-x", mode("etc/vfio-orchestrator/profiles"));
+        assertEquals(new String(Resources.bytes(Resources.TEMPLATE), StandardCharsets.UTF_8),
+                read("etc/vfio-orchestrator/profiles/README"));
+        assertEquals(List.of("README"), list("etc/vfio-orchestrator/profiles"), "no *.yaml: that would be a VM's profile");
+        assertEquals(List.of("etc/libvirt/hooks/qemu.d"), list("etc/libvirt/hooks").stream().map(n -> "etc/libvirt/hooks/" + n)
+                .toList(), "no temporary files left behind");
+
+        Map<String, Object> manifest = JSON.std.mapFrom(read("etc/vfio-orchestrator/install.manifest"));
+        assertEquals("HOOK_DIR", manifest.get("placement"));
+        assertEquals("/usr/local", manifest.get("prefix"));
+        assertEquals("9.0.0", manifest.get("libvirt"));
+        assertFalse(r.out().contains("libvirtd is running"), "a temp tree has no libvirtd");
+
+        Run u = uninstall();
+        assertEquals(0, u.code(), u.out() + u.err());
+        assertEquals(before, snapshot(root));
+    }
+
+    List<String> list(String rel) throws IOException {
+        try (Stream<Path> s = Files.list(root.resolve(rel))) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void aForeignHooksQemuIsChainedOnOldLibvirtAndPutBackByUninstall() throws Exception {
+        Path qemu = root.resolve("etc/libvirt/hooks/qemu");
+        Files.writeString(qemu, FOREIGN);
+        Files.setPosixFilePermissions(qemu, PosixFilePermissions.fromString("rwxr-x---"));
+        Map<String, String> before = snapshot(root);
+
+        Run r = install("--libvirt-version", "6.0.0");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("moved " + qemu + " to " + qemu + ".orig (the shim runs it first)"), r.out());
+        assertEquals(FOREIGN, read("etc/libvirt/hooks/qemu.orig"));
+        assertEquals("rwxr-x---", mode("etc/libvirt/hooks/qemu.orig"), "moved, not copied: mode kept");
+        String shim = read("etc/libvirt/hooks/qemu");
+        assertTrue(Resources.isShim(shim.getBytes(StandardCharsets.UTF_8)));
+        assertEquals("/etc/libvirt/hooks/qemu.orig", Resources.settingOf(shim.getBytes(StandardCharsets.UTF_8), "chain"));
+        assertFalse(Files.exists(root.resolve("etc/libvirt/hooks/qemu.d")));
+
+        assertEquals(0, uninstall().code());
+        assertEquals(before, snapshot(root));
+    }
+
+    @Test
+    void aForeignHooksQemuThatIsASymlinkMovesAsTheLinkItself() throws Exception {
+        Files.writeString(root.resolve("etc/libvirt/hooks/helper"), FOREIGN);
+        Files.createSymbolicLink(root.resolve("etc/libvirt/hooks/qemu"), Path.of("helper"));
+        Map<String, String> before = snapshot(root);
+        assertEquals(0, install("--libvirt-version", "5.10.0").code());
+        assertTrue(Files.isSymbolicLink(root.resolve("etc/libvirt/hooks/qemu.orig")));
+        assertEquals(0, uninstall().code());
+        assertEquals(before, snapshot(root));
+    }
+
+    @Test
+    void aForeignHooksQemuIsLeftAloneOnNewLibvirt() throws Exception {
+        Path qemu = root.resolve("etc/libvirt/hooks/qemu");
+        Files.writeString(qemu, FOREIGN);
+        Files.setPosixFilePermissions(qemu, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Map<String, String> before = snapshot(root);
+        Run r = install("--libvirt-version", "6.5.0");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains(qemu + " stays as it is and keeps running"), r.out());
+        assertEquals(FOREIGN, read("etc/libvirt/hooks/qemu"));
+        assertTrue(Files.isExecutable(root.resolve("etc/libvirt/hooks/qemu.d/vfio-orchestrator")));
+        assertFalse(Files.exists(root.resolve("etc/libvirt/hooks/qemu.orig")));
+        assertEquals(0, uninstall().code());
+        assertEquals(before, snapshot(root));
+    }
+
+    @Test
+    void withoutAKnownLibvirtVersionTheShimTakesHooksQemuWhichEveryVersionRuns() throws Exception {
+        Installer.Result r = new Installer(root, line -> { }).install(new Installer.Request("/usr/local", "/etc/libvirt/hooks",
+                java.util.Optional.empty(), java.util.Optional.of(jar), false));
+        assertEquals(Manifest.Placement.HOOK_FILE, r.manifest().placement());
+        assertTrue(Resources.isShim(Files.readAllBytes(root.resolve("etc/libvirt/hooks/qemu"))));
+    }
+
+    @Test
+    void installingTwiceChangesNothingTheSecondTime() throws Exception {
+        Files.writeString(root.resolve("etc/libvirt/hooks/qemu"), FOREIGN);
+        Map<String, String> before = snapshot(root);
+        assertEquals(0, install("--libvirt-version", "6.0.0").code());
+        Map<String, String> once = snapshot(root);
+        Run again = install("--libvirt-version", "6.0.0");
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains("already installed, nothing changed"), again.out());
+        assertEquals(once, snapshot(root));
+        // the placement is the manifest's: a newer libvirt since does not move the hook behind the user's back
+        assertEquals(0, install("--libvirt-version", "10.0.0").code());
+        assertEquals(once, snapshot(root));
+        assertEquals(0, uninstall().code());
+        assertEquals(before, snapshot(root));
+    }
+
+    @Test
+    void reinstallingANewerJarUpdatesItAndUninstallStillRemovesIt() throws Exception {
+        Map<String, String> before = snapshot(root);
+        assertEquals(0, install("--libvirt-version", "9.0.0").code());
+        Files.write(jar, "PK\u0003\u0004 version two".getBytes(StandardCharsets.ISO_8859_1));
+        Run r = install("--libvirt-version", "9.0.0");
+        assertTrue(r.out().contains("updated " + root + "/usr/local/lib/vfio-orchestrator/vfio-orchestrator.jar"), r.out());
+        assertEquals(0, uninstall().code());
+        assertEquals(before, snapshot(root));
+    }
+
+    @Test
+    void dryRunsChangeNothing() throws Exception {
+        Files.writeString(root.resolve("etc/libvirt/hooks/qemu"), FOREIGN);
+        Map<String, String> before = snapshot(root);
+        Run r = install("--libvirt-version", "6.0.0", "--dry-run");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("would have moved " + root + "/etc/libvirt/hooks/qemu to"), r.out());
+        assertTrue(r.out().endsWith("dry run: nothing was changed\n"), r.out());
+        assertEquals(before, snapshot(root));
+
+        assertEquals(0, install("--libvirt-version", "6.0.0").code());
+        Map<String, String> installed = snapshot(root);
+        Run u = uninstall("--dry-run", "--purge");
+        assertEquals(0, u.code(), u.out());
+        assertTrue(u.out().contains("would have moved " + root + "/etc/libvirt/hooks/qemu.orig back to"), u.out());
+        assertTrue(u.out().contains("would have removed " + root + "/etc/vfio-orchestrator/"), "a dry run sees the directory empty by then");
+        assertEquals(installed, snapshot(root));
+    }
+
+    @Test
+    void userProfilesStayUnlessPurged() throws Exception {
+        Map<String, String> before = snapshot(root);
+        assertEquals(0, install("--libvirt-version", "9.0.0").code());
+        Files.writeString(root.resolve("etc/vfio-orchestrator/profiles/win11.yaml"), "host_cpus: 0\n");
+        Run u = uninstall();
+        assertEquals(0, u.code());
+        assertTrue(u.out().contains("kept your profiles in " + root + "/etc/vfio-orchestrator/profiles: win11.yaml"
+                + " (--purge removes them)"), u.out());
+        Map<String, String> after = snapshot(root);
+        assertEquals("file rw-r--r-- host_cpus: 0\n", after.remove("etc/vfio-orchestrator/profiles/win11.yaml"));
+        assertEquals("dir rwxr-xr-x", after.remove("etc/vfio-orchestrator/profiles"));
+        assertEquals("dir rwxr-xr-x", after.remove("etc/vfio-orchestrator"));
+        assertEquals(before, after, "everything else is as before the install");
+
+        Path root2 = root;
+        root = dir.resolve("root2");
+        Files.createDirectories(root.resolve("etc"));
+        before = snapshot(root);
+        assertEquals(0, install("--libvirt-version", "9.0.0").code());
+        Files.writeString(root.resolve("etc/vfio-orchestrator/profiles/win11.yaml"), "host_cpus: 0\n");
+        Run purged = uninstall("--purge");
+        assertTrue(purged.out().contains("removed " + root + "/etc/vfio-orchestrator/profiles/win11.yaml (--purge)"), purged.out());
+        assertEquals(before, snapshot(root));
+        assertTrue(Files.exists(root2.resolve("etc/vfio-orchestrator/profiles/win11.yaml")));
+    }
+
+    @Test
+    void aFileOfSomeoneElseAtATargetIsRefusedBeforeAnythingChanges() throws Exception {
+        Files.writeString(root.resolve("usr/local/bin/vfio-orchestrator"), "#!/bin/sh\necho an older hand-made copy\n");
+        Map<String, String> before = snapshot(root);
+        Run r = install("--libvirt-version", "9.0.0");
+        assertEquals(1, r.code());
+        assertEquals("vfio-orchestrator install: " + root + "/usr/local/bin/vfio-orchestrator exists and was not installed by"
+                + " 'vfio-orchestrator install' (it is not in " + root + "/etc/vfio-orchestrator/install.manifest); move it"
+                + " away or choose another --prefix, then install again\n", r.err());
+        assertEquals(before, snapshot(root));
+    }
+
+    @Test
+    void anExistingQemuOrigOnOldLibvirtIsRefused() throws Exception {
+        Files.writeString(root.resolve("etc/libvirt/hooks/qemu"), FOREIGN);
+        Files.writeString(root.resolve("etc/libvirt/hooks/qemu.orig"), "#!/bin/sh\n");
+        Map<String, String> before = snapshot(root);
+        Run r = install("--libvirt-version", "6.0.0");
+        assertEquals(1, r.code());
+        assertTrue(r.err().startsWith("vfio-orchestrator install: " + root + "/etc/libvirt/hooks/qemu.orig exists, and "), r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace");
+        assertEquals(before, snapshot(root));
+    }
+
+    @Test
+    void aHandCopiedShimInHooksQemuIsRefusedSoTheHookNeverRunsTwice() throws Exception {
+        Files.write(root.resolve("etc/libvirt/hooks/qemu"), Resources.bytes(Resources.SHIM));
+        Run r = install("--libvirt-version", "9.0.0");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("is a vfio-orchestrator hook shim that install did not record"), r.err());
+        Run u = uninstall();
+        assertEquals(1, u.code());
+        assertTrue(u.err().contains("is a vfio-orchestrator hook shim put there by hand: remove it by hand"), u.err());
+    }
+
+    @Test
+    void anInstalledFileChangedSinceIsKeptAndNamed() throws Exception {
+        assertEquals(0, install("--libvirt-version", "9.0.0").code());
+        Files.writeString(root.resolve("usr/local/bin/vfio-orchestrator"), "#!/bin/sh\n# my edits\n");
+        Run u = uninstall();
+        assertEquals(1, u.code());
+        assertTrue(u.out().contains("kept " + root + "/usr/local/bin/vfio-orchestrator: it changed since install"), u.out());
+        assertTrue(Files.exists(root.resolve("usr/local/bin/vfio-orchestrator")));
+        assertFalse(Files.exists(root.resolve("etc/vfio-orchestrator/install.manifest")));
+    }
+
+    @Test
+    void uninstallRefusesWhileVmsAreIsolatedUnlessForced() throws Exception {
+        assertEquals(0, install("--libvirt-version", "9.0.0").code());
+        HostFs host = HostFs.open(root);
+        new JournalStore(host).save(Journal.empty("boot").withVm("win11",
+                new Journal.AppliedVm("/etc/vfio-orchestrator/profiles/win11.yaml", "host_cpus: 0\n", "00", "2026-01-01T00:00:00Z")));
+        Map<String, String> installed = snapshot(root);
+        Run u = uninstall();
+        assertEquals(3, u.code());
+        assertTrue(u.err().contains("says VM(s) win11 are isolated now; without the hook nothing puts the host back when"
+                + " they stop. Shut them down (or run 'vfio-orchestrator revert --all') first, or add --force"), u.err());
+        assertEquals(installed, snapshot(root));
+        Run forced = uninstall("--force");
+        assertEquals(0, forced.code(), forced.err());
+        assertTrue(forced.out().startsWith("warning: the journal"), forced.out());
+    }
+
+    @Test
+    void anInstallElsewhereMustBeUninstalledFirst() throws Exception {
+        assertEquals(0, install("--libvirt-version", "9.0.0").code());
+        Run r = install("--libvirt-version", "9.0.0", "--prefix", "/opt/vfio");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("already installed with --prefix /usr/local --libvirt-hooks /etc/libvirt/hooks; run"
+                + " 'vfio-orchestrator uninstall' first to move it"), r.err());
+        Run bad = install("--prefix", "relative/dir", "--libvirt-version", "9.0.0");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--prefix relative/dir: give an absolute directory"), bad.err());
+        Run badVersion = install("--libvirt-version", "nine");
+        assertEquals(2, badVersion.code());
+    }
+
+    @Test
+    void nothingInstalledIsNothingToUninstall() {
+        Run u = uninstall();
+        assertEquals(0, u.code());
+        assertEquals("nothing to uninstall: no " + root + "/etc/vfio-orchestrator/install.manifest\n", u.out());
+    }
+
+    @Test
+    void notAJarIsNamed() throws Exception {
+        Files.writeString(jar, "just text");
+        Run r = install("--libvirt-version", "9.0.0");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains(jar + ": not a jar (zip) file"), r.err());
+    }
+
+    @Test
+    void libvirtVersionsAreComparedAsNumbers() {
+        assertTrue(LibvirtVersion.parse("6.5.0").runsHookDirs());
+        assertTrue(LibvirtVersion.parse("10.0").runsHookDirs());
+        assertFalse(LibvirtVersion.parse("6.4.9").runsHookDirs());
+        assertEquals("9.0.0", LibvirtVersion.find("libvirtd (libvirt) 9.0.0\n").orElseThrow().toString());
+        assertTrue(LibvirtVersion.detect((argv, timeout) -> {
+            throw org.vfioorchestrator.OrchestratorException.data(argv.get(0) + ": cannot run it");
+        }).isEmpty());
+        assertEquals("10.5.0", LibvirtVersion.detect((argv, timeout) -> argv.get(0).equals("virtqemud")
+                ? new org.vfioorchestrator.measure.CommandRunner.Result(0, "virtqemud (libvirt) 10.5.0\n", "")
+                : new org.vfioorchestrator.measure.CommandRunner.Result(127, "", "not found")).orElseThrow().toString());
+    }
+}
