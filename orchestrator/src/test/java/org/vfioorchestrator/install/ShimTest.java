@@ -1,0 +1,153 @@
+package org.vfioorchestrator.install;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The hook shim ({@code hooks/qemu}) run by /bin/sh as libvirt runs it, with a stand-in
+ * launcher that records its arguments and stdin, and writes to stdout (which the shim must
+ * never let through: libvirt reads the hook's stdout as XML for migrate and restore).
+ */
+class ShimTest {
+    @TempDir
+    Path dir;
+
+    Path profiles;
+    Path launcher;
+    Path log;
+    static final String XML = "<domain type='kvm'>\n  <name>win11</name>\n</domain>\n\n";
+
+    record Run(int code, String out, String err) {
+    }
+
+    @BeforeEach
+    void setUp() throws IOException {
+        profiles = Files.createDirectories(dir.resolve("profiles"));
+        Files.writeString(profiles.resolve("win11.yaml"), "host_cpus: 0\n");
+        log = dir.resolve("log");
+        launcher = script("launcher", "printf 'launcher %s|' \"$*\" >> " + log + "\ncat >> " + log + "\necho '|' >> " + log
+                + "\necho launcher-stdout\necho launcher-stderr >&2\nexit $(cat " + dir.resolve("rc") + " 2>/dev/null || echo 0)\n");
+    }
+
+    Path script(String name, String body) throws IOException {
+        Path p = dir.resolve(name);
+        Files.writeString(p, "#!/bin/sh\n" + body);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return p;
+    }
+
+    Path shim(String chain) throws IOException {
+        Path p = dir.resolve("qemu");
+        Files.write(p, Resources.shim(profiles.toString(), launcher.toString(), chain));
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return p;
+    }
+
+    Run run(Path shim, String stdin, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(shim.toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).start();
+        try (var in = p.getOutputStream()) {
+            in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            // the shim exited without reading stdin: libvirt ignores that EPIPE too
+        }
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+        return new Run(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+                new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    String log() throws IOException {
+        return Files.exists(log) ? Files.readString(log) : "";
+    }
+
+    @Test
+    void aVmWithoutAProfileExitsZeroWithoutStartingTheLauncher() throws Exception {
+        Path shim = shim(null);
+        for (String vm : List.of("other-vm", ".hidden", "..", "a/b", "../profiles/win11", "")) {
+            Run r = run(shim, XML, vm, "prepare", "begin", "-");
+            assertEquals(new Run(0, "", ""), r, vm);
+        }
+        assertEquals("", log(), "the launcher (a JVM) never started");
+    }
+
+    @Test
+    void aProfiledVmExecsTheLauncherWithHookArgumentsAndStdinAndNothingReachesStdout() throws Exception {
+        Run r = run(shim(null), XML, "win11", "prepare", "begin", "-");
+        assertEquals(0, r.code());
+        assertEquals("", r.out());
+        assertEquals("launcher-stdout\nlauncher-stderr\n", r.err(), "the launcher's stdout goes to stderr");
+        assertEquals("launcher hook win11 prepare begin -|" + XML + "|\n", log());
+
+        Files.writeString(dir.resolve("rc"), "1\n");
+        assertEquals(1, run(shim(null), XML, "win11", "started", "begin", "-").code(), "a refusal reaches libvirt");
+    }
+
+    @Test
+    void aDanglingProfileSymlinkStillReachesTheToolWhichExplainsIt() throws Exception {
+        Files.createSymbolicLink(profiles.resolve("lnk.yaml"), dir.resolve("nowhere.yaml"));
+        run(shim(null), XML, "lnk", "prepare", "begin", "-");
+        assertTrue(log().startsWith("launcher hook lnk prepare begin -|"), log());
+    }
+
+    @Test
+    void chainedTheOldHookRunsFirstWithTheSameStdinAndKeepsItsStdout() throws Exception {
+        Path orig = script("qemu.orig", "printf 'orig %s|' \"$*\" >> " + log + "\ncat >> " + log + "\necho '|' >> " + log
+                + "\necho '<domain>from the old hook</domain>'\n");
+        Run r = run(shim(orig.toString()), XML, "win11", "migrate", "begin", "-");
+        assertEquals(0, r.code());
+        assertEquals("<domain>from the old hook</domain>\n", r.out(), "the old hook's stdout is libvirt's business");
+        assertEquals("orig win11 migrate begin -|" + XML + "|\nlauncher hook win11 migrate begin -|" + XML + "|\n", log());
+
+        Files.delete(log);
+        r = run(shim(orig.toString()), XML, "not-ours", "prepare", "begin", "-");
+        assertEquals(0, r.code());
+        assertEquals("orig not-ours prepare begin -|" + XML + "|\n", log(), "only the old hook runs for a VM without a profile");
+    }
+
+    @Test
+    void chainedTheFirstFailureIsReturnedAndBothHooksRun() throws Exception {
+        Path orig = script("qemu.orig", "echo old-hook-refuses >&2\nexit 2\n");
+        Run r = run(shim(orig.toString()), XML, "win11", "prepare", "begin", "-");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("old-hook-refuses"), r.err());
+        assertTrue(log().startsWith("launcher hook win11 prepare begin -|"), "ours runs too, as libvirt runs every hook");
+
+        Files.writeString(dir.resolve("rc"), "1\n");
+        Path ok = script("qemu.orig", "exit 0\n");
+        assertEquals(1, run(shim(ok.toString()), XML, "win11", "prepare", "begin", "-").code());
+    }
+
+    @Test
+    void chainedANonExecutableOldHookIsSkippedAsLibvirtWould() throws Exception {
+        Path orig = script("qemu.orig", "exit 9\n");
+        Files.setPosixFilePermissions(orig, PosixFilePermissions.fromString("rw-r--r--"));
+        Run r = run(shim(orig.toString()), XML, "win11", "release", "end", "-");
+        assertEquals(0, r.code(), r.err());
+        assertFalse(log().isEmpty());
+    }
+
+    @Test
+    void pathsWithQuotesAndSpacesAreQuotedForSh() throws Exception {
+        Path odd = Files.createDirectories(dir.resolve("it's a dir"));
+        Files.writeString(odd.resolve("win11.yaml"), "");
+        profiles = odd;
+        Run r = run(shim(null), XML, "win11", "prepare", "begin", "-");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(log().startsWith("launcher hook win11"), log());
+        assertEquals(odd.toString(), Resources.settingOf(Files.readAllBytes(dir.resolve("qemu")), "profiles"));
+    }
+}
