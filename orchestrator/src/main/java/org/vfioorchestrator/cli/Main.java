@@ -29,6 +29,8 @@ import picocli.CommandLine.Command;
             SuggestCommand.class,
             CaptureCommand.class,
             MeasureCommand.class,
+            StatusCommand.class,
+            XmlCommand.class,
             InstallCommand.class,
             UninstallCommand.class,
             CommandLine.HelpCommand.class
