@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -49,6 +50,20 @@ class StatusCommandTest {
             .cgroup(HostSpec.Cgroup.V1).cpufreq("acpi-cpufreq", HostSpec.ACPI_CPUFREQ_GOVERNORS, "schedutil")
             .cpuidle(true).irqbalance(false, null).vm("small", 4, 2).seed(11).build();
 
+    /** The rendered tree, once per class: rendering is the slow part, writing it is quick. */
+    private static java.util.SortedMap<String, byte[]> rendered;
+
+    static synchronized void writeTree(Path root) throws IOException {
+        if (rendered == null) {
+            rendered = HostTreeGenerator.render(SPEC);
+        }
+        for (Map.Entry<String, byte[]> e : rendered.entrySet()) {
+            Path p = root.resolve(e.getKey());
+            Files.createDirectories(p.getParent());
+            Files.write(p, e.getValue());
+        }
+    }
+
     static final String PROFILE = """
             host_cpus: 0,4
             vcpus:
@@ -71,7 +86,7 @@ class StatusCommandTest {
     @BeforeEach
     void setUp() throws Exception {
         root = dir.resolve("host");
-        HostTreeGenerator.generate(SPEC, root);
+        writeTree(root);
         Path profiles = Files.createDirectories(root.resolve("etc/vfio-orchestrator/profiles"));
         Files.writeString(profiles.resolve("small.yaml"), PROFILE);
         host = HostFs.open(root);
