@@ -136,7 +136,8 @@ public final class StatusService {
             notes.add("profile: " + String.join("; ", e.problems()));
         }
         if (changed) {
-            notes.add("the profile file changed since it was applied; the change takes effect at the next start");
+            notes.add("the profile file changed since it was applied; the VM keeps the applied one until it starts again"
+                    + " (or libvirtd restarts: its reconnect hook applies the file as it is then)");
         }
         Optional<QemuProcess> qemu = QemuProcess.find(host, vm);
         Profile wants = profile;

@@ -93,8 +93,24 @@ class LibvirtHookE2eTest {
 
     // ---- set-up ---------------------------------------------------------------------------
 
+    /** Why the machine cannot run this test, or null; each test skips with it, so the reason shows per test. */
+    String skipReason;
+
     @BeforeAll
     void setUp() throws Exception {
+        try {
+            prepare();
+        } catch (org.opentest4j.TestAbortedException e) {
+            skipReason = e.getMessage().replaceFirst("^Assumption failed: ", "");
+            System.err.println("LibvirtHookE2eTest: skipped: " + skipReason);
+        }
+    }
+
+    void ready() {
+        assumeTrue(skipReason == null, skipReason);
+    }
+
+    void prepare() throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")) || uid() == 0,
                 "needs root: it installs the hook into /etc/libvirt/hooks and changes IRQs, workqueues and cpusets");
         for (String tool : List.of("virsh", "libvirtd", "qemu-system-x86_64")) {
@@ -198,6 +214,7 @@ class LibvirtHookE2eTest {
     @Test
     @Order(1)
     void startingTheVmIsolatesCpu1AndDestroyingItRestoresTheHostByteForByte() throws Exception {
+        ready();
         Map<String, String> before = hostState();
         Cmd.Out create = virsh("create", work.resolve(vm + ".xml").toString());
         assertEquals(0, create.code(), create.err() + "\nhook log:\n" + newHookLog());
@@ -226,6 +243,7 @@ class LibvirtHookE2eTest {
     @Test
     @Order(2)
     void aBrokenProfileStopsTheStartWithOurMessageAndChangesNothing() throws Exception {
+        ready();
         Map<String, String> before = hostState();
         Cmd.Out create = virsh("create", work.resolve(badVm + ".xml").toString());
         assertTrue(create.code() != 0, "started although the profile pins 1 vCPU and the domain has 2");
@@ -240,6 +258,7 @@ class LibvirtHookE2eTest {
     @Test
     @Order(3)
     void restartingLibvirtdWhileTheVmRunsKeepsItRunningAndRepinsADriftedThread() throws Exception {
+        ready();
         List<String> foreign = foreignDomains();
         assumeTrue(weStartedLibvirtd || foreign.isEmpty(), "restarting libvirtd is only safe when it manages no domain"
                 + " but ours; it has " + String.join(", ", foreign));

@@ -97,6 +97,26 @@ class ShimTest {
     }
 
     @Test
+    void onlyPrepareAndStartedMayFailEvenWhenJavaItselfFails() throws Exception {
+        Files.writeString(dir.resolve("rc"), "127\n"); // e.g. no java on libvirtd's PATH after an upgrade
+        Path plain = shim(null);
+        for (String[] op : List.of(new String[] {"reconnect", "begin"}, new String[] {"release", "end"},
+                new String[] {"stopped", "end"}, new String[] {"migrate", "begin"})) {
+            Run r = run(plain, XML, "win11", op[0], op[1], "-");
+            assertEquals(0, r.code(), "a non-zero '" + op[0] + "' kills the VM or cannot abort anything");
+            assertEquals("", r.out());
+        }
+        assertEquals(127, run(plain, XML, "win11", "prepare", "begin", "-").code());
+        assertEquals(127, run(plain, XML, "win11", "started", "begin", "-").code());
+        Path chained = shim(script("qemu.orig", "exit 0\n").toString());
+        assertEquals(0, run(chained, XML, "win11", "reconnect", "begin", "-").code());
+        assertEquals(127, run(chained, XML, "win11", "prepare", "begin", "-").code());
+        Path failingOrig = shim(script("qemu.orig", "exit 3\n").toString());
+        assertEquals(3, run(failingOrig, XML, "win11", "reconnect", "begin", "-").code(),
+                "the old hook's own status is passed on: it is its decision");
+    }
+
+    @Test
     void aDanglingProfileSymlinkStillReachesTheToolWhichExplainsIt() throws Exception {
         Files.createSymbolicLink(profiles.resolve("lnk.yaml"), dir.resolve("nowhere.yaml"));
         run(shim(null), XML, "lnk", "prepare", "begin", "-");

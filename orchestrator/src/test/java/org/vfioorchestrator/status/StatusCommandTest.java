@@ -213,6 +213,17 @@ class StatusCommandTest {
     }
 
     @Test
+    void aProfileEditedWhileTheVmRunsIsPointedOut() throws Exception {
+        apply();
+        Files.writeString(root.resolve("etc/vfio-orchestrator/profiles/small.yaml"), PROFILE + "# tuned later\n");
+        Run r = status("small");
+        assertEquals(0, r.code(), r.out());
+        assertTrue(r.out().contains("note: the profile file changed since it was applied; the VM keeps the applied one"), r.out());
+        assertEquals(true, ((List<?>) JSON.std.mapFrom(status("small", "--json").out()).get("vms")).stream()
+                .map(v -> ((Map<?, ?>) v).get("profileChanged")).findFirst().orElseThrow());
+    }
+
+    @Test
     void afterRevertNothingIsApplied() throws Exception {
         apply();
         new Reverter(new PlanService(host), line -> { }).revert("small", false);
