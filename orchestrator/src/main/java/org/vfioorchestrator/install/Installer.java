@@ -36,8 +36,22 @@ public final class Installer {
     public static final String DEFAULT_PREFIX = "/usr/local";
     public static final String DEFAULT_HOOKS = "/etc/libvirt/hooks";
     static final String README = ProfileStore.DIR + "/README";
-    static final String RELOAD_NOTE = "libvirtd is running, and it looks for hooks only when it starts or reloads:"
-            + " run 'systemctl reload libvirtd' (without systemd: kill -HUP $(pidof libvirtd)); running VMs carry on";
+    /** libvirt looks for hooks when the daemon starts or reloads (SIGHUP), not later: a running one must be told. */
+    static String reloadNote(String daemon) {
+        return daemon + " is running, and it looks for hooks only when it starts or reloads: run 'systemctl reload "
+                + daemon + "' (without systemd: kill -HUP $(pidof " + daemon + ")); running VMs carry on";
+    }
+
+    /** "wrote X" -> "would write X", for dry runs. */
+    static String would(String done) {
+        for (String[] v : new String[][] {{"created ", "create "}, {"wrote ", "write "}, {"moved ", "move "},
+                {"updated ", "update "}}) {
+            if (done.startsWith(v[0])) {
+                return "would " + v[1] + done.substring(v[0].length());
+            }
+        }
+        return "would: " + done;
+    }
 
     private final InstallFs fs;
     private final Consumer<String> out;
@@ -56,7 +70,7 @@ public final class Installer {
     }
 
     /** What install did (or would do). */
-    public record Result(Manifest manifest, int changes, boolean libvirtdRunning) {
+    public record Result(Manifest manifest, int changes, Optional<String> runningDaemon) {
     }
 
     // ---- install --------------------------------------------------------------------------
@@ -111,14 +125,14 @@ public final class Installer {
         dirs(ops, start, ProfileStore.DIR);
         file(ops, start, README, Resources.bytes(Resources.TEMPLATE), false);
 
-        boolean running = libvirtdRunning();
+        Optional<String> running = runningDaemon();
         if (req.dryRun()) {
-            ops.forEach(op -> out.accept("would have " + op.describe()));
+            ops.forEach(op -> out.accept(would(op.describe())));
             if (ops.isEmpty()) {
                 out.accept("nothing to do: already installed as " + fs.show(Manifest.PATH) + " records");
             }
-            if (running && !ops.isEmpty()) {
-                out.accept(RELOAD_NOTE);
+            if (running.isPresent() && !ops.isEmpty()) {
+                out.accept(reloadNote(running.get()));
             }
             out.accept("dry run: nothing was changed");
             return new Result(start, ops.size(), running);
@@ -137,9 +151,7 @@ public final class Installer {
         } else {
             out.accept("recorded in " + fs.show(Manifest.PATH) + "; undo with: vfio-orchestrator uninstall"
                     + (fs.isLive() ? "" : " --root " + fs.root()));
-            if (running) {
-                out.accept(RELOAD_NOTE);
-            }
+            running.ifPresent(d -> out.accept(reloadNote(d)));
         }
         return new Result(m, ops.size(), running);
     }
@@ -403,7 +415,7 @@ public final class Installer {
             removed.add(p);
             added.remove(p);
             changes++;
-            out.accept((dryRun ? "would have removed " : "removed ") + fs.show(p) + (dir ? "/" : "") + why);
+            out.accept((dryRun ? "would remove " : "removed ") + fs.show(p) + (dir ? "/" : "") + why);
         }
 
         void moveBack(String from, String to) {
@@ -415,7 +427,7 @@ public final class Installer {
             added.add(to);
             removed.remove(to);
             changes++;
-            out.accept((dryRun ? "would have moved " : "moved ") + fs.show(from) + " back to " + fs.show(to));
+            out.accept((dryRun ? "would move " : "moved ") + fs.show(from) + " back to " + fs.show(to));
         }
 
         void keep(String why, boolean problem) {
@@ -525,22 +537,22 @@ public final class Installer {
         }
     }
 
-    /** libvirt looks for hooks when the daemon starts or reloads: a running one must be told. */
-    private boolean libvirtdRunning() {
+    /** The libvirt daemon that runs the qemu driver, if one is running: libvirtd, or virtqemud (split daemons). */
+    private Optional<String> runningDaemon() {
         HostFs host = HostFs.open(fs.root());
         for (String pid : host.list("/proc")) {
             if (!pid.isEmpty() && pid.chars().allMatch(Character::isDigit)) {
                 try {
                     String comm = host.read("/proc/" + pid + "/comm").orElse("").strip();
                     if (comm.equals("libvirtd") || comm.equals("virtqemud")) {
-                        return true;
+                        return Optional.of(comm);
                     }
                 } catch (RuntimeException e) {
                     // exited while we looked
                 }
             }
         }
-        return false;
+        return Optional.empty();
     }
 
     private static String absolute(String option, String path) {

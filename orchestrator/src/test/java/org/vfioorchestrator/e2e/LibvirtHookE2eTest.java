@@ -133,9 +133,10 @@ class LibvirtHookE2eTest {
         if (libvirtdWasRunning) {
             Cmd.Out version = virsh("version");
             assumeTrue(version.ok(), "libvirtd runs but cannot be reached at " + URI + ": " + version.err().strip());
-            List<String> foreign = foreignDomains();
+            List<String> foreign = awaitNoForeignDomains();
             assumeTrue(foreign.isEmpty(), "libvirtd must reload to find the hook, but it manages domains of others ("
-                    + String.join(", ", foreign) + "); not touching it. Run the test when they are gone");
+                    + String.join(", ", foreign) + ") and they did not go within " + FOREIGN_WAIT.toSeconds()
+                    + " s; not touching it. Run the test when they are gone");
         }
         v1 = Files.isRegularFile(Path.of(CPUSET, "cpuset.cpus"));
         if (!v1) {
@@ -259,9 +260,9 @@ class LibvirtHookE2eTest {
     @Order(3)
     void restartingLibvirtdWhileTheVmRunsKeepsItRunningAndRepinsADriftedThread() throws Exception {
         ready();
-        List<String> foreign = foreignDomains();
-        assumeTrue(weStartedLibvirtd || foreign.isEmpty(), "restarting libvirtd is only safe when it manages no domain"
-                + " but ours; it has " + String.join(", ", foreign));
+        List<String> foreign = weStartedLibvirtd ? List.of() : awaitNoForeignDomains();
+        assumeTrue(foreign.isEmpty(), "restarting libvirtd is only safe when it manages no domain but ours; it has "
+                + String.join(", ", foreign) + " (waited " + FOREIGN_WAIT.toSeconds() + " s)");
         Map<String, String> before = hostState();
         Cmd.Out create = virsh("create", work.resolve(vm + ".xml").toString());
         assertEquals(0, create.code(), create.err());
@@ -557,6 +558,19 @@ class LibvirtHookE2eTest {
             return List.of("(cannot list domains: " + list.err().strip() + ")");
         }
         return list.out().lines().map(String::strip).filter(n -> !n.isEmpty() && !n.equals(vm) && !n.equals(badVm)).toList();
+    }
+
+    /** On a shared machine other people's VMs come and go: wait a while for a moment without them. */
+    static final Duration FOREIGN_WAIT = Duration.ofSeconds(120);
+
+    List<String> awaitNoForeignDomains() throws InterruptedException {
+        long deadline = System.nanoTime() + FOREIGN_WAIT.toNanos();
+        List<String> foreign = foreignDomains();
+        while (!foreign.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(1000);
+            foreign = foreignDomains();
+        }
+        return foreign;
     }
 
     static boolean systemd() {

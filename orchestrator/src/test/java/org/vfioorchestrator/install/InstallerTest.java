@@ -224,7 +224,7 @@ class InstallerTest {
         Map<String, String> before = snapshot(root);
         Run r = install("--libvirt-version", "6.0.0", "--dry-run");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("would have moved " + root + "/etc/libvirt/hooks/qemu to"), r.out());
+        assertTrue(r.out().contains("would move " + root + "/etc/libvirt/hooks/qemu to"), r.out());
         assertTrue(r.out().endsWith("dry run: nothing was changed\n"), r.out());
         assertEquals(before, snapshot(root));
 
@@ -232,8 +232,8 @@ class InstallerTest {
         Map<String, String> installed = snapshot(root);
         Run u = uninstall("--dry-run", "--purge");
         assertEquals(0, u.code(), u.out());
-        assertTrue(u.out().contains("would have moved " + root + "/etc/libvirt/hooks/qemu.orig back to"), u.out());
-        assertTrue(u.out().contains("would have removed " + root + "/etc/vfio-orchestrator/"), "a dry run sees the directory empty by then");
+        assertTrue(u.out().contains("would move " + root + "/etc/libvirt/hooks/qemu.orig back to"), u.out());
+        assertTrue(u.out().contains("would remove " + root + "/etc/vfio-orchestrator/"), "a dry run sees the directory empty by then");
         assertEquals(installed, snapshot(root));
     }
 
@@ -339,6 +339,16 @@ class InstallerTest {
         assertTrue(bad.err().contains("--prefix relative/dir: give an absolute directory"), bad.err());
         Run badVersion = install("--libvirt-version", "nine");
         assertEquals(2, badVersion.code());
+    }
+
+    @Test
+    void aRunningDaemonIsToldToReloadNamingTheOneThatRuns() throws Exception {
+        Files.createDirectories(root.resolve("proc/4242"));
+        Files.writeString(root.resolve("proc/4242/comm"), "virtqemud\n");
+        Run r = install("--libvirt-version", "10.0.0", "--dry-run");
+        assertTrue(r.out().contains("\nvirtqemud is running, and it looks for hooks only when it starts or reloads: run"
+                + " 'systemctl reload virtqemud' (without systemd: kill -HUP $(pidof virtqemud)); running VMs carry on\n"), r.out());
+        assertTrue(r.out().contains("\nwould write " + root + "/etc/libvirt/hooks/qemu.d/vfio-orchestrator\n"), r.out());
     }
 
     @Test
