@@ -223,7 +223,8 @@ extra=$(echo "$opts" | tr ',' ' ')
 # Keep the console quiet while measuring: kernel messages would land in the output.
 echo 1 > /proc/sys/kernel/printk
 cpus=$(grep -c '^processor' /proc/cpuinfo)
-echo; echo "=== VFIO-BENCH START tag=$tag cpus=$cpus kernel=$(uname -r) uptime=$(cut -d' ' -f1 /proc/uptime) cmd=cyclictest -m -q -p $prio -i $interval -h $hist -D $secs $extra ==="
+cs=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)
+echo; echo "=== VFIO-BENCH START tag=$tag cpus=$cpus kernel=$(uname -r) clocksource=$cs uptime=$(cut -d' ' -f1 /proc/uptime) cmd=cyclictest -m -q -p $prio -i $interval -h $hist -D $secs $extra ==="
 # The output goes to a file first, so that nothing is written to the (emulated)
 # serial port while cyclictest measures.
 # shellcheck disable=SC2086  # $extra is split on purpose; it is [a-zA-Z0-9=_.-] words only
@@ -233,6 +234,8 @@ rc=$?
 # zeros); a parser treats a missing row as zero.
 awk '/^[0-9]+ / { for (i = 2; i <= NF; i++) if ($i + 0 > 0) { print; next }; next } { print }' /tmp/cyclictest.out
 echo "=== VFIO-BENCH END rc=$rc ==="
+# A moment for the host side to notice the END marker while QEMU still runs.
+sleep 1
 sync
 poweroff -f
 # If power-off did not work, halting lets QEMU's -no-reboot / libvirt's on_crash end the VM.

@@ -231,6 +231,26 @@ cpu_busy() {   # cpu_busy BEFORE AFTER -> "cpu0=97% cpu1=12%"
          END { print "" }' "$1" "$2"
 }
 
+# The measurement window: from the START marker to the END marker on the console.
+# mark FILE QEMU_PID: time, per-CPU ticks and the ticks QEMU's threads used so far.
+mark() {
+    {
+        printf 'time %s\n' "$(date +%s.%N)"
+        cpu_ticks
+        # utime + stime of every QEMU thread (fields 14, 15; the name may hold spaces)
+        cat /proc/"$2"/task/*/stat 2>/dev/null | awk '{ sub(/^.*\) /, ""); q += $12 + $13 } END { printf "qemu %d 0\n", q }'
+    } > "$1"
+}
+window_busy() {   # window_busy START_MARK END_MARK -> "cpu0=97% cpu1=40% qemu=35%" (qemu: of one CPU)
+    local hz
+    hz="$(getconf CLK_TCK)"
+    awk -v hz="$hz" 'NR == FNR { a[$1] = $2; b[$1] = $3; next }
+        $1 == "time" { secs = $2 - a["time"]; next }
+        $1 == "qemu" { q = $2 - a["qemu"]; next }
+        { dt = $2 - a[$1]; di = $3 - b[$1]; out = out sprintf("%s%s=%d%%", (n++ ? " " : ""), $1, (dt > 0 ? 100 * (dt - di) / dt : 0)) }
+        END { printf "%s qemu=%d%%\n", out, (secs > 0 ? 100 * q / hz / secs : 0) }' "$1" "$2"
+}
+
 # --- where QEMU's threads (and the load) may run ------------------------------------
 snapshot_threads() {   # snapshot_threads QEMU_PID FILE
     local pid="$1" file="$2" t comm cpus
@@ -260,7 +280,7 @@ boot_timeout=$(( secs + 240 ))
 # Direct QEMU: used to probe KVM, and as the launcher when libvirt is not used.
 boot_qemu() {   # boot_qemu ACCEL LOG TAG [SECS] [TIMEOUT] [THREADS_FILE]
     local acc="$1" log="$2" tag="$3" s="${4:-$secs}" limit="${5:-$boot_timeout}" threads="${6:-}"
-    local cpu=max snapped=0 waited=0
+    local cpu=max snapped=0 ended=0 waited=0
     rm -f -- "$log"
     qemu-system-x86_64 -name "$name" -accel "$acc" -machine q35 -cpu "$cpu" -smp "$vcpus" -m 256 \
         -nodefaults -nographic -no-reboot -monitor none -serial "file:$log" \
@@ -269,13 +289,16 @@ boot_qemu() {   # boot_qemu ACCEL LOG TAG [SECS] [TIMEOUT] [THREADS_FILE]
     qemu_pid=$!
     while kill -0 "$qemu_pid" 2>/dev/null; do
         if [[ $snapped -eq 0 && -n "$threads" ]] && grep -q 'VFIO-BENCH START' "$log" 2>/dev/null; then
-            snapshot_threads "$qemu_pid" "$threads"; snapped=1
+            mark "$threads.m0" "$qemu_pid"; snapshot_threads "$qemu_pid" "$threads"; snapped=1
         fi
-        if (( waited >= limit * 2 )); then
+        if [[ $snapped -eq 1 && $ended -eq 0 ]] && grep -q 'VFIO-BENCH END' "$log" 2>/dev/null; then
+            mark "$threads.m1" "$qemu_pid"; ended=1
+        fi
+        if (( waited >= limit * 5 )); then
             say "$tag: no power-off after ${limit}s; stopping QEMU"
             kill -TERM "$qemu_pid" 2>/dev/null || true
         fi
-        sleep 0.5; waited=$(( waited + 1 ))
+        sleep 0.2; waited=$(( waited + 1 ))
     done
     wait "$qemu_pid" 2>/dev/null || true
     qemu_pid=""
@@ -326,7 +349,7 @@ EOF
 }
 
 boot_libvirt() {   # boot_libvirt LOG TAG PIN(0|1) THREADS_FILE -> 0, or 1 when the domain did not start
-    local log="$1" tag="$2" pin="$3" threads="$4" xml="$1.xml" state snapped=0 waited=0 pid
+    local log="$1" tag="$2" pin="$3" threads="$4" xml="$1.xml" state snapped=0 ended=0 waited=0 pid=""
     rm -f -- "$log"
     domain_xml "$log" "$tag" "$pin" > "$xml"
     "${virsh_[@]}" define "$xml" > /dev/null
@@ -342,14 +365,19 @@ boot_libvirt() {   # boot_libvirt LOG TAG PIN(0|1) THREADS_FILE -> 0, or 1 when 
         [[ "$state" == running || "$state" == paused ]] || break
         if [[ $snapped -eq 0 ]] && grep -q 'VFIO-BENCH START' "$log" 2>/dev/null; then
             pid="$(cat "/run/libvirt/qemu/$name.pid" 2>/dev/null || true)"
-            [[ "$pid" =~ ^[0-9]+$ ]] && snapshot_threads "$pid" "$threads"
+            if [[ "$pid" =~ ^[0-9]+$ ]]; then
+                mark "$threads.m0" "$pid"; snapshot_threads "$pid" "$threads"
+            fi
             snapped=1
         fi
-        if (( waited >= boot_timeout * 2 )); then
+        if [[ $snapped -eq 1 && $ended -eq 0 && -n "$pid" ]] && grep -q 'VFIO-BENCH END' "$log" 2>/dev/null; then
+            mark "$threads.m1" "$pid"; ended=1
+        fi
+        if (( waited >= boot_timeout * 5 )); then
             say "$tag: no power-off after ${boot_timeout}s; destroying the domain"
             "${virsh_[@]}" destroy "$name" > /dev/null 2>&1 || true
         fi
-        sleep 0.5; waited=$(( waited + 1 ))
+        sleep 0.2; waited=$(( waited + 1 ))
     done
     "${virsh_[@]}" undefine "$name" > /dev/null 2>&1 || true
     domain_defined=0
@@ -461,7 +489,7 @@ EOF
 }
 
 # --- the runs -----------------------------------------------------------------------
-printf 'scenario\trun\tsamples\tmin\tavg\tp50\tp99\tp999\tmax\toverflows\tcpu_busy\tloadavg\tstatus\n' > "$results/runs.tsv"
+printf 'scenario\trun\tsamples\tmin\tavg\tp50\tp99\tp999\tmax\toverflows\tcpu_busy\tloadavg\tstatus\tbusy_before\n' > "$results/runs.tsv"
 declare -A status_of=()
 scenario_title() {
     case "$1" in
@@ -510,13 +538,16 @@ for sc in "${wanted[@]}"; do
         tag="$sc$r"
         log="$results/$tag.console.log"
         threads="$results/$tag.threads.txt"
-        say "scenario $title, run $r/$runs ($secs s of cyclictest)"
+        # What the rest of the machine does right before this run (2 s, without our load or guest).
+        cpu_ticks > "$results/$tag.bg0"; sleep 2; cpu_ticks > "$results/$tag.bg1"
+        before="$(cpu_busy "$results/$tag.bg0" "$results/$tag.bg1")"
+        rm -f -- "$results/$tag.bg0" "$results/$tag.bg1"
+        say "scenario $title, run $r/$runs ($secs s of cyclictest; busy before: $before)"
         case "$sc" in
             a) ;;
             e) start_load "$results/$tag.stress.log" "$host_cpu" ;;
             *) start_load "$results/$tag.stress.log" ;;
         esac
-        cpu_ticks > "$results/$tag.cpu0"
         started=$SECONDS
         ok=1
         if [[ "$launcher" == libvirt ]]; then
@@ -525,13 +556,15 @@ for sc in "${wanted[@]}"; do
         else
             boot_qemu "$accel_used" "$log" "$tag" "$secs" "$boot_timeout" "$threads"
         fi
-        cpu_ticks > "$results/$tag.cpu1"
         stop_load
-        busy="$(cpu_busy "$results/$tag.cpu0" "$results/$tag.cpu1")"
-        rm -f -- "$results/$tag.cpu0" "$results/$tag.cpu1"
+        busy="n/a"
+        if [[ -f "$threads.m0" && -f "$threads.m1" ]]; then
+            busy="$(window_busy "$threads.m0" "$threads.m1")"
+        fi
+        rm -f -- "$threads.m0" "$threads.m1"
         loadavg="$(cut -d' ' -f1-3 /proc/loadavg)"
         if [[ $ok -eq 0 ]]; then
-            printf '%s\t%d\t-\t-\t-\t-\t-\t-\t-\t-\t%s\t%s\t%s\n' "$sc" "$r" "$busy" "$loadavg" "domain did not start" >> "$results/runs.tsv"
+            printf '%s\t%d\t-\t-\t-\t-\t-\t-\t-\t-\t%s\t%s\t%s\t%s\n' "$sc" "$r" "$busy" "$loadavg" "domain did not start" "$before" >> "$results/runs.tsv"
             [[ "$sc" == c ]] && { status_of[$sc]="failed: the domain did not start (see $log.virsh)"; break; }
             continue
         fi
@@ -541,10 +574,10 @@ for sc in "${wanted[@]}"; do
         [[ "$(field rc "$p")" == 0 ]] || status="cyclictest rc=$(field rc "$p")"
         problems="$(check_isolation "$sc" "$threads")"
         [[ -n "$problems" ]] && status="$status; $problems"
-        printf '%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sc" "$r" \
+        printf '%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sc" "$r" \
             "$(field samples "$p")" "$(field min "$p")" "$(field avg "$p")" "$(field p50 "$p")" \
             "$(field p99 "$p")" "$(field p999 "$p")" "$(field max "$p")" "$(field overflows "$p")" \
-            "$busy" "$loadavg" "$status" >> "$results/runs.tsv"
+            "$busy" "$loadavg" "$status" "$before" >> "$results/runs.tsv"
         say "  $tag: $p ($busy, $(( SECONDS - started )) s, $status)"
     done
     if [[ "$sc" == c && -n "$profile_written" ]]; then
@@ -560,7 +593,7 @@ declare -A p99_of=()
     echo "Host CPUs busy before the benchmark (5 s, other users): $background."
     echo "Latencies in µs, pooled over the runs (all samples of all runs in one histogram); p99 per run in the last column."
     echo
-    echo "| scenario | samples | min | avg | p99 | p99.9 | max | p99 per run | host CPU busy per run |"
+    echo "| scenario | samples | min | avg | p99 | p99.9 | max | p99 per run | CPUs busy per run: before it -> while cyclictest ran (qemu: QEMU's share of one CPU) |"
     echo "|---|---:|---:|---:|---:|---:|---:|---|---|"
     for sc in "${wanted[@]}"; do
         title="$(scenario_title "$sc")"
@@ -575,7 +608,7 @@ declare -A p99_of=()
         p="$(awk -f "$parser" "${logs[@]}")"
         p99_of[$sc]="$(field p99 "$p")"
         per_run="$(awk -F'\t' -v s="$sc" '$1 == s { printf "%s%s", (n++ ? ", " : ""), $7 }' "$results/runs.tsv")"
-        busy="$(awk -F'\t' -v s="$sc" '$1 == s { printf "%s%s", (n++ ? "; " : ""), $11 }' "$results/runs.tsv")"
+        busy="$(awk -F'\t' -v s="$sc" '$1 == s { printf "%s%s -> %s", (n++ ? "; " : ""), $14, $11 }' "$results/runs.tsv")"
         problems="$(awk -F'\t' -v s="$sc" '$1 == s && $13 != "ok" { printf " (run %s: %s)", $2, $13 }' "$results/runs.tsv")"
         echo "| $title$problems | $(field samples "$p") | $(field min "$p") | $(field avg "$p") | $(field p99 "$p") | $(field p999 "$p") | $(field max "$p") | $per_run | $busy |"
     done
