@@ -224,10 +224,13 @@ stop_load() {
 }
 
 # --- per-CPU busy share while a run lasts -------------------------------------------
-cpu_ticks() { awk '/^cpu[0-9]+ / { idle = $5 + $6; t = 0; for (i = 2; i <= 9; i++) t += $i; printf "%s %d %d\n", $1, t, idle }' /proc/stat; }
-cpu_busy() {   # cpu_busy BEFORE AFTER -> "cpu0=97% cpu1=12%"
-    awk 'NR == FNR { t[$1] = $2; i[$1] = $3; next }
-         { dt = $2 - t[$1]; di = $3 - i[$1]; printf "%s%s=%d%%", (n++ ? " " : ""), $1, (dt > 0 ? 100 * (dt - di) / dt : 0) }
+# "cpuN total idle steal" in ticks; busy counts steal (time the hypervisor below
+# this machine, if any, gave to someone else), and steal is shown apart too.
+cpu_ticks() { awk '/^cpu[0-9]+ / { idle = $5 + $6; t = 0; for (i = 2; i <= 9; i++) t += $i; printf "%s %d %d %d\n", $1, t, idle, $9 }' /proc/stat; }
+cpu_busy() {   # cpu_busy BEFORE AFTER -> "cpu0=97%(st4%) cpu1=12%(st0%)"
+    awk 'NR == FNR { t[$1] = $2; i[$1] = $3; s[$1] = $4; next }
+         { dt = $2 - t[$1]; di = $3 - i[$1]; ds = $4 - s[$1]
+           printf "%s%s=%d%%(st%d%%)", (n++ ? " " : ""), $1, (dt > 0 ? 100 * (dt - di) / dt : 0), (dt > 0 ? 100 * ds / dt : 0) }
          END { print "" }' "$1" "$2"
 }
 
@@ -238,16 +241,17 @@ mark() {
         printf 'time %s\n' "$(date +%s.%N)"
         cpu_ticks
         # utime + stime of every QEMU thread (fields 14, 15; the name may hold spaces)
-        cat /proc/"$2"/task/*/stat 2>/dev/null | awk '{ sub(/^.*\) /, ""); q += $12 + $13 } END { printf "qemu %d 0\n", q }'
+        cat /proc/"$2"/task/*/stat 2>/dev/null | awk '{ sub(/^.*\) /, ""); q += $12 + $13 } END { printf "qemu %d 0 0\n", q }'
     } > "$1"
 }
-window_busy() {   # window_busy START_MARK END_MARK -> "cpu0=97% cpu1=40% qemu=35%" (qemu: of one CPU)
+window_busy() {   # window_busy START_MARK END_MARK -> "cpu0=97%(st3%) cpu1=40%(st2%) qemu=35%" (qemu: of one CPU)
     local hz
     hz="$(getconf CLK_TCK)"
-    awk -v hz="$hz" 'NR == FNR { a[$1] = $2; b[$1] = $3; next }
+    awk -v hz="$hz" 'NR == FNR { a[$1] = $2; b[$1] = $3; c[$1] = $4; next }
         $1 == "time" { secs = $2 - a["time"]; next }
         $1 == "qemu" { q = $2 - a["qemu"]; next }
-        { dt = $2 - a[$1]; di = $3 - b[$1]; out = out sprintf("%s%s=%d%%", (n++ ? " " : ""), $1, (dt > 0 ? 100 * (dt - di) / dt : 0)) }
+        { dt = $2 - a[$1]; di = $3 - b[$1]; ds = $4 - c[$1]
+          out = out sprintf("%s%s=%d%%(st%d%%)", (n++ ? " " : ""), $1, (dt > 0 ? 100 * (dt - di) / dt : 0), (dt > 0 ? 100 * ds / dt : 0)) }
         END { printf "%s qemu=%d%%\n", out, (secs > 0 ? 100 * q / hz / secs : 0) }' "$1" "$2"
 }
 
