@@ -5,7 +5,8 @@
 #   a  idle host, no pinning
 #   b  host load (stress-ng), no isolation, no pinning
 #   c  the same load, isolated by vfio-orchestrator's profile through the real
-#      libvirt hook (/etc/libvirt/hooks/qemu); the load runs in a cgroup subtree
+#      libvirt hook (hooks/qemu.d/vfio-orchestrator or hooks/qemu, as
+#      'vfio-orchestrator install' puts it); the load runs in a cgroup subtree
 #      of the benchmark's own, which the profile names as "the host"
 #      (cgroups.root). Pending (skipped, and reported as such) while the hook
 #      is not installed.
@@ -33,7 +34,8 @@
 #   --launcher MODE    auto|libvirt|qemu (default auto: libvirt if qemu:///system answers);
 #                      qemu runs only a and b (c, d and e need libvirt)
 #   --name NAME        libvirt domain name (default vfio-bench)
-#   --profile-dir DIR  where the hook reads profiles (default /etc/vfio-orchestrator/profiles)
+#   --profile-dir DIR  where the hook reads profiles (default: the installed shim's
+#                      profiles= setting, else /etc/vfio-orchestrator/profiles)
 #   --out DIR          work folder (default bench/out, or $BENCH_OUT)
 #
 # Needs root, QEMU, stress-ng, libvirtd running (for b..d through libvirt) and
@@ -55,6 +57,7 @@ accel=auto
 launcher=auto
 name=vfio-bench
 profile_dir=/etc/vfio-orchestrator/profiles
+profile_dir_given=0
 interval=1000
 prio=90
 command_line="$0${*:+ $*}"
@@ -76,7 +79,7 @@ while [[ $# -gt 0 ]]; do
         --accel)       need_value "$@"; accel="$2"; shift 2 ;;
         --launcher)    need_value "$@"; launcher="$2"; shift 2 ;;
         --name)        need_value "$@"; name="$2"; shift 2 ;;
-        --profile-dir) need_value "$@"; profile_dir="$2"; shift 2 ;;
+        --profile-dir) need_value "$@"; profile_dir="$2"; profile_dir_given=1; shift 2 ;;
         --out)         need_value "$@"; out="$2"; shift 2 ;;
         -h|--help)     usage; exit 0 ;;
         *) echo "run-bench: unknown option '$1' (try --help)" >&2; exit 2 ;;
@@ -421,14 +424,29 @@ if [[ "$accel" != tcg ]]; then
 fi
 say "accelerator: $accel_note; launcher: $launcher"
 
-hook=/etc/libvirt/hooks/qemu
+# 'vfio-orchestrator install' puts its shim in hooks/qemu.d/ (libvirt >= 6.5) or
+# as hooks/qemu; the shim names the profiles folder it reads (profiles=...).
+hook=""
+for f in /etc/libvirt/hooks/qemu.d/vfio-orchestrator /etc/libvirt/hooks/qemu; do
+    if [[ -x "$f" ]] && grep -aq 'vfio-orchestrator' "$f" 2>/dev/null; then hook="$f"; break; fi
+done
 hook_state=""
-if [[ ! -e "$hook" ]]; then
-    hook_state="pending: no libvirt hook at $hook (the vfio-orchestrator hook is not installed; it is not on main yet)"
-elif ! grep -aq 'vfio-orchestrator' "$hook" 2>/dev/null; then
-    hook_state="pending: $hook exists but is not vfio-orchestrator's hook"
+if [[ -z "$hook" ]]; then
+    hook_state="pending: vfio-orchestrator's hook is not installed (no /etc/libvirt/hooks/qemu.d/vfio-orchestrator or /etc/libvirt/hooks/qemu of its own; run 'vfio-orchestrator install', then restart libvirtd)"
 elif [[ "$launcher" != libvirt ]]; then
     hook_state="skipped: needs libvirt"
+else
+    if [[ $profile_dir_given -eq 0 ]]; then
+        from_shim="$(sed -n 's/^profiles=\(\/[^ ]*\)$/\1/p' "$hook" | head -n 1)"
+        [[ -n "$from_shim" ]] && profile_dir="$from_shim"
+    fi
+    # libvirt looks for hooks when it starts: one installed later is not run.
+    daemon="$(pgrep -o -x libvirtd || pgrep -o -x virtqemud || true)"
+    started_at="$(date -d "$(ps -o lstart= -p "${daemon:-1}" 2>/dev/null || echo now)" +%s 2>/dev/null || echo 0)"
+    if [[ -n "$daemon" ]] && (( $(stat -c %Y "$hook") > started_at )); then
+        say "warning: $hook is newer than libvirt's daemon (pid $daemon): restart it, or the hook may not run"
+    fi
+    say "scenario c: hook $hook, profile $profile_dir/$name.yaml"
 fi
 
 # What the machine does without us (other users, builds): the "idle" of a is only this idle.
