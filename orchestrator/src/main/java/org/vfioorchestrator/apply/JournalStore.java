@@ -37,6 +37,11 @@ public final class JournalStore {
         this.host = host;
     }
 
+    /** Where the journal lives on the real file system, for messages. */
+    public String journalPath() {
+        return host.resolve(JOURNAL).toString();
+    }
+
     public String currentBootId() {
         return host.read("/proc/sys/kernel/random/boot_id").map(String::strip).orElse("unknown");
     }

@@ -23,7 +23,12 @@ import picocli.CommandLine.Command;
         subcommands = {
             TopologyCommand.class,
             PlanCommand.class,
+            ApplyCommand.class,
+            RevertCommand.class,
+            DoctorCommand.class,
+            SuggestCommand.class,
             CaptureCommand.class,
+            MeasureCommand.class,
             CommandLine.HelpCommand.class
         },
         footer = {"", "Exit codes: 0 ok, 1 host or data error, 2 usage, 3 unexpected state"
@@ -39,6 +44,12 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("hook")) {
+            // libvirt waits for the hook: skip the CLI machinery. Nothing goes to stdout.
+            PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+            System.setOut(System.err);
+            System.exit(runHook(err, System.in, java.util.Arrays.asList(args).subList(1, args.length)));
+        }
         PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
         System.exit(run(out, err, args));
@@ -60,6 +71,30 @@ public final class Main implements Runnable {
         out.flush();
         err.flush();
         return code;
+    }
+
+    /**
+     * The hook: {@code hook [--host-root DIR] VM OPERATION SUB-OPERATION [EXTRA]}, domain XML on stdin.
+     * Exit codes follow libvirt's rules (see HookRunner); a bug never aborts a stop.
+     */
+    public static int runHook(PrintWriter err, java.io.InputStream stdin, java.util.List<String> args) {
+        java.nio.file.Path root = java.nio.file.Path.of("/");
+        java.util.List<String> argv = args;
+        if (args.size() >= 2 && args.get(0).equals("--host-root")) {
+            root = java.nio.file.Path.of(args.get(1));
+            argv = args.subList(2, args.size());
+        }
+        boolean mayFail = argv.size() >= 3 && java.util.Set.of("prepare", "started").contains(argv.get(1));
+        try {
+            org.vfioorchestrator.host.HostFs host = org.vfioorchestrator.host.HostFs.open(root);
+            return new org.vfioorchestrator.hook.HookRunner(host, err,
+                    new org.vfioorchestrator.hook.DetachedMeasurementLauncher(host)).run(argv, stdin);
+        } catch (RuntimeException e) {
+            err.println("vfio-orchestrator hook: internal error, please report it: " + e);
+            e.printStackTrace(err);
+            err.flush();
+            return mayFail ? ExitCode.INTERNAL.code() : 0;
+        }
     }
 
     private static int report(Exception ex, CommandLine commandLine, PrintWriter err) {

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.vfioorchestrator.plan.DomainCheck;
 import org.vfioorchestrator.plan.Plan;
 import org.vfioorchestrator.plan.PlanService;
 import org.vfioorchestrator.plan.PlanText;
@@ -40,7 +41,9 @@ final class PlanCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PlanService service = new PlanService(hostOptions.open());
         Profile p = service.load(profile);
-        // DOMAIN-CHECK
+        if (domain != null) {
+            DomainCheck.check(p, DomainFiles.read(domain));
+        }
         Plan plan = service.plan(List.of(p));
         if (json) {
             spec.commandLine().getOut().println(JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(PlanText.toJson(plan)));

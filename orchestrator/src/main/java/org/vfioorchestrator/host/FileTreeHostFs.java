@@ -18,6 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.stream.Stream;
 
 /** File access shared by the live host and captured trees: path resolution, reads, plain writes. */
@@ -27,6 +28,13 @@ abstract class FileTreeHostFs implements HostFs {
     FileTreeHostFs(Path root) {
         this.root = root;
     }
+
+    /**
+     * Whether state files must survive a power cut (fsync). The live host: yes.
+     * A captured tree is a simulation whose journal only has to survive the
+     * process, which rename alone guarantees.
+     */
+    protected abstract boolean durable();
 
     @Override
     public Path root() {
@@ -105,6 +113,36 @@ abstract class FileTreeHostFs implements HostFs {
         }
     }
 
+    /** {@code stat --dereference --format='%b %B' -- FILE}: allocated blocks and their unit. */
+    @Override
+    public OptionalLong allocatedBytes(String path) {
+        Path p = resolve(path);
+        if (!Files.exists(p)) {
+            return OptionalLong.empty();
+        }
+        org.apache.commons.exec.CommandLine cmd = new org.apache.commons.exec.CommandLine("stat");
+        cmd.addArgument("--dereference", false);
+        cmd.addArgument("--format=%b %B", false);
+        cmd.addArgument("--", false);
+        cmd.addArgument(p.toString(), false);
+        java.io.ByteArrayOutputStream stdout = new java.io.ByteArrayOutputStream();
+        org.apache.commons.exec.DefaultExecutor exec = org.apache.commons.exec.DefaultExecutor.builder().get();
+        exec.setStreamHandler(new org.apache.commons.exec.PumpStreamHandler(stdout, new java.io.ByteArrayOutputStream()));
+        exec.setWatchdog(org.apache.commons.exec.ExecuteWatchdog.builder()
+                .setTimeout(java.time.Duration.ofSeconds(10)).get());
+        exec.setExitValues(null);
+        try {
+            int rc = exec.execute(cmd);
+            String[] f = stdout.toString(StandardCharsets.UTF_8).strip().split("\\s+");
+            if (rc != 0 || f.length != 2) {
+                return OptionalLong.empty();
+            }
+            return OptionalLong.of(Long.parseLong(f[0]) * Long.parseLong(f[1]));
+        } catch (IOException | NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+    }
+
     /** One write() of the bytes, like the shell's echo; the file must exist (kernel files are never created). */
     protected void writeBytes(String path, byte[] bytes) {
         Path p = resolve(path);
@@ -146,13 +184,17 @@ abstract class FileTreeHostFs implements HostFs {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS)) {
                 ch.write(java.nio.ByteBuffer.wrap(content));
-                ch.force(true);
+                if (durable()) {
+                    ch.force(true);
+                }
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
-                dir.force(true);
-            } catch (IOException ignored) {
-                // some file systems refuse fsync on a directory; the rename itself is atomic
+            if (durable()) {
+                try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
+                    dir.force(true);
+                } catch (IOException ignored) {
+                    // some file systems refuse fsync on a directory; the rename itself is atomic
+                }
             }
         } catch (IOException e) {
             try {
@@ -181,6 +223,20 @@ abstract class FileTreeHostFs implements HostFs {
     public void delete(String path) {
         try {
             Files.deleteIfExists(resolve(path));
+        } catch (IOException e) {
+            throw toHostIo(path, e);
+        }
+    }
+
+    @Override
+    public void append(String path, String text) {
+        Path p = resolve(path);
+        try {
+            Files.createDirectories(p.getParent());
+            if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createFile(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            }
+            Files.write(p, text.getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
             throw toHostIo(path, e);
         }

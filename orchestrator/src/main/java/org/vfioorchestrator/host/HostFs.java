@@ -3,6 +3,7 @@ package org.vfioorchestrator.host;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.vfioorchestrator.cpu.CpuSet;
 
 /**
@@ -41,6 +42,14 @@ public interface HostFs {
 
     Optional<FileFacts> stat(String path);
 
+    /**
+     * Bytes the file system has really allocated to a file ({@code st_blocks} times the
+     * block unit), following symlinks; less than the size means a sparse file. Empty when
+     * the file is missing or the allocation cannot be read. Java has no st_blocks, so
+     * this runs {@code stat}.
+     */
+    OptionalLong allocatedBytes(String path);
+
     /** Writes {@code value} and a newline to an existing kernel file, in one write like {@code echo}. */
     void write(String path, String value);
 
@@ -57,6 +66,9 @@ public interface HostFs {
     void createPrivateDirectories(String path);
 
     void delete(String path);
+
+    /** Appends text to a log file of ours (created 0600 if missing, never through a symlink). */
+    void append(String path, String text);
 
     /**
      * Takes an exclusive lock on a state file (created if missing, never

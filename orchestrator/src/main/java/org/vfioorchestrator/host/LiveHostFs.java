@@ -25,6 +25,11 @@ final class LiveHostFs extends FileTreeHostFs {
     }
 
     @Override
+    protected boolean durable() {
+        return true;
+    }
+
+    @Override
     public boolean isLive() {
         return true;
     }

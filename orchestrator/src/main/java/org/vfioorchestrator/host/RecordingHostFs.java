@@ -80,6 +80,12 @@ public final class RecordingHostFs implements HostFs {
         return host.stat(path);
     }
 
+    /** Not recorded: a capture holds kernel files, not disk images. */
+    @Override
+    public java.util.OptionalLong allocatedBytes(String path) {
+        return host.allocatedBytes(path);
+    }
+
     /** A thread's affinity lives in its status file: capture that file so a tree shows the same. */
     @Override
     public CpuSet threadAffinity(int tid) {
@@ -131,6 +137,11 @@ public final class RecordingHostFs implements HostFs {
 
     @Override
     public void delete(String path) {
+        throw readOnly();
+    }
+
+    @Override
+    public void append(String path, String text) {
         throw readOnly();
     }
 

@@ -37,6 +37,11 @@ final class TreeHostFs extends FileTreeHostFs {
     }
 
     @Override
+    protected boolean durable() {
+        return false;
+    }
+
+    @Override
     public boolean isLive() {
         return false;
     }
@@ -130,7 +135,33 @@ final class TreeHostFs extends FileTreeHostFs {
                 enabled.remove(token.substring(1));
             }
         }
+        boolean hadCpuset = read(path).orElse("").contains("cpuset");
         super.write(path, String.join(" ", enabled));
+        if (hadCpuset != enabled.contains("cpuset")) {
+            cpusetFilesInChildren(path.substring(0, path.lastIndexOf('/')), enabled.contains("cpuset"));
+        }
+    }
+
+    /** Enabling cpuset in a cgroup's subtree_control gives its children cpuset files; disabling takes them away. */
+    private void cpusetFilesInChildren(String dir, boolean present) {
+        for (String name : list(dir)) {
+            String child = dir + "/" + name;
+            if (!isDirectory(child) || !exists(child + "/cgroup.procs")) {
+                continue;
+            }
+            for (String f : List.of("cpuset.cpus", "cpuset.mems", "cpuset.cpus.effective", "cpuset.mems.effective",
+                    "cpuset.cpus.partition")) {
+                try {
+                    if (present) {
+                        Files.writeString(resolve(child + "/" + f), f.equals("cpuset.cpus.partition") ? "member\n" : "\n");
+                    } else {
+                        Files.deleteIfExists(resolve(child + "/" + f));
+                    }
+                } catch (IOException e) {
+                    throw toHostIo(child, e);
+                }
+            }
+        }
     }
 
     // ---- cgroups -------------------------------------------------------------------------

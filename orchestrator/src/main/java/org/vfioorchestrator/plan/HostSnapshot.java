@@ -52,12 +52,15 @@ public record HostSnapshot(
      *
      * @param root          the cgroup directory whose tasks are confined
      * @param subtreeControl v2: cgroup.subtree_control of the hierarchy's top down to the root, top first
-     * @param children      v2: each child cgroup's name and cpuset.cpus (absent until cpuset is enabled)
+     * @param children      each child cgroup's name and cpuset.cpus (absent until cpuset is enabled)
+     * @param subgroups     v2: each child's own children (e.g. system.slice's services) and their cpuset.cpus
+     * @param childControllers v2: each child's cgroup.subtree_control
      * @param rootCpus      v1: the root cpuset's cpus and mems
      * @param processes     v1: the processes directly in the root
      * @param why           how the mode was chosen, or why there is none
      */
     public record Cgroups(CgroupVersion version, String root, Map<String, String> subtreeControl, Map<String, Optional<String>> children,
+            Map<String, Map<String, Optional<String>>> subgroups, Map<String, String> childControllers,
             String rootCpus, String rootMems, List<Proc> processes, String why) {
     }
 

@@ -191,7 +191,7 @@ public final class HostSnapshotReader {
     }
 
     private Cgroups none(String root, String why) {
-        return new Cgroups(CgroupVersion.NONE, root, Map.of(), Map.of(), "", "", List.of(), why);
+        return new Cgroups(CgroupVersion.NONE, root, Map.of(), Map.of(), Map.of(), Map.of(), "", "", List.of(), why);
     }
 
     private Cgroups v2(String root) {
@@ -210,14 +210,26 @@ public final class HostSnapshotReader {
         for (String d : chain) {
             subtree.put(d, host.read(d + "/cgroup.subtree_control").orElse("").strip());
         }
+        Map<String, Optional<String>> children = childCgroups(root);
+        Map<String, Map<String, Optional<String>>> subgroups = new TreeMap<>();
+        Map<String, String> childControllers = new TreeMap<>();
+        for (String name : children.keySet()) {
+            subgroups.put(name, childCgroups(root + "/" + name));
+            childControllers.put(name, host.read(root + "/" + name + "/cgroup.subtree_control").orElse("").strip());
+        }
+        return new Cgroups(CgroupVersion.V2, root, subtree, children, subgroups, childControllers, "", "", List.of(),
+                "cgroup v2 at " + root);
+    }
+
+    private Map<String, Optional<String>> childCgroups(String dir) {
         Map<String, Optional<String>> children = new TreeMap<>();
-        for (String name : host.list(root)) {
-            String child = root + "/" + name;
+        for (String name : host.list(dir)) {
+            String child = dir + "/" + name;
             if (host.exists(child + "/cgroup.procs") && host.isDirectory(child)) {
                 children.put(name, host.read(child + "/cpuset.cpus").map(String::strip));
             }
         }
-        return new Cgroups(CgroupVersion.V2, root, subtree, children, "", "", List.of(), "cgroup v2 at " + root);
+        return children;
     }
 
     private Cgroups v1(String root) {
@@ -236,14 +248,7 @@ public final class HostSnapshotReader {
             String[] f = s.substring(s.lastIndexOf(')') + 2).trim().split("\\s+");
             procs.add(new Proc(pid, comm, Long.parseLong(f[6])));
         }
-        Map<String, Optional<String>> children = new TreeMap<>();
-        for (String name : host.list(root)) {
-            String child = root + "/" + name;
-            if (host.exists(child + "/cgroup.procs") && host.isDirectory(child)) {
-                children.put(name, host.read(child + "/cpuset.cpus").map(String::strip));
-            }
-        }
-        return new Cgroups(CgroupVersion.V1, root, Map.of(), children, host.read(root + "/cpuset.cpus").orElse("").strip(),
+        return new Cgroups(CgroupVersion.V1, root, Map.of(), childCgroups(root), Map.of(), Map.of(), host.read(root + "/cpuset.cpus").orElse("").strip(),
                 host.read(root + "/cpuset.mems").orElse("").strip(), procs, "cgroup v1 cpuset at " + root);
     }
 

@@ -135,8 +135,30 @@ public final class Planner {
                                 "libvirt's VMs run here; it keeps every CPU so QEMU can be pinned"));
                         continue;
                     }
-                    write(ChangeKind.CPUSET, dir + "/cpuset.cpus", child.getValue().orElse(""), hostCpus.toString(),
-                            ValueFormat.CPU_LIST, why);
+                    Map<String, Optional<String>> units = cg.subgroups().getOrDefault(child.getKey(), Map.of());
+                    List<String> kept = units.keySet().stream().filter(u -> keptUnit(u, p)).toList();
+                    if (kept.isEmpty()) {
+                        write(ChangeKind.CPUSET, dir + "/cpuset.cpus", child.getValue().orElse(""), hostCpus.toString(),
+                                ValueFormat.CPU_LIST, why);
+                        continue;
+                    }
+                    // libvirtd lives here and must keep the VM's CPUs: confine its siblings one by one instead.
+                    String controllers = cg.childControllers().getOrDefault(child.getKey(), "");
+                    controlled.add(dir + "/cgroup.subtree_control");
+                    if (!List.of(controllers.split("\\s+")).contains("cpuset")) {
+                        changes.add(new EnableController(dir + "/cgroup.subtree_control", "cpuset", controllers,
+                                "its services need the cpuset controller"));
+                    }
+                    for (Map.Entry<String, Optional<String>> unit : units.entrySet()) {
+                        String unitDir = dir + "/" + unit.getKey();
+                        if (kept.contains(unit.getKey())) {
+                            unmovable.add(new Unmovable(ChangeKind.CPUSET, unitDir, unit.getKey(),
+                                    "kept with every CPU (cgroups.keep): libvirt must be able to give QEMU the VM's CPUs"));
+                        } else {
+                            write(ChangeKind.CPUSET, unitDir + "/cpuset.cpus", unit.getValue().orElse(""), hostCpus.toString(),
+                                    ValueFormat.CPU_LIST, why);
+                        }
+                    }
                 }
                 return;
             }
@@ -166,6 +188,11 @@ public final class Planner {
             if (!movable.isEmpty()) {
                 changes.add(new MoveProcesses(cg.root(), hostDir, List.copyOf(movable), why));
             }
+        }
+
+        /** A systemd unit of a kept daemon: "libvirtd" keeps libvirtd.service (and its sockets' service). */
+        private static boolean keptUnit(String unit, Profile p) {
+            return p.cgroups().keep().stream().anyMatch(k -> unit.equals(k + ".service"));
         }
 
         void threads(Profile p) {

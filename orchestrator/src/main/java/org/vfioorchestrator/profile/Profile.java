@@ -12,6 +12,7 @@ import org.vfioorchestrator.cpu.CpuSet;
  * @param vm           the libvirt domain name
  * @param source       where it was read from, for messages
  * @param sha256       hash of the file's bytes, recorded in the journal
+ * @param text         the file's text, kept in the journal so other VMs can be re-planned exactly
  * @param hostCpus     CPUs the host keeps while the VM runs
  * @param vcpuPins     host CPU of vCPU 0, 1, 2, ...
  * @param emulatorCpus where QEMU's emulator threads run
@@ -21,6 +22,7 @@ public record Profile(
         String vm,
         String source,
         String sha256,
+        String text,
         CpuSet hostCpus,
         List<Integer> vcpuPins,
         CpuSet emulatorCpus,

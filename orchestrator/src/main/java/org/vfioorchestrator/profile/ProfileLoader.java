@@ -103,7 +103,7 @@ public final class ProfileLoader {
         }
         Node root = compose(text, source);
         Walk w = new Walk(source);
-        return new Reader(w, host, defaultVm, sha256(bytes)).read(root);
+        return new Reader(w, host, defaultVm, sha256(bytes), text).read(root);
     }
 
     private static Node compose(String text, String source) {
@@ -351,8 +351,10 @@ public final class ProfileLoader {
         private final HostFacts host;
         private final String defaultVm;
         private final String sha;
+        private final String text;
 
-        Reader(Walk w, HostFacts host, String defaultVm, String sha) {
+        Reader(Walk w, HostFacts host, String defaultVm, String sha, String text) {
+            this.text = text;
             this.w = w;
             this.host = host;
             this.defaultVm = defaultVm;
@@ -401,7 +403,7 @@ public final class ProfileLoader {
             if (!w.problems.isEmpty()) {
                 throw new OrchestratorException(ExitCode.HOST_OR_DATA, w.problems);
             }
-            return new Profile(vm, w.source, sha, hostCpus, List.copyOf(pins), emulator, iothreads, irqs, wq,
+            return new Profile(vm, w.source, sha, text, hostCpus, List.copyOf(pins), emulator, iothreads, irqs, wq,
                     governor, cstates, cgroups, measure);
         }
 

@@ -1,0 +1,99 @@
+package org.vfioorchestrator.apply;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.vfioorchestrator.OrchestratorException;
+import org.vfioorchestrator.plan.Change;
+import org.vfioorchestrator.plan.Plan;
+import org.vfioorchestrator.plan.PlanService;
+import org.vfioorchestrator.profile.Profile;
+import org.vfioorchestrator.profile.ProfileLoader;
+
+/**
+ * Applies a VM's profile. The target is computed from the host plus every VM
+ * already applied (their profiles come from the journal), and only the
+ * difference to the host as it is now is carried out; applying again changes
+ * only what drifted.
+ */
+public final class Applier {
+    static final Duration LOCK_WAIT = Duration.ofSeconds(60);
+
+    private final PlanService plans;
+    private final JournalStore store;
+    private final Consumer<String> log;
+
+    public Applier(PlanService plans, Consumer<String> log) {
+        this.plans = plans;
+        this.store = new JournalStore(plans.host());
+        this.log = log;
+    }
+
+    /**
+     * @param pinThreads false for libvirt's {@code prepare} phase (QEMU not started yet): host side only
+     */
+    public ApplyReport apply(Profile profile, boolean pinThreads) {
+        try (AutoCloseable lock = store.lock(LOCK_WAIT)) {
+            return applyLocked(profile, pinThreads);
+        } catch (OrchestratorException | org.vfioorchestrator.host.HostIoException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private ApplyReport applyLocked(Profile profile, boolean pinThreads) {
+        String bootId = store.currentBootId();
+        Journal journal = store.load().orElse(null);
+        String archived = null;
+        if (journal != null && !journal.bootId().equals(bootId)) {
+            archived = store.archiveStale(journal);
+            log.accept("journal from an earlier boot moved aside to " + archived);
+            journal = null;
+        }
+        if (journal == null) {
+            journal = Journal.empty(bootId);
+        }
+        List<Profile> profiles = otherProfiles(plans, journal, profile.vm());
+        profiles.add(profile);
+        Plan plan = plans.plan(profiles);
+        List<Change> changes = plan.changes().stream()
+                .filter(c -> pinThreads || !(c instanceof Change.PinThread)).toList();
+
+        boolean wasApplied = journal.vms().containsKey(profile.vm());
+        Journal.AppliedVm record = wasApplied ? journal.vms().get(profile.vm())
+                : new Journal.AppliedVm(profile.source(), profile.text(), profile.sha256(), Instant.now().toString());
+        if (wasApplied && !record.sha256().equals(profile.sha256())) {
+            log.accept(profile.vm() + ": profile changed since it was applied; using the new one");
+            record = new Journal.AppliedVm(profile.source(), profile.text(), profile.sha256(), record.appliedAt());
+        }
+        Journal withVm = journal.withVm(profile.vm(), record);
+        store.save(withVm);
+        ChangeRunner runner = new ChangeRunner(store, new Actuator(plans.host()), log);
+        try {
+            runner.run(withVm, profile.vm(), changes);
+        } catch (OrchestratorException e) {
+            // rolled back: forget the VM again unless it was applied before this call
+            store.load().ifPresent(j -> store.save(wasApplied ? j : j.withoutVm(profile.vm())));
+            throw e;
+        }
+        log.accept(profile.vm() + ": applied " + runner.done() + " changes");
+        return new ApplyReport(profile.vm(), plan, runner.done(), runner.refused(), runner.gone(), archived);
+    }
+
+    /** The profiles of the VMs the journal says are applied, except {@code vm}, parsed from their stored text. */
+    static List<Profile> otherProfiles(PlanService plans, Journal journal, String vm) {
+        List<Profile> out = new ArrayList<>();
+        for (Map.Entry<String, Journal.AppliedVm> e : journal.vms().entrySet()) {
+            if (!e.getKey().equals(vm)) {
+                Journal.AppliedVm a = e.getValue();
+                out.add(new ProfileLoader(plans.facts()).parse(a.profileText().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        a.profileSource() + " (as applied)", e.getKey()));
+            }
+        }
+        return out;
+    }
+}

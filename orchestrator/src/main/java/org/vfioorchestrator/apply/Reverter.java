@@ -1,0 +1,107 @@
+package org.vfioorchestrator.apply;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.vfioorchestrator.OrchestratorException;
+import org.vfioorchestrator.host.HostIoException;
+import org.vfioorchestrator.plan.Plan;
+import org.vfioorchestrator.plan.PlanService;
+import org.vfioorchestrator.profile.Profile;
+
+/**
+ * Puts the host back. With other VMs still applied, what they still need
+ * stays and the rest is restored; the last VM out restores everything. Walks
+ * the journal in reverse; one failing entry never stops the others; a value
+ * someone changed since we wrote it is left alone and reported (drift) unless
+ * forced.
+ */
+public final class Reverter {
+    private final PlanService plans;
+    private final JournalStore store;
+    private final Consumer<String> log;
+
+    public Reverter(PlanService plans, Consumer<String> log) {
+        this.plans = plans;
+        this.store = new JournalStore(plans.host());
+        this.log = log;
+    }
+
+    /** Reverts one VM ({@code vm}), or with {@code vm == null} everything the journal holds. */
+    public RevertReport revert(String vm, boolean force) {
+        try (AutoCloseable lock = store.lock(Applier.LOCK_WAIT)) {
+            return revertLocked(vm, force);
+        } catch (OrchestratorException | HostIoException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private RevertReport revertLocked(String vm, boolean force) {
+        Journal journal = store.load().orElse(null);
+        if (journal == null) {
+            return new RevertReport(vm, false, 0, 0, List.of(), List.of(), List.of());
+        }
+        String bootId = store.currentBootId();
+        if (!journal.bootId().equals(bootId)) {
+            throw OrchestratorException.state(store.journalPath() + " is from an earlier boot (" + journal.bootId()
+                    + ", now " + bootId + "): the kernel settings it recorded were reset by the reboot, so it is not"
+                    + " applied. Move it aside: mv " + store.journalPath() + " " + store.journalPath() + ".old");
+        }
+        boolean all = vm == null;
+        if (!all && !journal.vms().containsKey(vm)) {
+            return new RevertReport(vm, false, 0, 0, List.of(), List.of(), List.copyOf(journal.vms().keySet()));
+        }
+        List<Profile> remaining = all ? List.of() : Applier.otherProfiles(plans, journal, vm);
+        Plan keep = remaining.isEmpty() ? null : plans.plan(remaining);
+
+        Actuator actuator = new Actuator(plans.host());
+        Journal current = all ? new Journal(journal.bootId(), java.util.Map.of(), journal.entries()) : journal.withoutVm(vm);
+        int restored = 0;
+        int already = 0;
+        List<String> drift = new ArrayList<>();
+        List<String> failed = new ArrayList<>();
+        List<JournalEntry> entries = new ArrayList<>(journal.entries());
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            JournalEntry e = entries.get(i);
+            if (keep != null && keep.controls(e.path()) && !(e.type() == JournalEntry.Type.PIN_THREAD && vm.equals(e.vm()))) {
+                continue; // another running VM still needs it; re-asserted below
+            }
+            Actuator.Undo undo = actuator.undo(e, force);
+            switch (undo.status()) {
+                case RESTORED -> {
+                    restored++;
+                    log.accept("restored " + e.path() + (e.type() == JournalEntry.Type.WRITE ? " = " + e.original() : ""));
+                }
+                case ALREADY, GONE -> already++;
+                case DRIFT -> {
+                    drift.add(e.path() + ": " + undo.detail());
+                    log.accept("drift " + e.path() + ": " + undo.detail());
+                    continue;
+                }
+                case FAILED -> {
+                    failed.add(e.path() + ": " + undo.detail());
+                    log.accept("failed " + e.path() + ": " + undo.detail());
+                    continue;
+                }
+            }
+            current = current.without(e.path());
+            store.save(current);
+        }
+        if (keep != null) {
+            // the VMs still running may now get more host CPUs back (e.g. a wider host cpuset)
+            ChangeRunner runner = new ChangeRunner(store, actuator, log);
+            current = runner.run(current, remaining.get(0).vm(), keep.changes());
+            restored += runner.done();
+        }
+        if (!all && (!drift.isEmpty() || !failed.isEmpty())) {
+            current = current.withVm(vm, journal.vms().get(vm)); // so 'revert VM [--force]' can finish the job
+        }
+        store.save(current);
+        log.accept((all ? "all" : vm) + ": reverted, " + restored + " restored, " + drift.size() + " drifted, "
+                + failed.size() + " failed");
+        List<String> running = current.vms().keySet().stream().filter(n -> !n.equals(vm)).sorted().toList();
+        return new RevertReport(vm, true, restored, already, drift, failed, running);
+    }
+}

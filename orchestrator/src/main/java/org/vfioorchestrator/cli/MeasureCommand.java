@@ -1,0 +1,169 @@
+package org.vfioorchestrator.cli;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.vfioorchestrator.OrchestratorException;
+import org.vfioorchestrator.cpu.CpuSet;
+import org.vfioorchestrator.cpu.CpuSetFormatException;
+import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.host.HostIoException;
+import org.vfioorchestrator.measure.Comparison;
+import org.vfioorchestrator.measure.Durations;
+import org.vfioorchestrator.measure.MeasurementReport;
+import org.vfioorchestrator.measure.MeasurementService;
+import org.vfioorchestrator.measure.ProbeTool;
+import org.vfioorchestrator.measure.Progress;
+import org.vfioorchestrator.measure.ReportJson;
+import org.vfioorchestrator.measure.ReportPlot;
+import org.vfioorchestrator.measure.ReportStore;
+import org.vfioorchestrator.measure.TextReport;
+import org.vfioorchestrator.measure.Ticker;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code measure VM} and {@code measure --probe CPUS}: thin, the work is in {@link MeasurementService}. */
+@Command(name = "measure",
+        description = {
+            "Measures the latency a running VM really gets: each vCPU thread's run-queue wait (worst 1 s window),",
+            "involuntary context switches, other tasks that ran on the VM's CPUs, and the interrupts and softirqs",
+            "that hit them, by source. With --probe, measures free CPUs with cyclictest (or a built-in busy loop).",
+            "Reports are kept in /var/lib/vfio-orchestrator/reports/VM/ as .json, .txt and .png."},
+        sortOptions = false)
+public final class MeasureCommand implements Callable<Integer> {
+    @Mixin
+    HostOptions hostOptions;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "VM", description = "Name of the running VM (its libvirt name).")
+    String vm;
+
+    @Option(names = "--probe", paramLabel = "CPUS", converter = CpuSetConverter.class,
+            description = "Probe these free CPUs (e.g. 2-3) instead of sampling a VM.")
+    CpuSet probe;
+
+    @Option(names = "--duration", paramLabel = "TIME", defaultValue = "30s", converter = DurationConverter.class,
+            description = "How long to measure: 30s, 2m, 1h. Default: ${DEFAULT-VALUE}.")
+    Duration duration;
+
+    @Option(names = "--cpus", paramLabel = "CPUS", converter = CpuSetConverter.class,
+            description = "Watch these CPUs for other tasks and interrupts (default: where the vCPU threads may run).")
+    CpuSet cpus;
+
+    @Option(names = "--probe-tool", paramLabel = "TOOL", defaultValue = "auto",
+            description = "auto (cyclictest if installed, else java), cyclictest, oslat, java. Default: ${DEFAULT-VALUE}.")
+    String probeTool;
+
+    @Option(names = "--json", description = "Print the report as JSON instead of text.")
+    boolean json;
+
+    @Option(names = "--plot", paramLabel = "FILE", description = "Also write the PNG plot to FILE.")
+    Path plot;
+
+    @Option(names = "--compare", description = "Say which metrics got worse since the previous report.")
+    boolean compare;
+
+    @Option(names = "--no-save", description = "Do not keep the report under /var/lib/vfio-orchestrator/reports.")
+    boolean noSave;
+
+    @Override
+    public Integer call() {
+        if ((vm == null) == (probe == null)) {
+            throw OrchestratorException.usage(vm == null
+                    ? "name a running VM, or give --probe CPUS to measure free CPUs"
+                    : "give either a VM or --probe CPUS, not both");
+        }
+        if (probe != null && cpus != null) {
+            throw OrchestratorException.usage("--cpus is for a VM; with --probe the CPUs are the probe's");
+        }
+        ProbeTool tool = parseTool(probeTool);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        HostFs host = hostOptions.open();
+        int seconds = Durations.seconds(duration);
+        Progress progress = Progress.to(err, Terminal.stderrIsTerminal(), "measure: sampling " + (vm != null ? vm : "CPUs " + probe), 5);
+        MeasurementService service = new MeasurementService(host, Ticker.system(), progress,
+                org.vfioorchestrator.measure.CommandRunner.commonsExec());
+        MeasurementReport report;
+        if (vm != null) {
+            report = service.measureVm(vm, duration, cpus);
+        } else {
+            service.checkProbe(probe);
+            err.println("measure: probing CPUs " + probe + " for " + Durations.format(duration) + " ...");
+            err.flush();
+            report = service.probe(probe, duration, tool);
+        }
+        Optional<Comparison> comparison = compare ? service.compareWithPrevious(report) : Optional.empty();
+        out.print(json ? ReportJson.write(report) : TextReport.render(report));
+        if (compare) {
+            if (comparison.isEmpty()) {
+                err.println("measure: no earlier report of " + report.subject() + " to compare with; this one is the baseline");
+            } else {
+                PrintWriter where = json ? err : out;
+                if (!json) {
+                    out.println();
+                }
+                comparison.get().lines().forEach(where::println);
+            }
+        }
+        if (plot != null) {
+            byte[] png = ReportPlot.render(report).orElseThrow(() -> OrchestratorException.data(
+                    "--plot " + plot + ": nothing to plot (no complete one-second window)"));
+            Path file = plot.toAbsolutePath().normalize();
+            // the plot file belongs to the user on this machine, not to the host tree of --host-root
+            HostFs.open(Path.of("/")).replaceAtomically(file.toString(), png);
+        }
+        if (!noSave) {
+            try {
+                ReportStore.StoredReport stored = service.save(report);
+                err.println("measure: report kept in " + host.resolve(stored.json()).getParent() + "/" + stored.stamp() + ".{json,txt"
+                        + (stored.png().isPresent() ? ",png" : "") + "}");
+            } catch (HostIoException e) {
+                err.println("measure: could not keep the report: " + e.getMessage() + " (run as root, or pass --no-save)");
+            }
+        }
+        out.flush();
+        err.flush();
+        return 0;
+    }
+
+    private static ProbeTool parseTool(String s) {
+        try {
+            return ProbeTool.valueOf(s.strip().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw OrchestratorException.usage("--probe-tool " + s + ": choose auto, cyclictest, oslat or java");
+        }
+    }
+
+    /** {@code 30s}, {@code 2m}: a bad value is a usage error (exit 2). */
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            try {
+                return Durations.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    /** A CPU list such as {@code 2-5,8}. */
+    static final class CpuSetConverter implements CommandLine.ITypeConverter<CpuSet> {
+        @Override
+        public CpuSet convert(String value) {
+            try {
+                return CpuSet.parseList(value);
+            } catch (CpuSetFormatException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}

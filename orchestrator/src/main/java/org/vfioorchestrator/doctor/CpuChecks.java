@@ -1,0 +1,216 @@
+package org.vfioorchestrator.doctor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import org.vfioorchestrator.cpu.CpuSet;
+import org.vfioorchestrator.domain.Cputune;
+import org.vfioorchestrator.domain.CpuTopology;
+import org.vfioorchestrator.domain.Domain;
+
+/** vCPU count and pins vs the profile, and how the pinned CPUs sit on the host's topology. */
+final class CpuChecks {
+    private CpuChecks() {
+    }
+
+    static void run(DoctorInput in, List<Finding> out) {
+        Domain d = in.domain();
+        if (in.profile().isPresent()) {
+            againstProfile(d, in.profile().get(), out);
+        } else {
+            withoutProfile(in, out);
+        }
+        Optional<List<Integer>> pins = in.vcpuPins();
+        if (in.layout().isPresent() && pins.isPresent() && pins.get().size() == d.vcpus()) {
+            topology(in, in.layout().get(), pins.get(), out);
+        }
+    }
+
+    private static void againstProfile(Domain d, ProfileView p, List<Finding> out) {
+        if (d.vcpus() != p.vcpuPins().size()) {
+            out.add(new Finding(Severity.ERROR, "vcpus.count-vs-profile", "<vcpu>" + d.vcpus() + "</vcpu>, profile pins "
+                    + p.vcpuPins().size() + " vCPU(s): " + p.vcpuPins(),
+                    "The hook pins vCPUs from the profile, so vCPUs without a pin float over the host's CPUs, or pins"
+                            + " point at vCPUs that do not exist.",
+                    "<vcpu placement='static'>" + p.vcpuPins().size() + "</vcpu>, or give the profile "
+                            + d.vcpus() + " entries in vcpus: pin: [...]"));
+        }
+        Cputune ct = d.cputune();
+        List<String> differ = new ArrayList<>();
+        for (Map.Entry<Integer, CpuSet> e : ct.vcpupin().entrySet()) {
+            int v = e.getKey();
+            CpuSet want = v < p.vcpuPins().size() ? CpuSet.of(p.vcpuPins().get(v)) : CpuSet.empty();
+            if (!e.getValue().equals(want)) {
+                differ.add("vCPU " + v + ": XML " + e.getValue() + ", profile " + (want.isEmpty() ? "none" : want));
+            }
+        }
+        ct.emulatorpin().filter(e -> !e.equals(p.emulatorCpus()))
+                .ifPresent(e -> differ.add("emulator: XML " + e + ", profile " + p.emulatorCpus()));
+        ct.iothreadpin().forEach((id, cpus) -> {
+            if (!p.iothreadCpus().isEmpty() && !cpus.equals(p.iothreadCpus())) {
+                differ.add("iothread " + id + ": XML " + cpus + ", profile " + p.iothreadCpus());
+            }
+        });
+        if (!differ.isEmpty()) {
+            out.add(new Finding(Severity.WARNING, "cputune.disagrees-with-profile", String.join("; ", differ),
+                    "libvirt pins from <cputune> when QEMU starts and the hook re-pins from the profile, so what the VM"
+                            + " really gets depends on timing and the two descriptions drift apart.",
+                    "replace <cputune> with: " + cputuneXml(d, p)));
+        }
+    }
+
+    private static void withoutProfile(DoctorInput in, List<Finding> out) {
+        Domain d = in.domain();
+        Cputune ct = d.cputune();
+        List<Integer> unpinned = new ArrayList<>();
+        for (int v = 0; v < d.vcpus(); v++) {
+            if (!ct.vcpupin().containsKey(v)) {
+                unpinned.add(v);
+            }
+        }
+        if (!unpinned.isEmpty()) {
+            out.add(new Finding(Severity.WARNING, "cputune.vcpus-unpinned", "no <vcpupin> for vCPU(s) " + unpinned
+                    + " and no profile given",
+                    "Floating vCPUs migrate between host CPUs and share them with host work, which is the classic source"
+                            + " of frame-time spikes.",
+                    "run 'vfio-orchestrator suggest --domain FILE' for a profile and its <cputune>, or add"
+                            + " <vcpupin vcpu='N' cpuset='CPU'/> for each vCPU"));
+        }
+        CpuSet vm = ct.vcpuCpus();
+        if (!vm.isEmpty()) {
+            Optional<CpuSet> emu = ct.emulatorpin();
+            String hostCpus = in.hostCpus().map(CpuSet::toString).filter(s -> !s.isEmpty()).orElse("HOST_CPUS");
+            if (emu.isEmpty()) {
+                out.add(new Finding(Severity.WARNING, "cputune.emulator-unpinned", "<cputune> has no <emulatorpin>",
+                        "QEMU's emulator threads (device emulation, the main loop) then run anywhere, including on the"
+                                + " vCPUs' CPUs.",
+                        "<emulatorpin cpuset='" + hostCpus + "'/> in <cputune>"));
+            } else if (emu.get().intersects(vm)) {
+                out.add(new Finding(Severity.WARNING, "cputune.emulator-on-vcpus", "<emulatorpin cpuset='" + emu.get()
+                        + "'/>, vCPUs on " + vm,
+                        "The emulator threads preempt vCPUs on the CPUs they share.",
+                        "<emulatorpin cpuset='" + hostCpus + "'/>"));
+            }
+        }
+    }
+
+    private static void topology(DoctorInput in, CpuLayout layout, List<Integer> pins, List<Finding> out) {
+        Domain d = in.domain();
+        CpuSet vm = CpuSet.of(pins);
+        if (!vm.isSubsetOf(layout.online())) {
+            out.add(new Finding(Severity.ERROR, "cputune.pin-offline", "vCPU pins " + pins + "; online CPUs "
+                    + layout.online(),
+                    "Pins to CPUs " + vm.difference(layout.online()) + ", which are offline or do not exist, make QEMU"
+                            + " fail with \"cannot set CPU affinity\" (or the hook refuse to start the VM).",
+                    "pin only online CPUs; 'vfio-orchestrator suggest' proposes a set for this host"));
+            return;
+        }
+        int threads = d.cpuTopology().map(CpuTopology::threads).orElse(1);
+        // how the pinned CPUs pair up: vCPUs 2k and 2k+1 on SMT siblings
+        boolean pairsAreSiblings = pins.size() % 2 == 0 && pins.size() >= 2;
+        for (int i = 0; pairsAreSiblings && i + 1 < pins.size(); i += 2) {
+            int a = pins.get(i);
+            int b = pins.get(i + 1);
+            pairsAreSiblings = a != b && layout.siblingsOf(a).contains(b);
+        }
+        boolean hostHasSmt = layout.cores().stream().anyMatch(c -> c.size() > 1);
+        boolean vmSharesCores = vm.stream().anyMatch(c -> layout.siblingsOf(c).size() > 1
+                && layout.siblingsOf(c).difference(CpuSet.of(c)).intersects(vm));
+        String pinText = "vCPU pins " + pins + "; guest topology "
+                + d.cpuTopology().map(CpuTopology::toXml).orElse("(none: each vCPU is a socket)");
+        if (threads == 2 && !pairsAreSiblings) {
+            out.add(new Finding(Severity.WARNING, "topology.smt-mismatch", pinText,
+                    "The guest schedules vCPU pairs as SMT siblings sharing one core, but on the host they are separate"
+                            + " cores (or pairs do not line up), so the guest's scheduler decisions are wrong.",
+                    "pin vCPU 2k and 2k+1 to the two threads of one host core (" + siblingPairs(layout, vm)
+                            + "), or use threads='1' with cores='" + d.vcpus() + "'"));
+        } else if (threads == 1 && hostHasSmt && vmSharesCores) {
+            out.add(new Finding(Severity.WARNING, "topology.smt-hidden", pinText,
+                    "Some vCPUs share host cores as SMT siblings, but the guest sees independent cores and will put two"
+                            + " busy threads on one physical core while another idles.",
+                    topologyAdvice(d.vcpus(), 2)));
+        }
+        List<CpuSet> groups = layout.l3GroupsTouched(vm);
+        if (layout.l3Groups().size() > 1 && groups.size() > 1) {
+            out.add(new Finding(Severity.WARNING, "topology.l3-spread", "vCPUs on " + vm + " span L3 groups " + groups,
+                    "Threads of one guest bounce cache lines between L3 caches, which costs latency on every shared access.",
+                    "take the VM's cores from one L3 group (one of " + layout.l3Groups() + "); 'suggest' does this"));
+        }
+        TreeSet<Integer> nodes = layout.nodesTouched(vm);
+        if (nodes.size() > 1) {
+            out.add(new Finding(Severity.WARNING, "topology.numa-spread", "vCPUs on " + vm + " span NUMA nodes " + nodes,
+                    "vCPUs on several nodes reach half of the guest's memory over the interconnect.",
+                    "pin all vCPUs inside one node: " + layout.numaNodes()));
+        }
+        gpuNode(in, layout, vm, nodes, out);
+        if (layout.hybrid()) {
+            TreeSet<String> kinds = new TreeSet<>();
+            vm.stream().forEach(c -> layout.coreTypeOf(c).ifPresent(kinds::add));
+            if (kinds.size() > 1) {
+                out.add(new Finding(Severity.WARNING, "topology.mixed-core-types", "vCPUs on " + vm + " mix core types "
+                        + layout.coreTypes(),
+                        "The guest cannot tell P- from E-cores, so a game thread lands on a slow core at random.",
+                        "pin all vCPUs to one kind, normally the performance cores "
+                                + layout.coreTypes().get(CpuLayout.PERFORMANCE)));
+            }
+        }
+    }
+
+    private static void gpuNode(DoctorInput in, CpuLayout layout, CpuSet vm, TreeSet<Integer> nodes,
+            List<Finding> out) {
+        if (layout.numaNodes().size() < 2) {
+            return;
+        }
+        for (String addr : in.domain().pciHostdevs()) {
+            String file = "/sys/bus/pci/devices/" + addr + "/numa_node";
+            Optional<Integer> node = in.host().read(file).map(String::strip).flatMap(s -> {
+                try {
+                    return Optional.of(Integer.parseInt(s));
+                } catch (NumberFormatException e) {
+                    return Optional.empty();
+                }
+            }).filter(n -> n >= 0);
+            if (node.isPresent() && !nodes.contains(node.get())) {
+                out.add(new Finding(Severity.WARNING, "topology.far-from-device", file + " = " + node.get()
+                        + "; vCPUs on node(s) " + nodes,
+                        "Every DMA and interrupt of " + addr + " crosses the interconnect to reach the vCPUs.",
+                        "pin the vCPUs to node " + node.get() + " CPUs " + layout.numaNodes().get(node.get())
+                                + " ('suggest --gpu " + addr + "' picks them)"));
+            }
+        }
+    }
+
+    /** The same CPUs ordered as sibling pairs, when they are whole cores; else a pointer to suggest. */
+    private static String siblingPairs(CpuLayout layout, CpuSet vm) {
+        List<Integer> out = new ArrayList<>();
+        TreeSet<CpuSet> cores = new TreeSet<>();
+        vm.stream().forEach(c -> cores.add(layout.siblingsOf(c)));
+        cores.forEach(c -> out.addAll(c.toList()));
+        return out.size() == vm.size() ? "pin: " + out : "'vfio-orchestrator suggest' proposes such pins";
+    }
+
+    static String topologyAdvice(int vcpus, int threads) {
+        int t = vcpus % threads == 0 ? threads : 1;
+        return "<cpu mode='host-passthrough'><topology sockets='1' dies='1' cores='" + vcpus / t + "' threads='" + t
+                + "'/></cpu>";
+    }
+
+    /** The {@code <cputune>} block equivalent to a profile's pins. */
+    static String cputuneXml(Domain d, ProfileView p) {
+        StringBuilder sb = new StringBuilder("<cputune>");
+        for (int v = 0; v < p.vcpuPins().size(); v++) {
+            sb.append("<vcpupin vcpu='").append(v).append("' cpuset='").append(p.vcpuPins().get(v)).append("'/>");
+        }
+        if (!p.emulatorCpus().isEmpty()) {
+            sb.append("<emulatorpin cpuset='").append(p.emulatorCpus()).append("'/>");
+        }
+        if (!p.iothreadCpus().isEmpty()) {
+            for (int id : d.iothreadIds()) {
+                sb.append("<iothreadpin iothread='").append(id).append("' cpuset='").append(p.iothreadCpus()).append("'/>");
+            }
+        }
+        return sb.append("</cputune>").toString();
+    }
+}

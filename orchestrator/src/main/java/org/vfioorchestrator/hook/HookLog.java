@@ -1,0 +1,61 @@
+package org.vfioorchestrator.hook;
+
+import java.nio.charset.StandardCharsets;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.apache.commons.exec.CommandLine;
+import org.apache.commons.exec.DefaultExecutor;
+import org.apache.commons.exec.ExecuteWatchdog;
+import org.apache.commons.exec.PumpStreamHandler;
+import org.vfioorchestrator.host.HostFs;
+
+/**
+ * One line per action, to {@code /var/log/vfio-orchestrator/hook.log} and,
+ * where a syslog socket exists, to syslog/the journal (through {@code logger},
+ * once per hook call). Logging never fails the hook.
+ */
+final class HookLog implements Consumer<String> {
+    static final String FILE = "/var/log/vfio-orchestrator/hook.log";
+
+    private final HostFs host;
+    private final String prefix;
+    private final List<String> lines = new ArrayList<>();
+
+    HookLog(HostFs host, String vm, String operation) {
+        this.host = host;
+        this.prefix = vm + " " + operation + ": ";
+    }
+
+    @Override
+    public void accept(String line) {
+        String full = prefix + line.replace('\n', ' ');
+        lines.add(full);
+        try {
+            host.append(FILE, OffsetDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME) + " " + full + "\n");
+        } catch (RuntimeException e) {
+            // a full or read-only /var must not stop a VM from starting
+        }
+    }
+
+    /** Sends the collected lines to syslog in one go. */
+    void flushToSyslog() {
+        if (lines.isEmpty() || !host.isLive() || !host.exists("/dev/log")) {
+            return;
+        }
+        try {
+            CommandLine cmd = new CommandLine("logger");
+            cmd.addArgument("-t", false);
+            cmd.addArgument("vfio-orchestrator", false);
+            DefaultExecutor exec = DefaultExecutor.builder().get();
+            exec.setWatchdog(ExecuteWatchdog.builder().setTimeout(java.time.Duration.ofSeconds(2)).get());
+            exec.setStreamHandler(new PumpStreamHandler(null, null,
+                    new java.io.ByteArrayInputStream((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8))));
+            exec.execute(cmd);
+        } catch (Exception e) {
+            // syslog is a convenience; the log file has every line
+        }
+    }
+}

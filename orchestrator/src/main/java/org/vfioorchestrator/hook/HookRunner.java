@@ -1,0 +1,164 @@
+package org.vfioorchestrator.hook;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.vfioorchestrator.ExitCode;
+import org.vfioorchestrator.OrchestratorException;
+import org.vfioorchestrator.apply.Applier;
+import org.vfioorchestrator.apply.Reverter;
+import org.vfioorchestrator.domain.Domain;
+import org.vfioorchestrator.domain.DomainXml;
+import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.host.HostIoException;
+import org.vfioorchestrator.plan.DomainCheck;
+import org.vfioorchestrator.plan.PlanService;
+import org.vfioorchestrator.profile.Profile;
+import org.vfioorchestrator.profile.ProfileStore;
+
+/**
+ * libvirt's qemu hook protocol: argv {@code VM OPERATION SUB-OPERATION EXTRA},
+ * the domain XML on stdin. Only {@code prepare} and {@code started} may fail
+ * (libvirt then aborts the start and shows our stderr); every other operation
+ * exits 0 whatever happens, because a non-zero {@code reconnect} kills the VM
+ * and a stop cannot be aborted. Never writes to stdout (libvirt reads it as XML
+ * for migrate/restore) and never calls back into libvirt (deadlock).
+ */
+public final class HookRunner {
+    private static final int MAX_XML = 4 * 1024 * 1024;
+
+    private final HostFs host;
+    private final PrintWriter err;
+    private final MeasurementLauncher measurements;
+
+    public HookRunner(HostFs host, PrintWriter err, MeasurementLauncher measurements) {
+        this.host = host;
+        this.err = err;
+        this.measurements = measurements;
+    }
+
+    public int run(List<String> argv, InputStream stdin) {
+        String xml = drain(stdin);
+        if (argv.size() < 3 || argv.size() > 4) {
+            err.println("vfio-orchestrator hook: expected 'VM OPERATION SUB-OPERATION [EXTRA]' (libvirt's hook arguments), got "
+                    + argv.size() + " arguments");
+            return ExitCode.USAGE.code();
+        }
+        String vm = argv.get(0);
+        String operation = argv.get(1) + " " + argv.get(2);
+        boolean mayFail = operation.equals("prepare begin") || operation.equals("started begin");
+        try {
+            ProfileStore.checkVmName(vm);
+        } catch (OrchestratorException e) {
+            return mayFail ? fail(vm, e.getMessage()) : 0;
+        }
+        Optional<Path> profileFile;
+        try {
+            profileFile = ProfileStore.find(host, vm);
+        } catch (OrchestratorException e) {
+            return mayFail ? fail(vm, e.getMessage()) : 0;
+        }
+        if (profileFile.isEmpty()) {
+            return 0; // not our VM
+        }
+        HookLog log = new HookLog(host, vm, operation);
+        try {
+            return switch (operation) {
+                case "prepare begin" -> prepare(vm, profileFile.get(), xml, log);
+                case "started begin" -> started(vm, profileFile.get(), log);
+                case "release end", "stopped end" -> {
+                    stop(vm, log);
+                    yield 0;
+                }
+                case "reconnect begin" -> {
+                    reconnect(vm, profileFile.get(), log);
+                    yield 0;
+                }
+                default -> 0; // migrate, restore, attach, start, anything new: not ours
+            };
+        } finally {
+            log.flushToSyslog();
+        }
+    }
+
+    private int prepare(String vm, Path profileFile, String xml, HookLog log) {
+        try {
+            PlanService plans = new PlanService(host);
+            Profile profile = plans.load(profileFile);
+            if (!xml.isBlank()) {
+                Domain domain = DomainXml.parse(xml, "the domain XML from libvirt");
+                DomainCheck.check(profile, domain);
+            }
+            new Applier(plans, log).apply(profile, false);
+            return 0;
+        } catch (OrchestratorException | HostIoException e) {
+            log.accept("refused to start: " + e.getMessage());
+            return fail(vm, e.getMessage());
+        }
+    }
+
+    private int started(String vm, Path profileFile, HookLog log) {
+        PlanService plans;
+        Profile profile;
+        try {
+            plans = new PlanService(host);
+            profile = plans.load(profileFile);
+            new Applier(plans, log).apply(profile, true);
+        } catch (OrchestratorException | HostIoException e) {
+            log.accept("pinning failed, reverting: " + e.getMessage());
+            stop(vm, log);
+            return fail(vm, e.getMessage() + " The host side was reverted.");
+        }
+        if (profile.measure().afterStart()) {
+            try {
+                measurements.launch(vm, profile.measure().duration());
+                log.accept("started a background measurement for " + profile.measure().duration().toSeconds() + " s");
+            } catch (RuntimeException e) {
+                log.accept("could not start the measurement: " + e.getMessage());
+            }
+        }
+        return 0;
+    }
+
+    private void stop(String vm, HookLog log) {
+        try {
+            new Reverter(new PlanService(host), log).revert(vm, false);
+        } catch (RuntimeException e) {
+            log.accept("revert failed: " + e.getMessage() + "; run 'vfio-orchestrator revert " + vm + "' by hand");
+        }
+    }
+
+    /** libvirtd restarted: the VM runs on; put its threads back where the profile wants them if they drifted. */
+    private void reconnect(String vm, Path profileFile, HookLog log) {
+        try {
+            PlanService plans = new PlanService(host);
+            new Applier(plans, log).apply(plans.load(profileFile), true);
+        } catch (RuntimeException e) {
+            log.accept("reconnect check failed (the VM keeps running): " + e.getMessage());
+        }
+    }
+
+    private int fail(String vm, String message) {
+        err.println("vfio-orchestrator: VM " + vm + " not started: " + message.replace('\n', ' '));
+        err.flush();
+        return ExitCode.HOST_OR_DATA.code();
+    }
+
+    /** Reads the domain XML libvirt writes to stdin (bounded), so libvirt never blocks on a full pipe. */
+    private static String drain(InputStream in) {
+        if (in == null) {
+            return "";
+        }
+        try {
+            byte[] bytes = in.readNBytes(MAX_XML);
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+            return new String(bytes, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}

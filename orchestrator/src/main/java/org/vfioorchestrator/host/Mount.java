@@ -1,0 +1,45 @@
+package org.vfioorchestrator.host;
+
+import java.util.Optional;
+
+/** One line of /proc/mounts. */
+public record Mount(String device, String mountPoint, String fsType) {
+
+    /** The mount that holds {@code path} (longest mount point that is a prefix), from the host's /proc/mounts. */
+    public static Optional<Mount> containing(HostFs fs, String path) {
+        Mount best = null;
+        for (String line : fs.read("/proc/mounts").orElse("").split("\n")) {
+            String[] f = line.strip().split("\\s+");
+            if (f.length < 3) {
+                continue;
+            }
+            Mount m = new Mount(unescape(f[0]), unescape(f[1]), f[2]);
+            String mp = m.mountPoint();
+            boolean holds = mp.equals("/") || path.equals(mp) || path.startsWith(mp.endsWith("/") ? mp : mp + "/");
+            // a later mount on the same point hides the earlier one
+            if (holds && (best == null || mp.length() >= best.mountPoint().length())) {
+                best = m;
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
+    /** The kernel writes space, tab, newline and backslash as octal escapes ({@code \040}). */
+    static String unescape(String s) {
+        if (s.indexOf('\\') < 0) {
+            return s;
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\\' && i + 3 < s.length()
+                    && s.substring(i + 1, i + 4).chars().allMatch(ch -> ch >= '0' && ch <= '7')) {
+                sb.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
+                i += 3;
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,66 @@
+package org.vfioorchestrator.profile;
+
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.vfioorchestrator.OrchestratorException;
+import org.vfioorchestrator.host.FileFacts;
+import org.vfioorchestrator.host.HostFs;
+
+/**
+ * Where installed profiles live ({@code /etc/vfio-orchestrator/profiles/VM.yaml})
+ * and the checks before one is trusted: a safe VM name, a regular file owned by
+ * root (or us) that nobody else can write, like sudo and sshd insist on.
+ */
+public final class ProfileStore {
+    public static final String DIR = "/etc/vfio-orchestrator/profiles";
+    /** libvirt allows more, but a name that is also a safe file name is all a profile needs. */
+    private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}");
+
+    private ProfileStore() {
+    }
+
+    /** Refuses names that could leave the profile or state directories: '/', '..', NUL, newlines, very long. */
+    public static String checkVmName(String vm) {
+        if (vm == null || !SAFE_NAME.matcher(vm).matches() || vm.contains("..")) {
+            String shown = vm == null ? "null" : vm.length() > 40 ? vm.substring(0, 40) + "..." : vm;
+            throw OrchestratorException.data("VM name '" + shown.replaceAll("[\\p{Cntrl}]", "?")
+                    + "' is not supported: use letters, digits, '.', '_', '+' and '-' (at most 128, no '..')");
+        }
+        return vm;
+    }
+
+    public static String pathOf(String vm) {
+        return DIR + "/" + checkVmName(vm) + ".yaml";
+    }
+
+    /** The VM's installed profile, if it has one, after the ownership and mode checks. */
+    public static Optional<Path> find(HostFs host, String vm) {
+        String path = pathOf(vm);
+        Optional<FileFacts> facts = host.stat(path);
+        if (facts.isEmpty()) {
+            return Optional.empty();
+        }
+        checkTrusted(host, path, facts.get());
+        return Optional.of(host.resolve(path));
+    }
+
+    static void checkTrusted(HostFs host, String path, FileFacts f) {
+        String where = host.resolve(path).toString();
+        if (f.symlink()) {
+            throw OrchestratorException.data(where + " is a symlink; refusing it. Put the profile file itself there");
+        }
+        if (f.directory()) {
+            throw OrchestratorException.data(where + " is a directory; a profile is a YAML file");
+        }
+        int me = (int) new com.sun.security.auth.module.UnixSystem().getUid();
+        if (f.ownerUid() != 0 && f.ownerUid() != me) {
+            throw OrchestratorException.data(where + " is owned by uid " + f.ownerUid()
+                    + "; a profile runs as root, so it must belong to root: chown root:root " + where);
+        }
+        if (f.writableByOthers()) {
+            throw OrchestratorException.data(where + " can be written by group or others (mode "
+                    + Integer.toOctalString(f.mode()) + "); anyone could change what root does: chmod 644 " + where);
+        }
+    }
+}

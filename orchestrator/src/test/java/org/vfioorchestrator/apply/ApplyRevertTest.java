@@ -1,0 +1,223 @@
+package org.vfioorchestrator.apply;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.vfioorchestrator.ExitCode;
+import org.vfioorchestrator.OrchestratorException;
+import org.vfioorchestrator.cpu.CpuSet;
+import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.plan.PlanService;
+import org.vfioorchestrator.profile.Profile;
+import org.vfioorchestrator.qemu.QemuProcess;
+import org.vfioorchestrator.qemu.ThreadRole;
+import org.vfioorchestrator.testing.HostSpec;
+import org.vfioorchestrator.testing.TreeSnapshot;
+
+class ApplyRevertTest {
+    @TempDir
+    Path dir;
+
+    private final List<String> log = new ArrayList<>();
+
+    private String read(Path root, String path) throws Exception {
+        return Files.readString(root.resolve(path.substring(1))).strip();
+    }
+
+    @ParameterizedTest
+    @EnumSource(HostSpec.Cgroup.class)
+    void applyWritesThePlannedValuesAndRevertRestoresTheTreeByteForByte(HostSpec.Cgroup cgroup) throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(cgroup), dir);
+        TreeSnapshot before = TreeSnapshot.of(root);
+        HostFs host = HostFs.open(root);
+        PlanService plans = new PlanService(host);
+        Profile p = TreeHosts.profile(plans, dir, "small", TreeHosts.SMALL_PROFILE);
+
+        ApplyReport report = new Applier(plans, log::add).apply(p, true);
+        assertTrue(report.changed() > 0);
+        if (cgroup == HostSpec.Cgroup.V2) {
+            assertEquals("0,4", read(root, "/sys/fs/cgroup/system.slice/cpuset.cpus"));
+            assertEquals("0,4", read(root, "/sys/fs/cgroup/user.slice/cpuset.cpus"));
+            assertEquals("", read(root, "/sys/fs/cgroup/machine.slice/cpuset.cpus"), "machine.slice keeps every CPU");
+        } else {
+            assertEquals("0,4", read(root, "/sys/fs/cgroup/cpuset/vfio-host/cpuset.cpus"));
+            String moved = read(root, "/sys/fs/cgroup/cpuset/vfio-host/cgroup.procs");
+            assertFalse(moved.isEmpty(), "host processes moved into the host cpuset");
+            // per-CPU kernel threads stay in the root
+            for (String pid : read(root, "/sys/fs/cgroup/cpuset/cgroup.procs").split("\n")) {
+                if (!pid.isBlank()) {
+                    String stat = read(root, "/proc/" + pid.strip() + "/stat");
+                    String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    boolean perCpu = (Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[6]) & 0x04000000L) != 0;
+                    assertTrue(perCpu || comm.equals("libvirtd") || comm.startsWith("qemu"), "left in root: " + comm);
+                }
+            }
+        }
+        // every movable IRQ on the host CPUs; managed ones untouched
+        int movedIrqs = 0;
+        for (String irq : host.list("/proc/irq")) {
+            if (!irq.chars().allMatch(Character::isDigit)) {
+                continue;
+            }
+            boolean managed = host.read("/sys/kernel/debug/irq/irqs/" + irq).orElse("").contains("IRQD_AFFINITY_MANAGED");
+            String now = read(root, "/proc/irq/" + irq + "/smp_affinity_list");
+            if (!managed) {
+                assertEquals("0,4", now, "IRQ " + irq);
+                movedIrqs++;
+            }
+        }
+        assertTrue(movedIrqs > 5);
+        assertEquals("11", read(root, "/proc/irq/default_smp_affinity"));
+        assertEquals("11", read(root, "/sys/devices/virtual/workqueue/cpumask"));
+        assertEquals("11", read(root, "/sys/devices/virtual/workqueue/writeback/cpumask"));
+        for (int cpu : List.of(1, 2, 5, 6)) {
+            assertEquals("performance", read(root, "/sys/devices/system/cpu/cpu" + cpu + "/cpufreq/scaling_governor"));
+            assertEquals("n/a", read(root, "/sys/devices/system/cpu/cpu" + cpu + "/power/pm_qos_resume_latency_us"));
+        }
+        assertEquals("schedutil", read(root, "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"));
+        QemuProcess qemu = QemuProcess.find(host, "small").orElseThrow();
+        for (var t : qemu.threads()) {
+            CpuSet expected = t.role() == ThreadRole.VCPU ? CpuSet.of(List.of(1, 5, 2, 6).get(t.index())) : CpuSet.parseList("0,4");
+            assertEquals(expected, host.threadAffinity(t.tid()), t.name());
+        }
+        assertTrue(host.exists(JournalStore.JOURNAL));
+
+        RevertReport r = new Reverter(plans, log::add).revert("small", false);
+        assertTrue(r.complete(), r.toString());
+        assertEquals(List.of(), before.differences(TreeSnapshot.of(root)));
+        assertFalse(host.exists(JournalStore.JOURNAL), "the last VM out removes the journal");
+    }
+
+    @Test
+    void applyTwiceChangesNothingTheSecondTimeAndRevertTwiceIsANoOp() throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.V2), dir);
+        TreeSnapshot before = TreeSnapshot.of(root);
+        PlanService plans = new PlanService(HostFs.open(root));
+        Profile p = TreeHosts.profile(plans, dir, "small", TreeHosts.SMALL_PROFILE);
+        assertTrue(new Applier(plans, log::add).apply(p, true).changed() > 0);
+        TreeSnapshot applied = TreeSnapshot.of(root);
+        assertEquals(0, new Applier(plans, log::add).apply(p, true).changed());
+        assertEquals(List.of(), applied.differences(TreeSnapshot.of(root)));
+
+        assertTrue(new Reverter(plans, log::add).revert("small", false).wasApplied());
+        RevertReport second = new Reverter(plans, log::add).revert("small", false);
+        assertFalse(second.wasApplied());
+        assertEquals(List.of(), before.differences(TreeSnapshot.of(root)));
+    }
+
+    @Test
+    void revertWithoutJournalDoesNothing() throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.V2), dir);
+        TreeSnapshot before = TreeSnapshot.of(root);
+        RevertReport r = new Reverter(new PlanService(HostFs.open(root)), log::add).revert("small", false);
+        assertFalse(r.wasApplied());
+        assertEquals(List.of(), before.differences(TreeSnapshot.of(root)));
+    }
+
+    @Test
+    void driftIsLeftAloneUnlessForced() throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.V2), dir);
+        TreeSnapshot before = TreeSnapshot.of(root);
+        HostFs host = HostFs.open(root);
+        PlanService plans = new PlanService(host);
+        new Applier(plans, log::add).apply(TreeHosts.profile(plans, dir, "small", TreeHosts.SMALL_PROFILE), true);
+        host.write("/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor", "powersave"); // someone else
+
+        RevertReport r = new Reverter(plans, log::add).revert("small", false);
+        assertEquals(1, r.drift().size(), r.toString());
+        assertTrue(r.drift().get(0).startsWith("/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor: now 'powersave'"));
+        assertEquals("powersave", read(root, "/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor"));
+        assertTrue(host.exists(JournalStore.JOURNAL), "the drifted entry stays in the journal");
+
+        RevertReport forced = new Reverter(plans, log::add).revert("small", true);
+        assertTrue(forced.complete());
+        assertEquals(List.of(), before.differences(TreeSnapshot.of(root)));
+    }
+
+    @Test
+    void aJournalFromAnotherBootIsReportedNotApplied() throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.V2), dir);
+        HostFs host = HostFs.open(root);
+        PlanService plans = new PlanService(host);
+        new Applier(plans, log::add).apply(TreeHosts.profile(plans, dir, "small", TreeHosts.SMALL_PROFILE), true);
+        Files.writeString(root.resolve("proc/sys/kernel/random/boot_id"), "00000000-1111-2222-3333-444444444444\n");
+        TreeSnapshot rebooted = TreeSnapshot.of(root);
+        OrchestratorException e = assertThrows(OrchestratorException.class,
+                () -> new Reverter(plans, log::add).revert("small", false));
+        assertEquals(ExitCode.UNEXPECTED_STATE, e.exitCode());
+        assertTrue(e.getMessage().contains("is from an earlier boot"), e.getMessage());
+        assertEquals(List.of(), rebooted.differences(TreeSnapshot.of(root)));
+    }
+
+    @Test
+    void aCorruptOrTruncatedJournalIsRefusedAndNothingChanges() throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.V2), dir);
+        HostFs host = HostFs.open(root);
+        PlanService plans = new PlanService(host);
+        new Applier(plans, log::add).apply(TreeHosts.profile(plans, dir, "small", TreeHosts.SMALL_PROFILE), true);
+        Path journal = host.resolve(JournalStore.JOURNAL);
+        byte[] full = Files.readAllBytes(journal);
+        for (byte[] damaged : List.of(java.util.Arrays.copyOf(full, full.length / 2), new byte[0],
+                new String(full).replace("\"WRITE\"", "\"WRITE \"").getBytes())) {
+            Files.write(journal, damaged);
+            TreeSnapshot now = TreeSnapshot.of(root);
+            OrchestratorException e = assertThrows(OrchestratorException.class,
+                    () -> new Reverter(plans, log::add).revert("small", false));
+            assertEquals(ExitCode.UNEXPECTED_STATE, e.exitCode());
+            assertTrue(e.getMessage().contains("refusing the journal"), e.getMessage());
+            assertEquals(List.of(), now.differences(TreeSnapshot.of(root)));
+        }
+    }
+
+    @Test
+    void twoVmsShareTheHostAndTheLastOneOutRestoresEverything() throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.V2), dir);
+        TreeSnapshot before = TreeSnapshot.of(root);
+        HostFs host = HostFs.open(root);
+        PlanService plans = new PlanService(host);
+        Profile small = TreeHosts.profile(plans, dir, "small", TreeHosts.SMALL_PROFILE);
+        Profile other = TreeHosts.profile(plans, dir, "other", """
+                host_cpus: 0,4
+                vcpus:
+                  pin: [3, 7]
+                governor: performance
+                """);
+        new Applier(plans, log::add).apply(small, true);
+        new Applier(plans, log::add).apply(other, true);
+        assertEquals("performance", read(root, "/sys/devices/system/cpu/cpu3/cpufreq/scaling_governor"));
+
+        // stopping the first keeps the second isolated
+        assertTrue(new Reverter(plans, log::add).revert("small", false).complete());
+        assertEquals("schedutil", read(root, "/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor"));
+        assertEquals("performance", read(root, "/sys/devices/system/cpu/cpu3/cpufreq/scaling_governor"));
+        assertEquals("0,4", read(root, "/sys/fs/cgroup/system.slice/cpuset.cpus"));
+        assertEquals("0", read(root, "/sys/devices/system/cpu/cpu1/power/pm_qos_resume_latency_us"));
+
+        assertTrue(new Reverter(plans, log::add).revert("other", false).complete());
+        assertEquals(List.of(), before.differences(TreeSnapshot.of(root)));
+    }
+
+    @Test
+    void aSecondVmClaimingTheSameCpuIsRefusedNamingBoth() throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.V2), dir);
+        PlanService plans = new PlanService(HostFs.open(root));
+        new Applier(plans, log::add).apply(TreeHosts.profile(plans, dir, "small", TreeHosts.SMALL_PROFILE), true);
+        TreeSnapshot applied = TreeSnapshot.of(root);
+        Profile greedy = TreeHosts.profile(plans, dir, "greedy", "host_cpus: 0,4\nvcpus:\n  pin: [2, 3]\n");
+        OrchestratorException e = assertThrows(OrchestratorException.class, () -> new Applier(plans, log::add).apply(greedy, true));
+        assertEquals(ExitCode.UNEXPECTED_STATE, e.exitCode());
+        assertEquals("VM greedy wants CPU 2, which VM small already has (" + dir.resolve("small.yaml")
+                + " (as applied)); give the two VMs different vCPU CPUs", e.getMessage());
+        assertEquals(List.of(), applied.differences(TreeSnapshot.of(root)));
+    }
+}

@@ -1,0 +1,86 @@
+package org.vfioorchestrator.apply;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.vfioorchestrator.ExitCode;
+import org.vfioorchestrator.OrchestratorException;
+import org.vfioorchestrator.host.Errno;
+import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.plan.PlanService;
+import org.vfioorchestrator.testing.FaultyHostFs;
+import org.vfioorchestrator.testing.HostSpec;
+import org.vfioorchestrator.testing.TreeSnapshot;
+
+/**
+ * For every step k of a realistic apply, on cgroup v1 and v2 trees: a write
+ * that fails at k leaves the tree byte-identical (rolled back); a process that
+ * dies before k leaves a journal from which revert restores it byte-identical.
+ */
+class FaultInjectionTest {
+    @TempDir
+    Path dir;
+
+    /** How many kernel changes a clean apply makes on a fresh tree. */
+    private int stepsOfACleanApply(HostSpec spec) throws Exception {
+        Path root = TreeHosts.generate(spec, dir, "count");
+        FaultyHostFs counting = new FaultyHostFs(HostFs.open(root), Integer.MAX_VALUE, FaultyHostFs.Mode.FAIL, Errno.EIO);
+        PlanService plans = new PlanService(counting);
+        new Applier(plans, line -> { }).apply(TreeHosts.profile(plans, dir, "tiny", TreeHosts.TINY_PROFILE), true);
+        return counting.count();
+    }
+
+    @ParameterizedTest
+    @EnumSource(HostSpec.Cgroup.class)
+    void aWriteFailingAtAnyStepIsRolledBackCompletely(HostSpec.Cgroup cgroup) throws Exception {
+        HostSpec spec = TreeHosts.tiny(cgroup);
+        int steps = stepsOfACleanApply(spec);
+        assertTrue(steps >= 15, "a realistic plan: " + steps + " steps");
+        for (int k = 1; k <= steps; k++) {
+            Path root = TreeHosts.generate(spec, dir, "fail-" + k);
+            TreeSnapshot before = TreeSnapshot.of(root);
+            FaultyHostFs faulty = new FaultyHostFs(HostFs.open(root), k, FaultyHostFs.Mode.FAIL, Errno.EACCES);
+            PlanService plans = new PlanService(faulty);
+            var profile = TreeHosts.profile(plans, dir, "tiny", TreeHosts.TINY_PROFILE);
+            int step = k;
+            OrchestratorException e = assertThrows(OrchestratorException.class,
+                    () -> new Applier(plans, line -> { }).apply(profile, true), "step " + k);
+            assertEquals(ExitCode.HOST_OR_DATA, e.exitCode());
+            assertTrue(e.getMessage().contains("Nothing was changed"), "step " + step + ": " + e.getMessage());
+            assertEquals(List.of(), before.differences(TreeSnapshot.of(root)), "step " + k);
+            assertFalse(Files.exists(faulty.resolve(JournalStore.JOURNAL)), "step " + k + ": no journal left behind");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(HostSpec.Cgroup.class)
+    void aProcessKilledBeforeAnyStepIsUndoneByRevert(HostSpec.Cgroup cgroup) throws Exception {
+        HostSpec spec = TreeHosts.tiny(cgroup);
+        int steps = stepsOfACleanApply(spec);
+        for (int k = 1; k <= steps + 1; k++) {
+            Path root = TreeHosts.generate(spec, dir, "crash-" + k);
+            TreeSnapshot before = TreeSnapshot.of(root);
+            FaultyHostFs dying = new FaultyHostFs(HostFs.open(root), k, FaultyHostFs.Mode.CRASH, Errno.OTHER);
+            PlanService plans = new PlanService(dying);
+            var profile = TreeHosts.profile(plans, dir, "tiny", TreeHosts.TINY_PROFILE);
+            if (k <= steps) {
+                assertThrows(FaultyHostFs.Crash.class, () -> new Applier(plans, line -> { }).apply(profile, true));
+            } else {
+                new Applier(plans, line -> { }).apply(profile, true); // the whole apply, then revert
+            }
+            // a new process, on the real (non-faulty) host, finds the journal and restores
+            RevertReport r = new Reverter(new PlanService(HostFs.open(root)), line -> { }).revert("tiny", false);
+            assertTrue(r.wasApplied(), "step " + k + ": the journal names the VM");
+            assertTrue(r.complete(), "step " + k + ": " + r);
+            assertEquals(List.of(), before.differences(TreeSnapshot.of(root)), "step " + k);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package org.vfioorchestrator.apply;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.concurrent.ConcurrentHashMap;
+import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.plan.PlanService;
+import org.vfioorchestrator.profile.Profile;
+import org.vfioorchestrator.testing.HostSpec;
+import org.vfioorchestrator.testing.HostTreeGenerator;
+
+/** Small generated hosts and profiles for apply/revert tests. */
+final class TreeHosts {
+    private TreeHosts() {
+    }
+
+    /** 8 CPUs (siblings n, n+4), 16 IRQs incl. managed NVMe queues, VM "small" running with 4 vCPUs. */
+    static HostSpec small(HostSpec.Cgroup cgroup) {
+        return HostSpec.builder().cpus(8).threadsPerCore(2).cpusPerL3(8).numaNodes(1).packages(1)
+                .irqs(16).nvmeQueues(4).processes(10).cgroup(cgroup).cpusetController(true)
+                .cpufreq("acpi-cpufreq", HostSpec.ACPI_CPUFREQ_GOVERNORS, "schedutil").cpuidle(true)
+                .irqbalance(false, null).vm("small", 4, 1).seed(7).build();
+    }
+
+    static final String SMALL_PROFILE = """
+            host_cpus: 0,4
+            vcpus:
+              pin: [1, 5, 2, 6]
+            emulator_cpus: 0,4
+            iothread_cpus: 0,4
+            governor: performance
+            cstates:
+              method: pm_qos
+              max_latency_us: 0
+            """;
+
+    private static final Map<HostSpec, SortedMap<String, byte[]>> RENDERED = new ConcurrentHashMap<>();
+
+    /** 4 CPUs (two cores, siblings n, n+2), a few IRQs and processes: for tests that build many trees. */
+    static HostSpec tiny(HostSpec.Cgroup cgroup) {
+        return small(cgroup).toBuilder().cpus(4).cpusPerL3(4).irqs(16).nvmeQueues(2).processes(5).vm("tiny", 2, 1).build();
+    }
+
+    static final String TINY_PROFILE = """
+            host_cpus: 0,2
+            vcpus:
+              pin: [1, 3]
+            governor: performance
+            cstates:
+              method: disable_states
+              max_latency_us: 10
+            """;
+
+    /** Writes the host tree for {@code spec} into {@code dir/name}, rendering each spec only once per run. */
+    static Path generate(HostSpec spec, Path dir, String name) throws IOException {
+        Path root = dir.resolve(name);
+        for (Map.Entry<String, byte[]> e : RENDERED.computeIfAbsent(spec, HostTreeGenerator::render).entrySet()) {
+            Path p = root.resolve(e.getKey());
+            Files.createDirectories(p.getParent());
+            Files.write(p, e.getValue());
+        }
+        return root;
+    }
+
+    static Path generate(HostSpec spec, Path dir) throws IOException {
+        return generate(spec, dir, "host");
+    }
+
+    static Profile profile(PlanService plans, Path dir, String vm, String yaml) throws IOException {
+        Path file = dir.resolve(vm + ".yaml");
+        Files.writeString(file, yaml);
+        return plans.load(file);
+    }
+
+    static PlanService plans(HostFs host) {
+        return new PlanService(host);
+    }
+}

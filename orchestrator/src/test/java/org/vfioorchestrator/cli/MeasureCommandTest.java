@@ -1,0 +1,114 @@
+package org.vfioorchestrator.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code measure} through {@link Main#run}, as a user types it. */
+class MeasureCommandTest {
+    @TempDir
+    Path dir;
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new PrintWriter(out), new PrintWriter(err), args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    /** A host tree with VM "win": QEMU pid 100, one vCPU thread on CPU 1. */
+    void tree() throws Exception {
+        w("sys/devices/system/cpu/online", "0-1\n");
+        w("run/libvirt/qemu/win.pid", "100\n");
+        String[] f = new String[50];
+        java.util.Arrays.fill(f, "0");
+        f[0] = "S";
+        f[36] = "1";
+        w("proc/100/task/101/comm", "CPU 0/KVM\n");
+        w("proc/100/task/101/stat", "101 (CPU 0/KVM) " + String.join(" ", f) + "\n");
+        w("proc/100/task/101/schedstat", "1000 2000 3\n");
+        w("proc/100/task/101/status", "Name:\tCPU 0/KVM\nCpus_allowed:\t2\nCpus_allowed_list:\t1\nnonvoluntary_ctxt_switches:\t4\n");
+        w("proc/interrupts", "           CPU0       CPU1\n  45:          0          7  IR-PCI-MSIX  3-edge  nvme0q3\n");
+        w("proc/softirqs", "                    CPU0       CPU1\n       TIMER:          1          2\n");
+    }
+
+    void w(String rel, String content) throws Exception {
+        Path p = dir.resolve(rel);
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, content);
+    }
+
+    @Test
+    void unknownVmIsExit1WithOneLine() throws Exception {
+        tree();
+        Run r = run("measure", "nope", "--duration", "1s", "--host-root", dir.toString());
+        assertEquals(1, r.code());
+        assertEquals("vfio-orchestrator measure: VM nope is not running: no live QEMU behind /run/libvirt/qemu/nope.pid; start it, then measure\n",
+                r.err());
+        assertEquals("", r.out());
+    }
+
+    @Test
+    void badDurationIsAUsageError() throws Exception {
+        tree();
+        Run r = run("measure", "win", "--duration", "soon", "--host-root", dir.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("measure: Invalid value for option '--duration': 'soon' is not a duration; write e.g. 30s"),
+                r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace");
+        assertEquals(2, run("measure", "win", "--duration", "0s", "--host-root", dir.toString()).code());
+    }
+
+    @Test
+    void vmOrProbeButNotBothNorNeither() throws Exception {
+        tree();
+        Run neither = run("measure", "--host-root", dir.toString());
+        assertEquals(2, neither.code());
+        assertEquals("vfio-orchestrator measure: name a running VM, or give --probe CPUS to measure free CPUs\n", neither.err());
+        assertEquals(2, run("measure", "win", "--probe", "1", "--host-root", dir.toString()).code());
+        Run badCpus = run("measure", "--probe", "3-1");
+        assertEquals(2, badCpus.code());
+        assertTrue(badCpus.err().contains("reversed"), badCpus.err());
+        Run tool = run("measure", "--probe", "1", "--probe-tool", "perf", "--host-root", dir.toString());
+        assertEquals(2, tool.code());
+        assertEquals("vfio-orchestrator measure: --probe-tool perf: choose auto, cyclictest, oslat or java\n", tool.err());
+    }
+
+    @Test
+    void probeRefusesAHostTree() throws Exception {
+        tree();
+        Run r = run("measure", "--probe", "1", "--host-root", dir.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("vfio-orchestrator measure: --probe runs programs on this machine"), r.err());
+    }
+
+    @Test
+    void measuresAVmInATreeAndKeepsTheReportThere() throws Exception {
+        tree();
+        Path png = dir.resolve("plot.png");
+        Run r = run("measure", "win", "--duration", "1s", "--json", "--plot", png.toString(), "--compare",
+                "--host-root", dir.toString());
+        assertEquals(0, r.code(), r.err());
+        Map<String, Object> json = JSON.std.mapFrom(r.out());
+        assertEquals("win", json.get("subject"));
+        assertEquals("vm", json.get("kind"));
+        assertTrue(Files.size(png) > 1000);
+        assertTrue(r.err().contains("no earlier report of win to compare with"), r.err());
+        assertTrue(r.err().contains("report kept in " + dir.resolve("var/lib/vfio-orchestrator/reports/win")), r.err());
+        try (var files = Files.list(dir.resolve("var/lib/vfio-orchestrator/reports/win"))) {
+            assertEquals(3, files.count(), "json, txt and png");
+        }
+    }
+}

@@ -1,0 +1,212 @@
+package org.vfioorchestrator.doctor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.vfioorchestrator.cpu.CpuSet;
+import org.vfioorchestrator.domain.Domain;
+import org.vfioorchestrator.domain.DomainXml;
+
+/** One check at a time, on small trees built through TestHost. */
+class DoctorChecksTest {
+    @TempDir
+    Path root;
+
+    /** 8 vCPUs on cores 2-5 (SMT pairs), emulator and iothread on core 0-1, disk tuned. */
+    static final String PINNED = """
+            <domain type='kvm'><name>vm</name><vcpu>8</vcpu>
+              <iothreads>1</iothreads>
+              <iothreadids><iothread id='1'><poll max='8192'/></iothread></iothreadids>
+              <cputune>
+                <vcpupin vcpu='0' cpuset='2'/><vcpupin vcpu='1' cpuset='10'/>
+                <vcpupin vcpu='2' cpuset='3'/><vcpupin vcpu='3' cpuset='11'/>
+                <vcpupin vcpu='4' cpuset='4'/><vcpupin vcpu='5' cpuset='12'/>
+                <vcpupin vcpu='6' cpuset='5'/><vcpupin vcpu='7' cpuset='13'/>
+                <emulatorpin cpuset='0-1,8-9'/><iothreadpin iothread='1' cpuset='0-1,8-9'/>
+                %s
+              </cputune>
+              <cpu mode='host-passthrough'><topology sockets='1' dies='1' cores='4' threads='2'/></cpu>
+              <devices>
+                <disk type='block' device='disk'><driver name='qemu' type='raw' cache='none' io='native' iothread='1'/>
+                  <source dev='/dev/sdb'/><target dev='vda' bus='virtio'/></disk>
+                %s
+              </devices>
+            </domain>
+            """;
+
+    static Domain pinned(String cputuneExtra, String devicesExtra) {
+        return DomainXml.parse(PINNED.formatted(cputuneExtra, devicesExtra), "vm.xml");
+    }
+
+    List<String> ids(TestHost host, Domain d, Optional<ProfileView> profile) {
+        var fs = host.fs();
+        return Doctor.examine(new DoctorInput(d, profile, fs, Optional.of(CpuLayout.read(fs)))).stream()
+                .map(f -> f.severity().label() + " " + f.id()).toList();
+    }
+
+    List<Finding> findings(TestHost host, Domain d) {
+        var fs = host.fs();
+        return Doctor.examine(new DoctorInput(d, Optional.empty(), fs, Optional.of(CpuLayout.read(fs))));
+    }
+
+    @Test
+    void cleanBaseline() {
+        assertEquals(List.of(), ids(TestHost.smt(root, 8), pinned("", ""), Optional.empty()));
+    }
+
+    @Test
+    void irqbalanceWithoutBannedCpus() {
+        TestHost h = TestHost.smt(root, 8).file("/proc/812/comm", "irqbalance")
+                .file("/etc/default/irqbalance", "#IRQBALANCE_ONESHOT=\nIRQBALANCE_BANNED_CPULIST=2-3\n");
+        List<Finding> f = findings(h, pinned("", ""));
+        assertEquals(List.of("host.irqbalance-unbanned"), f.stream().map(Finding::id).toList());
+        assertTrue(f.get(0).fix().startsWith("IRQBALANCE_BANNED_CPULIST=2-5,10-13 in /etc/default/irqbalance"),
+                f.get(0).fix());
+
+        h.file("/etc/default/irqbalance", "IRQBALANCE_BANNED_CPULIST=\"2-5,10-13\"\n");
+        assertEquals(List.of(), ids(h, pinned("", ""), Optional.empty()));
+        h.delete("/etc/default/irqbalance").file("/etc/sysconfig/irqbalance", "IRQBALANCE_BANNED_CPUS=00003c3c\n");
+        assertEquals(List.of(), ids(h, pinned("", ""), Optional.empty()), "the old hex mask form counts too");
+    }
+
+    @Test
+    void kernelCommandLine() {
+        TestHost h = TestHost.smt(root, 8).file("/proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/sda1 quiet");
+        List<Finding> f = findings(h, pinned("", ""));
+        assertEquals(List.of("host.cmdline-missing"), f.stream().map(Finding::id).toList());
+        assertTrue(f.get(0).fix().startsWith("add: nohz_full=2-5,10-13 rcu_nocbs=2-5,10-13 irqaffinity=0-1,6-9,14-15"),
+                f.get(0).fix());
+
+        h.file("/proc/cmdline", "quiet isolcpus=managed_irq,domain,0-5 nohz_full=2-5,10-13 rcu_nocbs=2-5,10-13"
+                + " irqaffinity=0-1,8-9");
+        f = findings(h, pinned("", ""));
+        assertEquals(List.of("warning host.cmdline-mismatch"),
+                f.stream().map(x -> x.severity().label() + " " + x.id()).toList());
+        assertTrue(f.get(0).evidence().contains("isolcpus=0-5 takes host CPUs 0-1"), f.get(0).evidence());
+        assertTrue(f.get(0).evidence().contains("misses VM CPUs 10-13"), f.get(0).evidence());
+
+        h.file("/proc/cmdline", "quiet nohz_full=2-5,10-13 rcu_nocbs=2-5,10-13 irqaffinity=0-1,6-9,14-15");
+        assertEquals(List.of(), ids(h, pinned("", ""), Optional.empty()));
+    }
+
+    @Test
+    void powerAndCgroups() {
+        TestHost h = TestHost.smt(root, 8).delete("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
+                .delete("/sys/devices/system/cpu/cpu0/cpuidle/state0/name")
+                .file("/sys/fs/cgroup/cgroup.controllers", "cpu io memory pids");
+        try {
+            java.nio.file.Files.delete(root.resolve("sys/devices/system/cpu/cpu0/cpufreq"));
+            java.nio.file.Files.delete(root.resolve("sys/devices/system/cpu/cpu0/cpuidle/state0"));
+            java.nio.file.Files.delete(root.resolve("sys/devices/system/cpu/cpu0/cpuidle"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        assertEquals(List.of("warning host.cgroup-no-cpuset", "info host.no-cpufreq", "info host.no-cpuidle"),
+                ids(h, pinned("", ""), Optional.empty()));
+    }
+
+    @Test
+    void realTimeVcpus() {
+        TestHost h = TestHost.smt(root, 8);
+        Domain rt = pinned("<vcpusched vcpus='0-7' scheduler='fifo' priority='1'/>", "");
+        assertEquals(List.of("info sched.rt-vcpus"), ids(h, rt, Optional.empty()));
+        h.file("/proc/sys/kernel/sched_rt_runtime_us", "-1");
+        assertEquals(List.of("error sched.rt-unthrottled"), ids(h, rt, Optional.empty()));
+    }
+
+    @Test
+    void iothreadPlacementAndPolling() {
+        TestHost h = TestHost.smt(root, 8);
+        Domain onVm = DomainXml.parse(PINNED.formatted("", "").replace("<iothreadpin iothread='1' cpuset='0-1,8-9'/>",
+                "<iothreadpin iothread='1' cpuset='2'/>"), "vm.xml");
+        assertEquals(List.of("warning iothreads.on-vm-cpus"), ids(h, onVm, Optional.empty()));
+
+        Domain unpinned = DomainXml.parse(PINNED.formatted("", "").replace("<iothreadpin iothread='1' cpuset='0-1,8-9'/>",
+                ""), "vm.xml");
+        assertEquals(List.of("warning iothreads.unpinned"), ids(h, unpinned, Optional.empty()));
+
+        Domain defaultPoll = DomainXml.parse(PINNED.formatted("", "").replace("<poll max='8192'/>", ""), "vm.xml");
+        assertEquals(List.of("info iothreads.polling-default-shared"), ids(h, defaultPoll, Optional.empty()));
+
+        // a host that keeps one SMT core has no CPU to spare for busy-polling
+        ProfileView tight = new ProfileView(CpuSet.of(0, 8), List.of(2, 10, 3, 11, 4, 12, 5, 13),
+                CpuSet.parseList("2-5,10-13"), CpuSet.of(0, 8), CpuSet.of(0, 8));
+        Domain tightXml = DomainXml.parse(PINNED.formatted("", "").replace("<poll max='8192'/>", "")
+                .replace("0-1,8-9", "0,8"), "vm.xml");
+        assertEquals(List.of("warning iothreads.polling-constrained"), ids(h, tightXml, Optional.of(tight)));
+
+        Domain unassigned = pinned("", "<disk type='block' device='disk'><driver name='qemu' type='raw' cache='none'"
+                + " io='native'/><source dev='/dev/sdc'/><target dev='vdb' bus='virtio'/></disk>");
+        assertEquals(List.of("warning iothreads.disk-unassigned"), ids(h, unassigned, Optional.empty()));
+    }
+
+    @Test
+    void profileAgreement() {
+        TestHost h = TestHost.smt(root, 8);
+        ProfileView same = new ProfileView(CpuSet.parseList("0-1,6-9,14-15"), List.of(2, 10, 3, 11, 4, 12, 5, 13),
+                CpuSet.parseList("2-5,10-13"), CpuSet.parseList("0-1,8-9"), CpuSet.parseList("0-1,8-9"));
+        assertEquals(List.of(), ids(h, pinned("", ""), Optional.of(same)));
+
+        ProfileView other = new ProfileView(CpuSet.parseList("0-1,8-15"), List.of(2, 3, 4, 5, 6, 7),
+                CpuSet.parseList("2-7"), CpuSet.of(0, 1), CpuSet.parseList("0-1,8-9"));
+        List<String> got = ids(h, pinned("", ""), Optional.of(other));
+        assertTrue(got.contains("error vcpus.count-vs-profile"), got.toString());
+        assertTrue(got.contains("warning cputune.disagrees-with-profile"), got.toString());
+    }
+
+    @Test
+    void guestTopologyVsSmtPairs() {
+        TestHost h = TestHost.smt(root, 8);
+        // the pins pair 2 with 3, which are different cores, while the guest believes they share one
+        Domain crossed = DomainXml.parse(PINNED.formatted("", "")
+                .replace("cpuset='10'/>", "cpuset='3'/>").replace("<vcpupin vcpu='2' cpuset='3'/>",
+                        "<vcpupin vcpu='2' cpuset='10'/>"), "vm.xml");
+        assertEquals(List.of("warning topology.smt-mismatch"), ids(h, crossed, Optional.empty()));
+
+        Domain hidden = DomainXml.parse(PINNED.formatted("", "").replace("cores='4' threads='2'", "cores='8' threads='1'"),
+                "vm.xml");
+        assertEquals(List.of("warning topology.smt-hidden"), ids(h, hidden, Optional.empty()));
+    }
+
+    @Test
+    void spreadOverL3GroupsNumaNodesAndFarFromTheGpu() {
+        // 8 cores in 2 groups of 4 (0-3,8-11 and 4-7,12-15), each its own NUMA node
+        TestHost h = TestHost.smt(root, 8, 2).file("/sys/bus/pci/devices/0000:0b:00.0/numa_node", "1");
+        String gpu = "<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+                + "<address domain='0x0000' bus='0x0b' slot='0x00' function='0x0'/></source></hostdev>";
+        // pins 2,10,3,11 (group 0) and 4,12,5,13 (group 1)
+        assertEquals(List.of("warning topology.l3-spread", "warning topology.numa-spread"),
+                ids(h, pinned("", ""), Optional.empty()));
+        Domain local = DomainXml.parse(PINNED.formatted("", gpu).replace("cpuset='4'/>", "cpuset='0'/>")
+                .replace("cpuset='12'/>", "cpuset='8'/>").replace("cpuset='5'/>", "cpuset='1'/>")
+                .replace("cpuset='13'/>", "cpuset='9'/>").replace("0-1,8-9", "6-7,14-15"), "vm.xml");
+        assertEquals(List.of("warning topology.far-from-device"), ids(h, local, Optional.empty()));
+    }
+
+    @Test
+    void pinsToOfflineCpus() {
+        TestHost h = TestHost.smt(root, 4);
+        assertEquals(List.of("error cputune.pin-offline"), ids(h, pinned("", ""), Optional.empty()).stream()
+                .filter(s -> s.contains("pin-offline")).toList());
+    }
+
+    @Test
+    void sparseImageThatCannotBeReadIsInfo() {
+        TestHost h = TestHost.smt(root, 8);
+        Domain d = DomainXml.parse(PINNED.formatted("", "").replace("type='block'", "type='file'")
+                .replace("<source dev='/dev/sdb'/>", "<source file='/images/missing.img'/>"), "vm.xml");
+        assertEquals(List.of("info disk.native-sparse-unknown"), ids(h, d, Optional.empty()));
+    }
+
+    @Test
+    void hybridMix() {
+        TestHost h = TestHost.smt(root, 8).file("/sys/devices/cpu_core/cpus", "0-3,8-11")
+                .file("/sys/devices/cpu_atom/cpus", "4-7,12-15");
+        assertEquals(List.of("warning topology.mixed-core-types"), ids(h, pinned("", ""), Optional.empty()));
+    }
+}
