@@ -481,6 +481,10 @@ write_profile() {
         die "$file exists and was not written by this benchmark; move it away or pass --name"
     fi
     for (( v = 0; v < vcpus; v++ )); do pins+="${pins:+, }$guest_cpu"; done
+    # The tool refuses a governor or C-state method the host cannot do (a VM has often neither).
+    local governor=leave cstates=leave
+    [[ -e "/sys/devices/system/cpu/cpu$guest_cpu/cpufreq/scaling_governor" ]] && governor=performance
+    [[ -e "/sys/devices/system/cpu/cpu$guest_cpu/power/pm_qos_resume_latency_us" ]] && cstates=pm_qos
     mkdir -p "$profile_dir"
     cat > "$file" <<EOF
 # Written by bench/guest/run-bench.sh for scenario c; removed when it ends.
@@ -497,9 +501,9 @@ irqs:
 workqueues:
   move_to_host: true
   also: [writeback]
-governor: performance
+governor: $governor
 cstates:
-  method: pm_qos
+  method: $cstates
   max_latency_us: 0
 cgroups:
   mode: v$cgroup_version
