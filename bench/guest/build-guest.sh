@@ -225,6 +225,8 @@ echo 1 > /proc/sys/kernel/printk
 cpus=$(grep -c '^processor' /proc/cpuinfo)
 cs=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)
 echo; echo "=== VFIO-BENCH START tag=$tag cpus=$cpus kernel=$(uname -r) clocksource=$cs uptime=$(cut -d' ' -f1 /proc/uptime) cmd=cyclictest -m -q -p $prio -i $interval -h $hist -D $secs $extra ==="
+# A second for the host to see START (it resumes its load then), then measure.
+sleep 1
 # The output goes to a file first, so that nothing is written to the (emulated)
 # serial port while cyclictest measures.
 # shellcheck disable=SC2086  # $extra is split on purpose; it is [a-zA-Z0-9=_.-] words only

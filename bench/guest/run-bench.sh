@@ -207,15 +207,24 @@ start_load() {   # start_load LOGFILE [CPUS]: stress-ng in its own session, insi
     sleep 0.2
     load_pgid="$(ps -o pgid= -p "$load_pid" 2>/dev/null | tr -d ' ' || true)"
     kill -0 "$load_pid" 2>/dev/null || die "stress-ng did not start: $(cat "$1")"
-    sleep 2   # let the stressors spin up before the guest boots
+    sleep 2   # let the stressors spin up
+    # Frozen while the guest boots (a TCG boot under load takes a minute), resumed
+    # when the guest says START. The processes exist before the VM starts, so in c
+    # the hook finds them in "the host" and confines them.
+    load_signal STOP
+}
+load_signal() {   # load_signal STOP|CONT|TERM: to our own stress-ng process group only
+    [[ -n "$load_pid" ]] || return 0
+    if [[ -n "$load_pgid" && "$load_pgid" == "$load_pid" ]]; then
+        kill -"$1" -- "-$load_pgid" 2>/dev/null || true
+    else
+        kill -"$1" "$load_pid" 2>/dev/null || true
+    fi
 }
 stop_load() {
     [[ -n "$load_pid" ]] || return 0
-    if [[ -n "$load_pgid" && "$load_pgid" == "$load_pid" ]]; then
-        kill -TERM -- "-$load_pgid" 2>/dev/null || true   # our own session / process group only
-    else
-        kill -TERM "$load_pid" 2>/dev/null || true        # stress-ng stops its workers itself
-    fi
+    load_signal TERM   # stress-ng stops its workers itself
+    load_signal CONT   # a stopped process acts on TERM once it runs again
     wait "$load_pid" 2>/dev/null || true
     local _
     for _ in $(seq 50); do
@@ -296,6 +305,7 @@ boot_qemu() {   # boot_qemu ACCEL LOG TAG [SECS] [TIMEOUT] [THREADS_FILE]
     qemu_pid=$!
     while kill -0 "$qemu_pid" 2>/dev/null; do
         if [[ $snapped -eq 0 && -n "$threads" ]] && grep -q 'VFIO-BENCH START' "$log" 2>/dev/null; then
+            load_signal CONT
             mark "$threads.m0" "$qemu_pid"; snapshot_threads "$qemu_pid" "$threads"; snapped=1
         fi
         if [[ $snapped -eq 1 && $ended -eq 0 ]] && grep -q 'VFIO-BENCH END' "$log" 2>/dev/null; then
@@ -371,6 +381,7 @@ boot_libvirt() {   # boot_libvirt LOG TAG PIN(0|1) THREADS_FILE -> 0, or 1 when 
         state="$("${virsh_[@]}" domstate "$name" 2>/dev/null || echo gone)"
         [[ "$state" == running || "$state" == paused ]] || break
         if [[ $snapped -eq 0 ]] && grep -q 'VFIO-BENCH START' "$log" 2>/dev/null; then
+            load_signal CONT
             pid="$(cat "/run/libvirt/qemu/$name.pid" 2>/dev/null || true)"
             if [[ "$pid" =~ ^[0-9]+$ ]]; then
                 mark "$threads.m0" "$pid"; snapshot_threads "$pid" "$threads"
