@@ -133,6 +133,7 @@ cgroup_base=""
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    [[ $rc -ne 0 ]] && say "stopping (exit $rc): cleaning up the domain, the load, the profile and the cgroup"
     stop_load || true
     if [[ -n "$qemu_pid" ]]; then
         kill -TERM "$qemu_pid" 2>/dev/null || true
