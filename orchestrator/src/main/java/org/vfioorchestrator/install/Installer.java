@@ -96,7 +96,7 @@ public final class Installer {
         String launcher = prefix + "/bin/vfio-orchestrator";
         String orig = hooks + "/qemu.orig";
         String chain = placement == Placement.CHAINED ? orig : null;
-        byte[] shim = Resources.shim(ProfileStore.DIR, launcher, chain);
+        byte[] shim = Resources.shim(ProfileStore.DIR, lib + "/vfio-orchestrator.jar", chain);
 
         List<Op> ops = new ArrayList<>();
         dirs(ops, start, CONFIG_DIR);

@@ -38,13 +38,13 @@ final class Resources {
     }
 
     /**
-     * The shim with its three settings filled in: where profiles live, the launcher to exec,
-     * and the hooks/qemu to run first ({@code null}: none). Values are single-quoted for sh.
+     * The shim with its three settings filled in: where profiles live, the jar to run, and the
+     * hooks/qemu to run first ({@code null}: none). Values are single-quoted for sh.
      */
-    static byte[] shim(String profilesDir, String launcher, String chain) {
+    static byte[] shim(String profilesDir, String jar, String chain) {
         String text = new String(bytes(SHIM), StandardCharsets.UTF_8);
         text = setting(text, "profiles", quote(profilesDir));
-        text = setting(text, "launcher", quote(launcher));
+        text = setting(text, "jar", quote(jar));
         text = setting(text, "chain", chain == null ? "" : quote(chain));
         return text.getBytes(StandardCharsets.UTF_8);
     }

@@ -107,7 +107,8 @@ class InstallerTest {
         String shim = read("etc/libvirt/hooks/qemu.d/vfio-orchestrator");
         assertEquals("rwxr-xr-x", mode("etc/libvirt/hooks/qemu.d/vfio-orchestrator"));
         assertTrue(shim.contains("\nprofiles='/etc/vfio-orchestrator/profiles'\n"), shim);
-        assertTrue(shim.contains("\nlauncher='/usr/local/bin/vfio-orchestrator'\n"), "paths as on the real host, not under --root");
+        assertTrue(shim.contains("\njar='/usr/local/lib/vfio-orchestrator/vfio-orchestrator.jar'\n"),
+                "paths as on the real host, not under --root");
         assertTrue(shim.contains("\nchain=\n"));
         assertFalse(Files.exists(root.resolve("etc/libvirt/hooks/qemu")), "hooks/qemu stays free");
         assertEquals("rwxr-xr-x", mode("etc/vfio-orchestrator/profiles"));

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The hook shim ({@code hooks/qemu}) run by /bin/sh as libvirt runs it, with a stand-in
- * launcher that records its arguments and stdin, and writes to stdout (which the shim must
+ * {@code java} that records its arguments and stdin, and writes to stdout (which the shim must
  * never let through: libvirt reads the hook's stdout as XML for migrate and restore).
  */
 class ShimTest {
@@ -26,7 +26,7 @@ class ShimTest {
     Path dir;
 
     Path profiles;
-    Path launcher;
+    Path jar;
     Path log;
     static final String XML = "<domain type='kvm'>\n  <name>win11</name>\n</domain>\n\n";
 
@@ -38,8 +38,12 @@ class ShimTest {
         profiles = Files.createDirectories(dir.resolve("profiles"));
         Files.writeString(profiles.resolve("win11.yaml"), "host_cpus: 0\n");
         log = dir.resolve("log");
-        launcher = script("launcher", "printf 'launcher %s|' \"$*\" >> " + log + "\ncat >> " + log + "\necho '|' >> " + log
+        // a stand-in 'java' first on PATH: records what follows '-jar JAR', and stdin
+        Files.createDirectories(dir.resolve("bin"));
+        script("bin/java", "while [ \"$1\" != -jar ]; do shift; done\necho \"$2\" > " + dir.resolve("jar-used") + "\nshift 2\n"
+                + "printf 'launcher %s|' \"$*\" >> " + log + "\ncat >> " + log + "\necho '|' >> " + log
                 + "\necho launcher-stdout\necho launcher-stderr >&2\nexit $(cat " + dir.resolve("rc") + " 2>/dev/null || echo 0)\n");
+        jar = dir.resolve("lib/vfio-orchestrator.jar");
     }
 
     Path script(String name, String body) throws IOException {
@@ -51,7 +55,7 @@ class ShimTest {
 
     Path shim(String chain) throws IOException {
         Path p = dir.resolve("qemu");
-        Files.write(p, Resources.shim(profiles.toString(), launcher.toString(), chain));
+        Files.write(p, Resources.shim(profiles.toString(), jar.toString(), chain));
         Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
         return p;
     }
@@ -59,7 +63,9 @@ class ShimTest {
     Run run(Path shim, String stdin, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(shim.toString()));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("PATH", dir.resolve("bin") + ":" + System.getenv("PATH"));
+        Process p = pb.start();
         try (var in = p.getOutputStream()) {
             in.write(stdin.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
@@ -81,7 +87,7 @@ class ShimTest {
             Run r = run(shim, XML, vm, "prepare", "begin", "-");
             assertEquals(new Run(0, "", ""), r, vm);
         }
-        assertEquals("", log(), "the launcher (a JVM) never started");
+        assertEquals("", log(), "no JVM started");
     }
 
     @Test
@@ -89,8 +95,9 @@ class ShimTest {
         Run r = run(shim(null), XML, "win11", "prepare", "begin", "-");
         assertEquals(0, r.code());
         assertEquals("", r.out());
-        assertEquals("launcher-stdout\nlauncher-stderr\n", r.err(), "the launcher's stdout goes to stderr");
+        assertEquals("launcher-stdout\nlauncher-stderr\n", r.err(), "the JVM's stdout goes to stderr");
         assertEquals("launcher hook win11 prepare begin -|" + XML + "|\n", log());
+        assertEquals(jar + "\n", Files.readString(dir.resolve("jar-used")), "the installed jar, not a launcher on PATH");
 
         Files.writeString(dir.resolve("rc"), "1\n");
         assertEquals(1, run(shim(null), XML, "win11", "started", "begin", "-").code(), "a refusal reaches libvirt");
