@@ -63,10 +63,17 @@ public final class StatusService {
             }
         } catch (OrchestratorException | HostIoException e) {
             state = Status.JournalState.UNREADABLE;
-            problem = e.getMessage();
+            long uid = new com.sun.security.auth.module.UnixSystem().getUid();
+            problem = (uid != 0 && host.isLive() ? "the journal is root's: run 'sudo vfio-orchestrator status'. " : "")
+                    + e.getMessage();
         }
-        List<String> stale = host.list(JournalStore.STATE_DIR).stream().filter(n -> n.startsWith("journal.stale-"))
-                .map(n -> host.resolve(JournalStore.STATE_DIR + "/" + n).toString()).toList();
+        List<String> stale;
+        try {
+            stale = host.list(JournalStore.STATE_DIR).stream().filter(n -> n.startsWith("journal.stale-"))
+                    .map(n -> host.resolve(JournalStore.STATE_DIR + "/" + n).toString()).toList();
+        } catch (HostIoException e) {
+            stale = List.of(); // not ours to read (not root): the journal line says so
+        }
 
         Journal current = state == Status.JournalState.CURRENT ? journal : null;
         HostFacts facts = HostFacts.read(host);
