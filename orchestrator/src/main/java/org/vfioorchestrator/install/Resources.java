@@ -39,7 +39,7 @@ final class Resources {
 
     /**
      * The shim with its three settings filled in: where profiles live, the jar to run, and the
-     * hooks/qemu to run first ({@code null}: none). Values are single-quoted for sh.
+     * hooks/qemu to run first ({@code null}: none), quoted for sh where needed.
      */
     static byte[] shim(String profilesDir, String jar, String chain) {
         String text = new String(bytes(SHIM), StandardCharsets.UTF_8);
@@ -70,9 +70,13 @@ final class Resources {
         return text.substring(0, m.start()) + name + "=" + value + text.substring(m.end());
     }
 
+    /** A plain path stays plain (others read {@code profiles=/...} from the shim); anything else is single-quoted. */
     static String quote(String value) {
         if (value.indexOf('\n') >= 0 || value.indexOf('\0') >= 0) {
             throw new IllegalArgumentException("a path with a newline: " + value);
+        }
+        if (value.matches("[A-Za-z0-9/._+-]+")) {
+            return value;
         }
         return "'" + value.replace("'", "'\\''") + "'";
     }

@@ -106,8 +106,8 @@ class InstallerTest {
         assertTrue(read("usr/local/bin/vfio-orchestrator").contains("lib/vfio-orchestrator/vfio-orchestrator.jar"));
         String shim = read("etc/libvirt/hooks/qemu.d/vfio-orchestrator");
         assertEquals("rwxr-xr-x", mode("etc/libvirt/hooks/qemu.d/vfio-orchestrator"));
-        assertTrue(shim.contains("\nprofiles='/etc/vfio-orchestrator/profiles'\n"), shim);
-        assertTrue(shim.contains("\njar='/usr/local/lib/vfio-orchestrator/vfio-orchestrator.jar'\n"),
+        assertTrue(shim.contains("\nprofiles=/etc/vfio-orchestrator/profiles\n"), shim);
+        assertTrue(shim.contains("\njar=/usr/local/lib/vfio-orchestrator/vfio-orchestrator.jar\n"),
                 "paths as on the real host, not under --root");
         assertTrue(shim.contains("\nchain=\n"));
         assertFalse(Files.exists(root.resolve("etc/libvirt/hooks/qemu")), "hooks/qemu stays free");
