@@ -45,6 +45,23 @@ public final class Applier {
         }
     }
 
+    /**
+     * Applies a VM again with the profile text the journal kept from its start; false when the
+     * journal does not have the VM. Used after a libvirtd restart: a profile edited while the VM
+     * ran takes effect at its next start, not in the middle of its run.
+     */
+    public boolean reassert(String vm) {
+        Journal journal = store.load().orElse(null);
+        if (journal == null || !journal.vms().containsKey(vm) || !journal.bootId().equals(store.currentBootId())) {
+            return false;
+        }
+        Journal.AppliedVm a = journal.vms().get(vm);
+        Profile profile = new ProfileLoader(plans.facts()).parse(a.profileText().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                a.profileSource() + " (as applied)", vm);
+        apply(profile, true);
+        return true;
+    }
+
     private ApplyReport applyLocked(Profile profile, boolean pinThreads) {
         String bootId = store.currentBootId();
         Journal journal = store.load().orElse(null);

@@ -93,7 +93,8 @@ public final class Main implements Runnable {
             org.vfioorchestrator.host.HostFs host = org.vfioorchestrator.host.HostFs.open(root);
             return new org.vfioorchestrator.hook.HookRunner(host, err,
                     new org.vfioorchestrator.hook.DetachedMeasurementLauncher(host)).run(argv, stdin);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // Even an Error (out of memory, a broken jar) must not fail a reconnect: libvirt would kill the VM.
             err.println("vfio-orchestrator hook: internal error, please report it: " + e);
             e.printStackTrace(err);
             err.flush();

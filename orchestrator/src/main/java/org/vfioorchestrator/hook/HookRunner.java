@@ -75,7 +75,7 @@ public final class HookRunner {
                     yield 0;
                 }
                 case "reconnect begin" -> {
-                    reconnect(vm, profileFile.get(), log);
+                    reconnect(vm, log);
                     yield 0;
                 }
                 default -> 0; // migrate, restore, attach, start, anything new: not ours
@@ -132,11 +132,15 @@ public final class HookRunner {
         }
     }
 
-    /** libvirtd restarted: the VM runs on; put its threads back where the profile wants them if they drifted. */
-    private void reconnect(String vm, Path profileFile, HookLog log) {
+    /**
+     * libvirtd restarted: the VM runs on. Put its threads back where they were pinned if they drifted,
+     * with the profile it was started with (kept in the journal), not one edited since.
+     */
+    private void reconnect(String vm, HookLog log) {
         try {
-            PlanService plans = new PlanService(host);
-            new Applier(plans, log).apply(plans.load(profileFile), true);
+            if (!new Applier(new PlanService(host), log).reassert(vm)) {
+                log.accept("not applied (no journal entry): nothing to re-check");
+            }
         } catch (RuntimeException e) {
             log.accept("reconnect check failed (the VM keeps running): " + e.getMessage());
         }

@@ -56,12 +56,13 @@ public record HostSnapshot(
      * @param subgroups     v2: each child's own children (e.g. system.slice's services) and their cpuset.cpus
      * @param childControllers v2: each child's cgroup.subtree_control
      * @param rootCpus      v1: the root cpuset's cpus and mems
+     * @param hostCpusetMems v1: cpuset.mems of our host cpuset if it exists already (e.g. another VM made it)
      * @param processes     v1: the processes directly in the root
      * @param why           how the mode was chosen, or why there is none
      */
     public record Cgroups(CgroupVersion version, String root, Map<String, String> subtreeControl, Map<String, Optional<String>> children,
             Map<String, Map<String, Optional<String>>> subgroups, Map<String, String> childControllers,
-            String rootCpus, String rootMems, List<Proc> processes, String why) {
+            String rootCpus, String rootMems, String hostCpusetMems, List<Proc> processes, String why) {
     }
 
     /** A process as /proc/PID shows it; {@code flags} is field 9 of stat. */

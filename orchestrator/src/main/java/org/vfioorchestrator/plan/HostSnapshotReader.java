@@ -191,7 +191,7 @@ public final class HostSnapshotReader {
     }
 
     private Cgroups none(String root, String why) {
-        return new Cgroups(CgroupVersion.NONE, root, Map.of(), Map.of(), Map.of(), Map.of(), "", "", List.of(), why);
+        return new Cgroups(CgroupVersion.NONE, root, Map.of(), Map.of(), Map.of(), Map.of(), "", "", "", List.of(), why);
     }
 
     private Cgroups v2(String root) {
@@ -217,7 +217,7 @@ public final class HostSnapshotReader {
             subgroups.put(name, childCgroups(root + "/" + name));
             childControllers.put(name, host.read(root + "/" + name + "/cgroup.subtree_control").orElse("").strip());
         }
-        return new Cgroups(CgroupVersion.V2, root, subtree, children, subgroups, childControllers, "", "", List.of(),
+        return new Cgroups(CgroupVersion.V2, root, subtree, children, subgroups, childControllers, "", "", "", List.of(),
                 "cgroup v2 at " + root);
     }
 
@@ -249,7 +249,8 @@ public final class HostSnapshotReader {
             procs.add(new Proc(pid, comm, Long.parseLong(f[6])));
         }
         return new Cgroups(CgroupVersion.V1, root, Map.of(), childCgroups(root), Map.of(), Map.of(), host.read(root + "/cpuset.cpus").orElse("").strip(),
-                host.read(root + "/cpuset.mems").orElse("").strip(), procs, "cgroup v1 cpuset at " + root);
+                host.read(root + "/cpuset.mems").orElse("").strip(),
+                host.read(root + "/" + Planner.V1_HOST_CPUSET + "/cpuset.mems").orElse("").strip(), procs, "cgroup v1 cpuset at " + root);
     }
 
     // ---- irqbalance ----------------------------------------------------------------------

@@ -170,7 +170,7 @@ public final class Planner {
                 changes.add(new MakeCgroup(hostDir, "a cpuset for the host's processes"));
             }
             write(ChangeKind.CPUSET, hostDir + "/cpuset.mems",
-                    exists ? "" : null, cg.rootMems(), ValueFormat.CPU_LIST, "a cpuset needs memory nodes before it takes tasks");
+                    exists ? cg.hostCpusetMems() : null, cg.rootMems(), ValueFormat.CPU_LIST, "a cpuset needs memory nodes before it takes tasks");
             write(ChangeKind.CPUSET, hostDir + "/cpuset.cpus",
                     exists ? cg.children().get(V1_HOST_CPUSET).orElse("") : null, hostCpus.toString(), ValueFormat.CPU_LIST, why);
             List<Integer> movable = new ArrayList<>();

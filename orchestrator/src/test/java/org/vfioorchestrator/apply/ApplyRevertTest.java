@@ -102,9 +102,10 @@ class ApplyRevertTest {
         assertFalse(host.exists(JournalStore.JOURNAL), "the last VM out removes the journal");
     }
 
-    @Test
-    void applyTwiceChangesNothingTheSecondTimeAndRevertTwiceIsANoOp() throws Exception {
-        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.V2), dir);
+    @ParameterizedTest
+    @EnumSource(HostSpec.Cgroup.class)
+    void applyTwiceChangesNothingTheSecondTimeAndRevertTwiceIsANoOp(HostSpec.Cgroup cgroup) throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(cgroup), dir);
         TreeSnapshot before = TreeSnapshot.of(root);
         PlanService plans = new PlanService(HostFs.open(root));
         Profile p = TreeHosts.profile(plans, dir, "small", TreeHosts.SMALL_PROFILE);

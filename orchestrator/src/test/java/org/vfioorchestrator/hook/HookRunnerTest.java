@@ -156,6 +156,16 @@ class HookRunnerTest {
     }
 
     @Test
+    void reconnectKeepsTheProfileTheVmWasStartedWith() throws Exception {
+        assertEquals(0, hook("tiny", "prepare", "begin", "-"));
+        assertEquals(0, hook("tiny", "started", "begin", "-"));
+        writeProfile(PROFILE.replace("pin: [1, 3]", "pin: [3, 1]")); // edited while the VM runs
+        assertEquals(0, hook("tiny", "reconnect", "begin", "-"));
+        assertEquals(CpuSet.of(1), vcpu0(), "the edit takes effect at the next start, not mid-run");
+        assertEquals(0, hook("tiny", "release", "end", "-"));
+    }
+
+    @Test
     void unsafeVmNamesFailPrepareAndAreIgnoredElsewhere() {
         assertEquals(1, hook("../etc", "prepare", "begin", "-"));
         assertTrue(err.toString().startsWith("vfio-orchestrator: VM ../etc not started: VM name '../etc' is not supported"),
