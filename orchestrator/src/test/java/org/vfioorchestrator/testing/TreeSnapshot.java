@@ -27,12 +27,26 @@ public record TreeSnapshot(Map<String, String> entries) {
                 if (rel.isEmpty() || OURS.stream().anyMatch(rel::startsWith)) {
                     continue;
                 }
-                m.put(rel, Files.isDirectory(p) ? "<dir>" : new String(Files.readAllBytes(p), java.nio.charset.StandardCharsets.ISO_8859_1));
+                m.put(rel, describe(p));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return new TreeSnapshot(m);
+    }
+
+    /** A file's bytes; what links, directories and special files are (never read: a FIFO would block). */
+    private static String describe(Path p) throws IOException {
+        if (Files.isSymbolicLink(p)) {
+            return "<symlink to " + Files.readSymbolicLink(p) + ">";
+        }
+        if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return "<dir>";
+        }
+        if (!Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return "<special file>";
+        }
+        return new String(Files.readAllBytes(p), java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 
     /** The paths that differ, with a short description each; empty when identical. */
