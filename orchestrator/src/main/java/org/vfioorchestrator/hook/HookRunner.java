@@ -29,11 +29,13 @@ import org.vfioorchestrator.profile.ProfileStore;
  * for migrate/restore) and never calls back into libvirt (deadlock).
  */
 public final class HookRunner {
-    private static final int MAX_XML = 4 * 1024 * 1024;
+    private static final int MAX_XML = DomainXml.MAX_BYTES;
 
     private final HostFs host;
     private final PrintWriter err;
     private final MeasurementLauncher measurements;
+    /** Bytes libvirt sent on stdin when that was more than {@link #MAX_XML}; 0 otherwise. */
+    private long xmlTooLarge;
 
     public HookRunner(HostFs host, PrintWriter err, MeasurementLauncher measurements) {
         this.host = host;
@@ -89,6 +91,9 @@ public final class HookRunner {
         try {
             PlanService plans = new PlanService(host);
             Profile profile = plans.load(profileFile);
+            if (xmlTooLarge > 0) {
+                throw DomainXml.tooLarge("the domain XML from libvirt", xmlTooLarge);
+            }
             if (!xml.isBlank()) {
                 Domain domain = DomainXml.parse(xml, "the domain XML from libvirt");
                 DomainCheck.check(profile, domain);
@@ -143,18 +148,26 @@ public final class HookRunner {
     }
 
     private int fail(String vm, String message) {
-        err.println("vfio-orchestrator: VM " + vm + " not started: " + message.replace('\n', ' '));
+        err.println("vfio-orchestrator: VM " + ProfileStore.shown(vm) + " not started: " + message.replace('\n', ' '));
         err.flush();
         return ExitCode.HOST_OR_DATA.code();
     }
 
-    /** Reads the domain XML libvirt writes to stdin (bounded), so libvirt never blocks on a full pipe. */
-    private static String drain(InputStream in) {
+    /**
+     * Reads the domain XML libvirt writes to stdin (bounded), so libvirt never blocks on a full pipe.
+     * More than {@link #MAX_XML} bytes is remembered and refused by {@code prepare}, rather than parsed
+     * cut short (which would only say "malformed XML").
+     */
+    private String drain(InputStream in) {
         if (in == null) {
             return "";
         }
         try {
-            byte[] bytes = in.readNBytes(MAX_XML);
+            byte[] bytes = in.readNBytes(MAX_XML + 1);
+            if (bytes.length > MAX_XML) {
+                xmlTooLarge = bytes.length + in.transferTo(java.io.OutputStream.nullOutputStream());
+                return "";
+            }
             in.transferTo(java.io.OutputStream.nullOutputStream());
             return new String(bytes, StandardCharsets.UTF_8);
         } catch (IOException e) {
