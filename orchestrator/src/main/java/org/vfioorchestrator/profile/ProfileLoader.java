@@ -403,7 +403,7 @@ public final class ProfileLoader {
             if (emulator != null && emulator.isEmpty()) {
                 w.problem(top.get("emulator_cpus"), "emulator_cpus", "empty; give at least one CPU, usually the host's");
             }
-            if (iothreads != null && iothreads.isEmpty()) {
+            if (iothreads != null && iothreads.isEmpty() && top.containsKey("iothread_cpus")) { // else emulator_cpus's problem
                 w.problem(top.get("iothread_cpus"), "iothread_cpus", "empty; give at least one CPU, usually the host's");
             }
 
