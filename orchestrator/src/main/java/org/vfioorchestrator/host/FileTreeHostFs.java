@@ -263,7 +263,7 @@ abstract class FileTreeHostFs implements HostFs {
             FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
             long deadline = System.nanoTime() + timeout.toNanos();
             while (true) {
-                java.nio.channels.FileLock lock = ch.tryLock();
+                java.nio.channels.FileLock lock = tryLockOnce(ch);
                 if (lock != null) {
                     return () -> {
                         lock.release();
@@ -280,6 +280,15 @@ abstract class FileTreeHostFs implements HostFs {
             throw toHostIo(path, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** The lock, or null while another process, or another thread of this one (tests, an embedding), holds it. */
+    private static java.nio.channels.FileLock tryLockOnce(FileChannel ch) throws IOException {
+        try {
+            return ch.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException heldInThisJvm) {
             return null;
         }
     }
