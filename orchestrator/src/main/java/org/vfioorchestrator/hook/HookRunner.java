@@ -10,6 +10,7 @@ import java.util.Optional;
 import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.apply.Applier;
+import org.vfioorchestrator.apply.JournalStore;
 import org.vfioorchestrator.apply.Reverter;
 import org.vfioorchestrator.domain.Domain;
 import org.vfioorchestrator.domain.DomainXml;
@@ -58,13 +59,23 @@ public final class HookRunner {
         } catch (OrchestratorException e) {
             return mayFail ? fail(vm, e.getMessage()) : 0;
         }
+        boolean stopping = operation.equals("release end") || operation.equals("stopped end");
         Optional<Path> profileFile;
         try {
             profileFile = ProfileStore.find(host, vm);
         } catch (OrchestratorException e) {
-            return mayFail ? fail(vm, e.getMessage()) : 0;
+            if (mayFail) {
+                return fail(vm, e.getMessage());
+            }
+            if (stopping) {
+                revertFromJournal(vm, operation, "its profile is refused now (" + e.getMessage() + ")");
+            }
+            return 0;
         }
         if (profileFile.isEmpty()) {
+            if (stopping) {
+                revertFromJournal(vm, operation, "its profile is gone");
+            }
             return 0; // not our VM
         }
         HookLog log = new HookLog(host, vm, operation);
@@ -134,6 +145,23 @@ public final class HookRunner {
             new Reverter(new PlanService(host), log).revert(vm, false);
         } catch (RuntimeException e) {
             log.accept("revert failed: " + e.getMessage() + "; run 'vfio-orchestrator revert " + vm + "' by hand");
+        }
+    }
+
+    /**
+     * A stop needs no profile: the journal holds the before-images and the profile text each VM was
+     * applied with. So a VM whose profile was removed, or made unsafe, while it ran is still reverted.
+     */
+    private void revertFromJournal(String vm, String operation, String why) {
+        if (!host.exists(JournalStore.JOURNAL)) {
+            return; // nothing applied on this host: not our VM
+        }
+        HookLog log = new HookLog(host, vm, operation);
+        try {
+            log.accept(why + "; reverting from the journal");
+            stop(vm, log);
+        } finally {
+            log.flushToSyslog();
         }
     }
 
