@@ -49,6 +49,13 @@ public record TreeSnapshot(Map<String, String> entries) {
         return new String(Files.readAllBytes(p), java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 
+    /** This snapshot less one path (a file the test itself removed). */
+    public TreeSnapshot without(String path) {
+        Map<String, String> m = new TreeMap<>(entries);
+        m.remove(path);
+        return new TreeSnapshot(m);
+    }
+
     /** The paths that differ, with a short description each; empty when identical. */
     public List<String> differences(TreeSnapshot other) {
         List<String> out = new ArrayList<>();
