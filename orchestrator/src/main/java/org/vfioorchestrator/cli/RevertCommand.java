@@ -61,7 +61,7 @@ final class RevertCommand implements Callable<Integer> {
                     : " (applied now: " + String.join(", ", r.stillRunning()) + ")"));
             return 0;
         }
-        out.println(name + ": restored " + r.restored() + " settings" + (r.alreadyRight() > 0 ? ", "
+        out.println(name + ": restored " + r.restored() + (r.restored() == 1 ? " setting" : " settings") + (r.alreadyRight() > 0 ? ", "
                 + r.alreadyRight() + " were already back" : "") + (r.stillRunning().isEmpty() ? ""
                 : "; still isolated for " + String.join(", ", r.stillRunning())));
         r.gone().forEach(g -> out.println("gone since (a device unplugged?), nothing to restore: " + g));

@@ -16,6 +16,9 @@ public final class RecordingHostFs implements HostFs {
     private final HostFs host;
     private final Set<String> files = new TreeSet<>();
     private final Set<String> dirs = new TreeSet<>();
+    /** thread id -> its process, learned from the /proc/PID/task/TID paths read. */
+    private final java.util.Map<String, String> processOfThread = new java.util.HashMap<>();
+    private static final java.util.regex.Pattern TASK = java.util.regex.Pattern.compile("/proc/(\\d+)/task/(\\d+)/.*");
 
     public RecordingHostFs(HostFs host) {
         this.host = host;
@@ -45,6 +48,10 @@ public final class RecordingHostFs implements HostFs {
     public Optional<String> read(String path) {
         Optional<String> v = host.read(path);
         v.ifPresent(x -> files.add(path));
+        java.util.regex.Matcher m = TASK.matcher(path);
+        if (v.isPresent() && m.matches()) {
+            processOfThread.put(m.group(2), m.group(1));
+        }
         return v;
     }
 
@@ -90,14 +97,10 @@ public final class RecordingHostFs implements HostFs {
     @Override
     public CpuSet threadAffinity(int tid) {
         CpuSet cpus = host.threadAffinity(tid);
-        host.read("/proc/" + tid + "/status").ifPresent(status -> {
-            for (String line : status.split("\n")) {
-                if (line.startsWith("Tgid:")) {
-                    String pid = line.substring(5).strip();
-                    read("/proc/" + pid + "/task/" + tid + "/status");
-                }
-            }
-        });
+        String pid = processOfThread.get(Integer.toString(tid));
+        if (pid != null) {
+            read("/proc/" + pid + "/task/" + tid + "/status");
+        }
         return cpus;
     }
 

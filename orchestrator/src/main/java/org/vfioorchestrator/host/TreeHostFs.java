@@ -329,7 +329,9 @@ final class TreeHostFs extends FileTreeHostFs {
 
     @Override
     public CpuSet threadAffinity(int tid) {
-        String status = read(threadDir(tid) + "/status").orElseThrow();
+        String dir = threadDir(tid);
+        String status = read(dir + "/status")
+                .orElseThrow(() -> new HostIoException(dir, Errno.ESRCH, Errno.ESRCH.text()));
         return CpuSet.parseList(statusField(status, "Cpus_allowed_list"));
     }
 

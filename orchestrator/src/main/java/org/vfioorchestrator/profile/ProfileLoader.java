@@ -330,6 +330,11 @@ public final class ProfileLoader {
     static String closest(String key, Set<String> allowed) {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
+        for (String a : sorted(allowed)) {
+            if (key.length() >= 3 && a.startsWith(key.toLowerCase(Locale.ROOT))) {
+                return a; // 'move' for 'move_to_host'
+            }
+        }
         for (String a : allowed) {
             int d = editDistance(key.toLowerCase(Locale.ROOT), a);
             if (d < bestDistance) {

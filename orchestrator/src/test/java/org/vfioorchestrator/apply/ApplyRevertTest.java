@@ -46,8 +46,12 @@ class ApplyRevertTest {
         ApplyReport report = new Applier(plans, log::add).apply(p, true);
         assertTrue(report.changed() > 0);
         if (cgroup == HostSpec.Cgroup.V2) {
-            assertEquals("0,4", read(root, "/sys/fs/cgroup/system.slice/cpuset.cpus"));
             assertEquals("0,4", read(root, "/sys/fs/cgroup/user.slice/cpuset.cpus"));
+            assertEquals("0,4", read(root, "/sys/fs/cgroup/init.scope/cpuset.cpus"));
+            // system.slice holds libvirtd, which must keep every CPU: its other services are confined instead
+            assertEquals("", read(root, "/sys/fs/cgroup/system.slice/cpuset.cpus"));
+            assertEquals("", read(root, "/sys/fs/cgroup/system.slice/libvirtd.service/cpuset.cpus"));
+            assertEquals("0,4", read(root, "/sys/fs/cgroup/system.slice/sshd.service/cpuset.cpus"));
             assertEquals("", read(root, "/sys/fs/cgroup/machine.slice/cpuset.cpus"), "machine.slice keeps every CPU");
         } else {
             assertEquals("0,4", read(root, "/sys/fs/cgroup/cpuset/vfio-host/cpuset.cpus"));
@@ -200,7 +204,7 @@ class ApplyRevertTest {
         assertTrue(new Reverter(plans, log::add).revert("small", false).complete());
         assertEquals("schedutil", read(root, "/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor"));
         assertEquals("performance", read(root, "/sys/devices/system/cpu/cpu3/cpufreq/scaling_governor"));
-        assertEquals("0,4", read(root, "/sys/fs/cgroup/system.slice/cpuset.cpus"));
+        assertEquals("0,4", read(root, "/sys/fs/cgroup/user.slice/cpuset.cpus"));
         assertEquals("0", read(root, "/sys/devices/system/cpu/cpu1/power/pm_qos_resume_latency_us"));
 
         assertTrue(new Reverter(plans, log::add).revert("other", false).complete());

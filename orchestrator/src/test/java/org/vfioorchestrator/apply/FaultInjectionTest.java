@@ -44,9 +44,10 @@ class FaultInjectionTest {
         HostSpec spec = TreeHosts.tiny(cgroup);
         int steps = stepsOfACleanApply(spec);
         assertTrue(steps >= 15, "a realistic plan: " + steps + " steps");
+        // each step must leave the tree as it was, so one tree serves every step (a failure stops the loop)
+        Path root = TreeHosts.generate(spec, dir, "fail");
+        TreeSnapshot before = TreeSnapshot.of(root);
         for (int k = 1; k <= steps; k++) {
-            Path root = TreeHosts.generate(spec, dir, "fail-" + k);
-            TreeSnapshot before = TreeSnapshot.of(root);
             FaultyHostFs faulty = new FaultyHostFs(HostFs.open(root), k, FaultyHostFs.Mode.FAIL, Errno.EACCES);
             PlanService plans = new PlanService(faulty);
             var profile = TreeHosts.profile(plans, dir, "tiny", TreeHosts.TINY_PROFILE);
@@ -65,9 +66,9 @@ class FaultInjectionTest {
     void aProcessKilledBeforeAnyStepIsUndoneByRevert(HostSpec.Cgroup cgroup) throws Exception {
         HostSpec spec = TreeHosts.tiny(cgroup);
         int steps = stepsOfACleanApply(spec);
+        Path root = TreeHosts.generate(spec, dir, "crash");
+        TreeSnapshot before = TreeSnapshot.of(root);
         for (int k = 1; k <= steps + 1; k++) {
-            Path root = TreeHosts.generate(spec, dir, "crash-" + k);
-            TreeSnapshot before = TreeSnapshot.of(root);
             FaultyHostFs dying = new FaultyHostFs(HostFs.open(root), k, FaultyHostFs.Mode.CRASH, Errno.OTHER);
             PlanService plans = new PlanService(dying);
             var profile = TreeHosts.profile(plans, dir, "tiny", TreeHosts.TINY_PROFILE);

@@ -24,7 +24,8 @@ public record TreeSnapshot(Map<String, String> entries) {
         try (Stream<Path> walk = Files.walk(root)) {
             for (Path p : walk.toList()) {
                 String rel = root.relativize(p).toString();
-                if (rel.isEmpty() || OURS.stream().anyMatch(rel::startsWith)) {
+                boolean parentOfOurs = Files.isDirectory(p) && OURS.stream().anyMatch(o -> o.startsWith(rel + "/"));
+                if (rel.isEmpty() || parentOfOurs || OURS.stream().anyMatch(rel::startsWith)) {
                     continue;
                 }
                 m.put(rel, describe(p));

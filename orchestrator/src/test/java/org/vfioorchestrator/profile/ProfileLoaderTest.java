@@ -1,0 +1,177 @@
+package org.vfioorchestrator.profile;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.vfioorchestrator.ExitCode;
+import org.vfioorchestrator.OrchestratorException;
+import org.vfioorchestrator.cpu.CpuSet;
+import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.profile.Profile.CStateMethod;
+import org.vfioorchestrator.profile.Profile.CgroupMode;
+import org.vfioorchestrator.profile.Profile.PassthroughIrqs;
+import org.vfioorchestrator.testing.HostSpec;
+import org.vfioorchestrator.testing.HostTreeGenerator;
+
+/** Profiles checked against the bundled gaming rig (32 CPUs, siblings n and n+16, CCDs 0-7,16-23 and 8-15,24-31). */
+class ProfileLoaderTest {
+    private static ProfileLoader rig;
+
+    @BeforeAll
+    static void loadRig() {
+        Path root = Path.of(System.getProperty("repo.root"), "examples/hosts/gaming-rig");
+        rig = new ProfileLoader(HostFacts.read(HostFs.open(root)));
+    }
+
+    private static Profile parse(String yaml) {
+        return rig.parse(yaml.getBytes(StandardCharsets.UTF_8), "p.yaml", "win11");
+    }
+
+    private static List<String> problems(String yaml) {
+        OrchestratorException e = assertThrows(OrchestratorException.class, () -> parse(yaml));
+        assertEquals(ExitCode.HOST_OR_DATA, e.exitCode());
+        return e.problems();
+    }
+
+    @Test
+    void theBundledExampleProfileLoadsWithEveryKey() throws Exception {
+        Profile p = rig.load(Path.of(System.getProperty("repo.root"), "examples/profiles/win11.yaml"));
+        assertEquals("win11", p.vm());
+        assertEquals(CpuSet.parseList("0-7,16-23"), p.hostCpus());
+        assertEquals(List.of(8, 24, 9, 25, 10, 26, 11, 27), p.vcpuPins());
+        assertEquals(CpuSet.parseList("0,16"), p.emulatorCpus());
+        assertEquals(CpuSet.parseList("1,17"), p.iothreadCpus());
+        assertEquals(PassthroughIrqs.HOST, p.irqs().passthrough());
+        assertEquals(List.of("writeback"), p.workqueues().also());
+        assertEquals("performance", p.governor());
+        assertEquals(CStateMethod.PM_QOS, p.cstates().method());
+        assertEquals(CgroupMode.AUTO, p.cgroups().mode());
+        assertEquals(Duration.ofSeconds(30), p.measure().duration());
+        assertEquals(280, p.measure().maxLatencyUs().getAsInt());
+        assertEquals(64, p.sha256().length());
+    }
+
+    @Test
+    void theTemplateLoadsOnTheRig() throws Exception {
+        Profile p = rig.load(Path.of(System.getProperty("repo.root"), "profiles/template.yaml"));
+        assertEquals("template", p.vm());
+        assertEquals(8, p.vcpuPins().size());
+    }
+
+    @Test
+    void defaultsAreTheHostCpusForEmulatorAndIothreadsAndLeaveForPower() {
+        Profile p = parse("host_cpus: 0,16\nvcpus:\n  pin: [1, 17]\n");
+        assertEquals(CpuSet.parseList("0,16"), p.emulatorCpus());
+        assertEquals(CpuSet.parseList("0,16"), p.iothreadCpus());
+        assertEquals(Profile.LEAVE, p.governor());
+        assertEquals(CStateMethod.LEAVE, p.cstates().method());
+        assertEquals(true, p.irqs().moveToHost());
+        assertEquals(List.of("libvirtd", "virtqemud"), p.cgroups().keep());
+    }
+
+    @Test
+    void autoPinsWholeCoresWithSiblingsTogetherInOneL3Group() {
+        Profile p = parse("host_cpus: 0-7,16-23\nvcpus:\n  pin: auto\n  count: 6\n");
+        assertEquals(List.of(8, 24, 9, 25, 10, 26), p.vcpuPins());
+        Profile from = parse("host_cpus: 0,16\nvcpus:\n  pin: auto\n  count: 4\n  from: 4-7,20-23\n");
+        assertEquals(List.of(4, 20, 5, 21), from.vcpuPins());
+    }
+
+    @Test
+    void autoThatCannotBeFilledWithWholeCoresSaysWhatToChange() {
+        assertEquals(List.of("p.yaml:3:8: vcpus.pin: auto: only 2 CPUs in whole cores are free outside host_cpus (4-5,20-21);"
+                + " lower vcpus.count or give fewer host_cpus"),
+                problems("host_cpus: 0,16\nvcpus:\n  pin: auto\n  count: 3\n  from: 4,5,20,21\n"));
+        assertEquals(List.of("p.yaml:3:8: vcpus.count: missing; with pin: auto, say how many vCPUs (the <vcpu> of the domain)"),
+                problems("host_cpus: 0,16\nvcpus:\n  pin: auto\n"));
+    }
+
+    @Test
+    void unknownKeysAreNamedWithTheNearestAllowedKey() {
+        assertEquals(List.of("p.yaml:1:1: host_cpu: unknown key; did you mean 'host_cpus'? Allowed here: cgroups, cstates,"
+                + " emulator_cpus, governor, host_cpus, iothread_cpus, irqs, measure, vcpus, vm, workqueues",
+                "p.yaml:1:1: host_cpus: missing; name the CPUs the host keeps while the VM runs, e.g. host_cpus: 0,16"),
+                problems("host_cpu: 0,16\nvcpus:\n  pin: [1]\n"));
+        assertEquals(List.of("p.yaml:4:3: irqs.move: unknown key; did you mean 'move_to_host'? Allowed here: move_to_host,"
+                + " passthrough"), problems("host_cpus: 0\nvcpus: {pin: [1]}\nirqs:\n  move: true\n"));
+    }
+
+    @Test
+    void wrongTypesSayWhatWasExpected() {
+        assertEquals(List.of(
+                "p.yaml:2:8: vcpus: expected a mapping of keys (count, from, pin)",
+                "p.yaml:2:8: vcpus.pin: missing; write a list of host CPUs (one per vCPU) or 'auto'",
+                "p.yaml:4:22: irqs.move_to_host: 'maybe' is not true or false",
+                "p.yaml:3:11: governor: expected a cpufreq governor name or 'leave', not a list",
+                "p.yaml:5:43: cstates.max_latency_us: 'low' is not a whole number",
+                "p.yaml:6:21: measure.duration: 'soon' is not a duration; write it like 500ms, 30s, 2m or 1h"),
+                problems("host_cpus: 0\nvcpus: [1]\ngovernor: [performance]\nirqs: {move_to_host: maybe}\n"
+                        + "cstates: {method: pm_qos, max_latency_us: low}\nmeasure: {duration: soon}\n"));
+    }
+
+    @Test
+    void cpusThatDoNotExistOrAreOfflineAreRefused(@TempDir Path dir) throws Exception {
+        assertEquals(List.of("p.yaml:1:12: host_cpus: CPU 32-33 does not exist on this host (it has CPUs 0-31); use CPUs from 0-31",
+                "p.yaml:2:18: vcpus.pin[1]: CPU 40 does not exist on this host (it has CPUs 0-31); use CPUs from 0-31"),
+                problems("host_cpus: 0,32-33\nvcpus: {pin: [1, 40]}\n"));
+        HostSpec spec = HostSpec.builder().cpus(8).threadsPerCore(2).cpusPerL3(8).numaNodes(1).packages(1).irqs(16)
+                .nvmeQueues(2).processes(4).offline(CpuSet.parseList("3,7")).noVm().seed(1).build();
+        HostTreeGenerator.generate(spec, dir.resolve("h"));
+        ProfileLoader withOffline = new ProfileLoader(HostFacts.read(HostFs.open(dir.resolve("h"))));
+        OrchestratorException e = assertThrows(OrchestratorException.class, () -> withOffline.parse(
+                "host_cpus: 0,4\nvcpus: {pin: [1, 3]}\nemulator_cpus: 7\n".getBytes(StandardCharsets.UTF_8), "o.yaml", "x"));
+        assertEquals(List.of("o.yaml:2:18: vcpus.pin[1]: CPU 3 is offline; use online CPUs (0-2,4-6)",
+                "o.yaml:3:16: emulator_cpus: CPU 7 is offline; use online CPUs (0-2,4-6) or bring it online first"), e.problems());
+    }
+
+    @Test
+    void badCpuListsAndOutOfRangeNumbersNameTheToken() {
+        assertEquals(List.of("p.yaml:1:12: host_cpus: bad CPU list '3-1': range is reversed, write 1-3; write it like 0-3,8,10-11",
+                "p.yaml:2:15: vcpus.pin[0]: -1 is out of range; write a number from 0 to 8191"),
+                problems("host_cpus: 3-1\nvcpus: {pin: [-1]}\n"));
+    }
+
+    @Test
+    void overlapsBetweenHostAndVmAndTwoVcpusOnOneCpuAreRefused() {
+        assertEquals(List.of("p.yaml:2:18: vcpus.pin[1]: CPU 16 is also in host_cpus (0,16); a vCPU needs a CPU the host gives up;"
+                + " remove it from one of them",
+                "p.yaml:2:22: vcpus.pin[2]: CPU 1 is already pinned to vCPU 0; give each vCPU its own CPU"),
+                problems("host_cpus: 0,16\nvcpus: {pin: [1, 16, 1]}\n"));
+    }
+
+    @Test
+    void anEmptyHostSetIsRefused() {
+        assertEquals(List.of("p.yaml:1:12: host_cpus: empty; the host needs at least one CPU, e.g. host_cpus: 0,16"),
+                problems("host_cpus: ''\nvcpus: {pin: [1]}\n"));
+    }
+
+    @Test
+    void aGovernorTheCpuDoesNotOfferIsRefusedWithTheChoices() {
+        assertEquals(List.of("p.yaml:3:11: governor: CPU 1 does not offer 'turbo'; write one of conservative, ondemand,"
+                + " userspace, powersave, performance, schedutil, or leave"),
+                problems("host_cpus: 0\nvcpus: {pin: [1]}\ngovernor: turbo\n"));
+    }
+
+    @Test
+    void duplicateKeysMalformedYamlAndAliasesAreRefused() {
+        assertEquals(List.of("p.yaml:2:1: host_cpus: given twice; keep one"),
+                problems("host_cpus: 0\nhost_cpus: 1\nvcpus: {pin: [2]}\n"));
+        OrchestratorException bad = assertThrows(OrchestratorException.class, () -> parse("host_cpus: [0\nvcpus:\n"));
+        assertEquals(ExitCode.HOST_OR_DATA, bad.exitCode());
+        assertEquals(true, bad.getMessage().startsWith("p.yaml:"), bad.getMessage());
+        assertEquals(List.of("p.yaml:1:12: emulator_cpus: YAML aliases (*name) are not allowed in a profile; write the value out"),
+                problems("host_cpus: &h 0\nemulator_cpus: *h\nvcpus: {pin: [1]}\n"));
+    }
+
+    @Test
+    void severalProblemsAreReportedTogether() {
+        assertEquals(3, problems("host_cpus: 99\nvcpus: {pin: [1, 1]}\ngovernor: turbo\n").size());
+    }
+}
