@@ -75,7 +75,8 @@ public final class Applier {
             store.save(withVm);
         } catch (org.vfioorchestrator.host.HostIoException e) {
             throw OrchestratorException.data("could not write the journal " + store.journalPath() + ": " + e.getMessage()
-                    + ". Nothing was changed; make room in /run (df /run) and try again.");
+                    + ". Nothing was changed" + (e.errno() == org.vfioorchestrator.host.Errno.ENOSPC
+                    ? "; make room in /run (df /run) and try again." : "."));
         }
         ChangeRunner runner = new ChangeRunner(store, new Actuator(plans.host()), log);
         try {

@@ -434,8 +434,9 @@ class HostileInputTest {
         String why = how.apply(state, victim);
         if (why == null) {
             // the temp file of the atomic write is a symlink: not followed (O_NOFOLLOW), the write fails before any change
-            assertResult(cli("apply", "tiny"), 1, "vfio-orchestrator apply: /run/vfio-orchestrator/.journal.json.tmp: Too many"
-                    + " levels of symbolic links (NOFOLLOW_LINKS specified)\n", "apply");
+            assertResult(cli("apply", "tiny"), 1, "vfio-orchestrator apply: could not write the journal " + state
+                    + "/journal.json: /run/vfio-orchestrator/.journal.json.tmp: Too many levels of symbolic links"
+                    + " (NOFOLLOW_LINKS specified). Nothing was changed.\n", "apply");
             return;
         }
         assertResult(cli("apply", "tiny"), 1, "vfio-orchestrator apply: " + why + "\n", "apply");
