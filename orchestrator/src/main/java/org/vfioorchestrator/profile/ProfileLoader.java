@@ -140,6 +140,10 @@ public final class ProfileLoader {
                         + " write the values out");
             }
             throw OrchestratorException.data(source + ": not valid YAML: " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            // SnakeYAML throws this, not a YAMLException, for some malformed tags such as !=*%c (found by Jazzer)
+            throw OrchestratorException.data(source + ": not valid YAML: " + e.getMessage()
+                    + " A profile needs no '!' tags; remove them");
         }
     }
 

@@ -224,6 +224,9 @@ class HostileInputTest {
                 Arguments.of("java tag", "host_cpus: !!java.io.File /etc\nvcpus: {pin: [1, 3]}\n".getBytes(StandardCharsets.UTF_8),
                         List.of(":1:12: not valid YAML: Global tag is not allowed: tag:yaml.org,2002:java.io.File; check indentation"
                                 + " (spaces, not tabs) and quoting")),
+                Arguments.of("malformed tag (found by Jazzer)", "!=*%c".getBytes(StandardCharsets.UTF_8),
+                        List.of(": not valid YAML: Tag must not contain leading or trailing spaces. A profile needs no '!' tags;"
+                                + " remove them")),
                 Arguments.of("a list at the top", "- host_cpus: 0,2\n".getBytes(StandardCharsets.UTF_8),
                         List.of(":1:1: profile: expected a mapping of keys (cgroups, cstates, emulator_cpus, governor, host_cpus,"
                                         + " iothread_cpus, irqs, measure, vcpus, vm, workqueues)",

@@ -67,7 +67,7 @@ class JournalFaultTest {
 
     /** Records a fault's outcome; a difference from the promise is "state lost" (and fails the test). */
     private static void assertRestored(TreeSnapshot expected, Path root, String what) {
-        TALLY.add("faults injected");
+        TALLY.add("after-checks");
         List<String> diff = expected.differences(TreeSnapshot.of(root));
         if (!diff.isEmpty()) {
             TALLY.add("state lost");
@@ -110,6 +110,7 @@ class JournalFaultTest {
         for (int k = 1; k <= saves; k++) { // one tree for all: each k must leave it as it was
             PlanService plans = new PlanService(new FullDiskHostFs(HostFs.open(root), k, mode));
             Profile p = TreeHosts.profile(plans, dir, "tiny", TreeHosts.TINY_PROFILE);
+            TALLY.add("faults injected");
             OrchestratorException e = assertThrows(OrchestratorException.class, () -> new Applier(plans, log::add).apply(p, true),
                     "save " + k);
             assertEquals(ExitCode.HOST_OR_DATA, e.exitCode());
@@ -139,6 +140,7 @@ class JournalFaultTest {
                 assertTrue(saves >= 10, "a realistic revert: " + saves + " journal saves");
                 k = 0;
             } else {
+                TALLY.add("faults injected");
                 assertTrue(r.complete(), "save " + k + ": " + r);
                 assertRestored(before, root, "save " + k + " " + mode);
                 assertFalse(journalExists(root), "save " + k + ": the last VM out removes the journal, full /run or not");
@@ -169,6 +171,7 @@ class JournalFaultTest {
 
             PlanService full = new PlanService(new FullDiskHostFs(HostFs.open(root), k, FullDiskHostFs.Mode.STAYS_FULL));
             Profile p = TreeHosts.profile(full, dir, "other", other);
+            TALLY.add("faults injected");
             OrchestratorException e = assertThrows(OrchestratorException.class, () -> new Applier(full, log::add).apply(p, true));
             assertTrue(e.getMessage().contains("Nothing was changed"), k + ": " + e.getMessage());
             assertRestored(smallApplied, root, "save " + k);
@@ -310,6 +313,7 @@ class JournalFaultTest {
 
                 List<String> starts = race(pool, root, List.of("prepare begin", "started begin"));
                 TALLY.add("faults injected");
+                TALLY.add("faults injected"); // and the stops below
                 assertEquals(List.of("0", "0", "0", "0"), starts, "round " + round);
                 Journal journal = new JournalStore(HostFs.open(root)).load().orElseThrow();
                 assertEquals(Set.of("small", "other"), journal.vms().keySet());
