@@ -115,8 +115,9 @@ class HostileInputTest {
         return new Result(code, "", err.toString());
     }
 
-    /** Bad inputs tried by the current test and not yet checked against the tree. */
+    /** Bad inputs tried by the current test and not yet checked against the tree, and their kind. */
     private static int tried;
+    private static String kind = "other";
 
     /** Every test ends with the check of its promise (one tree walk per test keeps the class fast). */
     @AfterEach
@@ -128,6 +129,7 @@ class HostileInputTest {
     static void assertNothingChanged(String what) throws IOException {
         for (; tried > 0; tried--) {
             TALLY.add("bad inputs");
+            TALLY.add("bad input: " + kind);
         }
         List<String> diff = new ArrayList<>(baseline.differences(TreeSnapshot.of(root)));
         Path state = root.resolve("run/vfio-orchestrator");
@@ -168,6 +170,7 @@ class HostileInputTest {
     @ParameterizedTest
     @MethodSource("badNames")
     void aBadVmNameIsRefusedByEveryCommandAndTheHookAndChangesNothing(String vm) throws IOException {
+        kind = "VM names";
         String shown = (vm.length() > 40 ? vm.substring(0, 40) + "..." : vm).replaceAll("[\\p{Cc}\\u2028\\u2029]", "?");
         String why = "VM name '" + shown + NAME_RULE;
         assertResult(cli("apply", vm), 1, "vfio-orchestrator apply: " + why + "\n", "apply");
@@ -282,6 +285,7 @@ class HostileInputTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("badProfiles")
     void aBadProfileIsRefusedWithEveryProblemAndChangesNothing(String name, byte[] content, List<String> problems) throws IOException {
+        kind = "profile contents";
         Files.write(profile, content);
         setUpDone();
         String file = profile.toString();
@@ -297,6 +301,7 @@ class HostileInputTest {
 
     @Test
     void aProfileThatNeverEndsIsReadOnlyUpToTheLimit() throws IOException {
+        kind = "profile contents";
         // /dev/zero has size 0 and no end: reading it whole ran out of memory
         assertResult(cli("plan", "/dev/zero"), 1, "vfio-orchestrator plan: /dev/zero: profile is larger than 64 KiB;"
                 + " a profile is a page of YAML, check you named the right file\n", "plan /dev/zero");
@@ -352,6 +357,7 @@ class HostileInputTest {
     @ParameterizedTest
     @org.junit.jupiter.params.provider.EnumSource(UnsafeProfile.class)
     void anUnsafeInstalledProfileIsRefusedLikeSudoAndSshdDo(UnsafeProfile how) throws Exception {
+        kind = "profile files";
         org.junit.jupiter.api.Assumptions.assumeTrue(isRoot() || how != UnsafeProfile.NOT_OWNED_BY_ROOT, "needs root: chown");
         String why = how.apply(profile);
         setUpDone();
@@ -432,6 +438,7 @@ class HostileInputTest {
     @ParameterizedTest
     @org.junit.jupiter.params.provider.EnumSource(HostileState.class)
     void hostileStateIsRefusedAndNeverFollowed(HostileState how) throws Exception {
+        kind = "state files";
         org.junit.jupiter.api.Assumptions.assumeTrue(isRoot() || how != HostileState.STATE_DIR_FOREIGN_OWNER, "needs root: chown");
         Path state = root.resolve("run/vfio-orchestrator");
         String why = how.apply(state, victim);
@@ -471,11 +478,13 @@ class HostileInputTest {
     @ParameterizedTest
     @MethodSource("badHookArgv")
     void hookArgvThatIsNotLibvirtsIsRefusedOrIgnored(List<String> argv, int code, String err) throws IOException {
+        kind = "hook argv";
         assertResult(hook("", argv.toArray(new String[0])), code, err, String.valueOf(argv));
     }
 
     @Test
     void hookWithOnlyTheRootOptionIsAUsageError() throws IOException {
+        kind = "hook argv";
         StringWriter err = new StringWriter();
         int code = Main.runHook(new PrintWriter(err), new ByteArrayInputStream(new byte[0]), List.of("--host-root"));
         assertEquals("vfio-orchestrator hook: expected 'VM OPERATION SUB-OPERATION [EXTRA]' (libvirt's hook arguments), got 1"
@@ -511,6 +520,7 @@ class HostileInputTest {
     @ParameterizedTest
     @MethodSource("badDomainXml")
     void badDomainXmlFromLibvirtStopsTheStartAndChangesNothing(String xml, String err) throws IOException {
+        kind = "domain XML";
         xml = xml.replace("VICTIM", victim.toString());
         Result r = hook(xml, "tiny", "prepare", "begin", "-");
         assertResult(r, 1, err, xml.substring(0, Math.min(60, xml.length())));

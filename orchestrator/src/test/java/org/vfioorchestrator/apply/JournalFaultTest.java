@@ -66,6 +66,11 @@ class JournalFaultTest {
     }
 
     /** Records a fault's outcome; a difference from the promise is "state lost" (and fails the test). */
+    private static void fault(String kind) {
+        TALLY.add("faults injected");
+        TALLY.add("fault: " + kind);
+    }
+
     private static void assertRestored(TreeSnapshot expected, Path root, String what) {
         TALLY.add("after-checks");
         List<String> diff = expected.differences(TreeSnapshot.of(root));
@@ -110,7 +115,7 @@ class JournalFaultTest {
         for (int k = 1; k <= saves; k++) { // one tree for all: each k must leave it as it was
             PlanService plans = new PlanService(new FullDiskHostFs(HostFs.open(root), k, mode));
             Profile p = TreeHosts.profile(plans, dir, "tiny", TreeHosts.TINY_PROFILE);
-            TALLY.add("faults injected");
+            fault("/run full at an apply's journal save");
             OrchestratorException e = assertThrows(OrchestratorException.class, () -> new Applier(plans, log::add).apply(p, true),
                     "save " + k);
             assertEquals(ExitCode.HOST_OR_DATA, e.exitCode());
@@ -140,7 +145,7 @@ class JournalFaultTest {
                 assertTrue(saves >= 10, "a realistic revert: " + saves + " journal saves");
                 k = 0;
             } else {
-                TALLY.add("faults injected");
+                fault("/run full at a revert's journal save");
                 assertTrue(r.complete(), "save " + k + ": " + r);
                 assertRestored(before, root, "save " + k + " " + mode);
                 assertFalse(journalExists(root), "save " + k + ": the last VM out removes the journal, full /run or not");
@@ -171,7 +176,7 @@ class JournalFaultTest {
 
             PlanService full = new PlanService(new FullDiskHostFs(HostFs.open(root), k, FullDiskHostFs.Mode.STAYS_FULL));
             Profile p = TreeHosts.profile(full, dir, "other", other);
-            TALLY.add("faults injected");
+            fault("/run full while a second VM starts");
             OrchestratorException e = assertThrows(OrchestratorException.class, () -> new Applier(full, log::add).apply(p, true));
             assertTrue(e.getMessage().contains("Nothing was changed"), k + ": " + e.getMessage());
             assertRestored(smallApplied, root, "save " + k);
@@ -231,7 +236,7 @@ class JournalFaultTest {
         Profile p = TreeHosts.profile(plans, dir, "tiny", TreeHosts.TINY_PROFILE);
 
         ApplyReport report = new Applier(plans, log::add).apply(p, true);
-        TALLY.add("faults injected");
+        fault("a thread exits between plan and pin");
         assertEquals(List.of("/" + task), report.gone(), "the vanished thread is reported gone");
         assertTrue(report.changed() > 10);
         assertTrue(new JournalStore(host).load().orElseThrow().entry("/" + task).isEmpty(), "no before-image for a pin never made");
@@ -260,7 +265,7 @@ class JournalFaultTest {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = Main.run(new PrintWriter(out), new PrintWriter(err), "revert", "tiny", "--host-root", root.toString());
-        TALLY.add("faults injected");
+        fault("an IRQ unplugged before revert");
         assertEquals("", err.toString());
         assertEquals(0, code);
         assertTrue(out.toString().contains("gone since (a device unplugged?), nothing to restore: " + irqFile
@@ -312,8 +317,8 @@ class JournalFaultTest {
                 TreeSnapshot before = TreeSnapshot.of(root);
 
                 List<String> starts = race(pool, root, List.of("prepare begin", "started begin"));
-                TALLY.add("faults injected");
-                TALLY.add("faults injected"); // and the stops below
+                fault("two hook calls racing");
+                fault("two hook calls racing"); // and the stops below
                 assertEquals(List.of("0", "0", "0", "0"), starts, "round " + round);
                 Journal journal = new JournalStore(HostFs.open(root)).load().orElseThrow();
                 assertEquals(Set.of("small", "other"), journal.vms().keySet());
@@ -371,7 +376,7 @@ class JournalFaultTest {
             }
             TreeSnapshot expected = how.equals("removed") ? before.without("etc/vfio-orchestrator/profiles/tiny.yaml") : before;
             assertEquals("0", hook(root, "tiny", "release", "end"));
-            TALLY.add("faults injected");
+            fault("the profile removed or made unsafe while the VM ran");
             assertRestored(expected, root, "profile " + how + " while the VM ran");
             assertFalse(journalExists(root));
             String hookLog = Files.readString(root.resolve("var/log/vfio-orchestrator/hook.log"));
