@@ -88,13 +88,24 @@ public final class Applier {
             record = new Journal.AppliedVm(profile.source(), profile.text(), profile.sha256(), record.appliedAt());
         }
         Journal withVm = journal.withVm(profile.vm(), record);
-        store.save(withVm);
+        try {
+            store.save(withVm);
+        } catch (org.vfioorchestrator.host.HostIoException e) {
+            throw OrchestratorException.data("could not write the journal " + store.journalPath() + ": " + e.getMessage()
+                    + ". Nothing was changed" + (e.errno() == org.vfioorchestrator.host.Errno.ENOSPC
+                    ? "; make room in /run (df /run) and try again." : "."));
+        }
         ChangeRunner runner = new ChangeRunner(store, new Actuator(plans.host()), log);
         try {
-            runner.run(withVm, profile.vm(), changes);
+            // on failure the runner undoes its changes and puts back the journal from before this call
+            runner.run(withVm, wasApplied ? withVm : journal, profile.vm(), changes);
         } catch (OrchestratorException e) {
-            // rolled back: forget the VM again unless it was applied before this call
-            store.load().ifPresent(j -> store.save(wasApplied ? j : j.withoutVm(profile.vm())));
+            try {
+                // undo failed for some: the journal keeps their before-images, but the VM is not applied
+                store.load().ifPresent(j -> store.save(wasApplied ? j : j.withoutVm(profile.vm())));
+            } catch (OrchestratorException | org.vfioorchestrator.host.HostIoException ignored) {
+                // the runner's message already says what the journal holds and what to run
+            }
             throw e;
         }
         log.accept(profile.vm() + ": applied " + runner.done() + " changes");

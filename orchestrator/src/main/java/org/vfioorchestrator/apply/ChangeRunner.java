@@ -47,7 +47,15 @@ final class ChangeRunner {
 
     /** Runs the changes starting from {@code journal}; returns the journal afterwards (already saved). */
     Journal run(Journal journal, String vm, List<Change> changes) {
-        Journal start = journal;
+        return run(journal, journal, vm, changes);
+    }
+
+    /**
+     * Runs the changes starting from {@code journal}; returns the journal afterwards (already saved).
+     * If a change or a journal write fails, every change of this run is undone in reverse and the
+     * journal is put back to {@code restoreTo} (the journal as it was before this call).
+     */
+    Journal run(Journal journal, Journal restoreTo, String vm, List<Change> changes) {
         Journal current = journal;
         List<Change> performed = new ArrayList<>();
         List<Actuator.Result> results = new ArrayList<>();
@@ -55,14 +63,12 @@ final class ChangeRunner {
             JournalEntry entry = current.entry(change.path()).map(e -> e.withExpected(change.after()))
                     .orElseGet(() -> newEntry(vm, change));
             current = current.with(entry);
-            store.save(current);
+            save(current, change, performed, results, restoreTo);
             Actuator.Result result;
             try {
                 result = actuator.perform(change);
             } catch (HostIoException | OrchestratorException e) {
-                List<String> leftovers = rollback(performed, results);
-                store.save(leftovers.isEmpty() ? start : current);
-                throw failure(change, e, performed.size(), leftovers);
+                throw abort(change, e, false, performed, results, current, restoreTo);
             }
             switch (result.outcome()) {
                 case DONE -> {
@@ -73,14 +79,14 @@ final class ChangeRunner {
                     if (change instanceof MoveProcesses m) {
                         // remember every pid we moved, for the report; the undo moves whatever is inside
                         current = current.with(entryWithPids(current.entry(change.path()).orElseThrow(), result.moved()));
-                        store.save(current);
+                        save(current, change, performed, results, restoreTo);
                     }
                 }
                 case REFUSED, GONE -> {
                     // nothing changed: drop a fresh entry again so revert has nothing to do for it
-                    if (start.entry(change.path()).isEmpty() && !(change instanceof MoveProcesses)) {
+                    if (journal.entry(change.path()).isEmpty() && !(change instanceof MoveProcesses)) {
                         current = current.without(change.path());
-                        store.save(current);
+                        save(current, change, performed, results, restoreTo);
                     }
                     (result.outcome() == Actuator.Outcome.REFUSED ? refused : gone).add(change.path());
                     log.accept((result.outcome() == Actuator.Outcome.REFUSED ? "unmovable " : "gone ") + change.path());
@@ -94,6 +100,42 @@ final class ChangeRunner {
         return current;
     }
 
+    /**
+     * Writes the journal; if that fails (a full or read-only /run), nothing more is changed: what this
+     * run did is undone, because a change whose before-image is not on disk could be lost.
+     */
+    private void save(Journal j, Change next, List<Change> performed, List<Actuator.Result> results, Journal restoreTo) {
+        try {
+            store.save(j);
+        } catch (HostIoException e) {
+            throw abort(next, e, true, performed, results, j, restoreTo);
+        }
+    }
+
+    private OrchestratorException abort(Change change, RuntimeException cause, boolean journalFailed, List<Change> performed,
+            List<Actuator.Result> results, Journal current, Journal restoreTo) {
+        List<String> leftovers = rollback(performed, results);
+        String journalNote = null;
+        try {
+            // all undone: back to the journal from before this run (empty: the file is removed, which needs no space)
+            store.save(leftovers.isEmpty() ? restoreTo : current);
+        } catch (HostIoException e) {
+            // the last journal that was written still holds a before-image of everything this run changed
+            String vm = vmOf(current, restoreTo);
+            journalNote = "The journal " + store.journalPath() + " could not be put back (" + e.getMessage() + ")"
+                    + (leftovers.isEmpty() ? "; it still lists what this run touched, all undone now. Once /run has space"
+                    + " again, run 'vfio-orchestrator revert " + (vm == null ? "--all" : vm) + "' to tidy it up."
+                    : "; it holds the before-images above. Once /run has space again, run 'vfio-orchestrator revert --all'.");
+        }
+        return failure(change, cause, journalFailed, performed.size(), leftovers, journalNote);
+    }
+
+    /** The VM this run added to the journal, if exactly one. */
+    private static String vmOf(Journal current, Journal restoreTo) {
+        List<String> added = current.vms().keySet().stream().filter(v -> !restoreTo.vms().containsKey(v)).toList();
+        return added.size() == 1 ? added.get(0) : null;
+    }
+
     private List<String> rollback(List<Change> performed, List<Actuator.Result> results) {
         List<String> failures = new ArrayList<>();
         for (int i = performed.size() - 1; i >= 0; i--) {
@@ -103,17 +145,20 @@ final class ChangeRunner {
         return failures;
     }
 
-    private static OrchestratorException failure(Change change, RuntimeException e, int undone, List<String> leftovers) {
-        String what = e.getMessage();
+    private static OrchestratorException failure(Change change, RuntimeException e, boolean journalFailed, int undone,
+            List<String> leftovers, String journalNote) {
+        String what = journalFailed ? "could not write the journal before the next change (to " + describe(change) + "): "
+                + e.getMessage() : "could not " + describe(change) + ": " + e.getMessage();
         List<String> lines = new ArrayList<>();
         if (leftovers.isEmpty()) {
-            lines.add("could not " + describe(change) + ": " + what + ". Nothing was changed: the " + undone
-                    + " earlier changes were undone.");
+            lines.add(what + ". Nothing was changed: the " + undone + " earlier changes were undone.");
         } else {
-            lines.add("could not " + describe(change) + ": " + what + ". Undoing the " + undone
-                    + " earlier changes failed for " + leftovers.size() + ":");
+            lines.add(what + ". Undoing the " + undone + " earlier changes failed for " + leftovers.size() + ":");
             leftovers.forEach(l -> lines.add("  " + l));
             lines.add("The journal keeps their before-images: run 'vfio-orchestrator revert --all' to retry.");
+        }
+        if (journalNote != null) {
+            lines.add(journalNote);
         }
         ExitCode code = e instanceof OrchestratorException oe ? oe.exitCode() : ExitCode.HOST_OR_DATA;
         return new OrchestratorException(code, lines);

@@ -180,10 +180,15 @@ public final class JournalStore {
         }
     }
 
+    /** A state file is ours: never a symlink (not followed), never a pipe or device (could block or never end). */
     private void checkNotLink(String path) {
         host.stat(path).ifPresent(f -> {
             if (f.symlink()) {
                 throw OrchestratorException.data(host.resolve(path) + " is a symlink; refusing to follow it. Remove it");
+            }
+            if (!f.regular()) {
+                throw OrchestratorException.data(host.resolve(path) + " is not a regular file ("
+                        + (f.directory() ? "a directory" : "a pipe, socket or device") + "); refusing it. Remove it");
             }
         });
     }

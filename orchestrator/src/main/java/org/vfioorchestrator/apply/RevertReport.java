@@ -4,11 +4,19 @@ import java.util.List;
 
 /**
  * What a revert did. {@code drift}: values someone else changed since we wrote
- * them, left alone (use --force); {@code failed}: restores that did not work.
- * Both stay in the journal for another try.
+ * them, left alone (use --force); {@code failed}: restores that did not work
+ * (and a journal that could not be rewritten). Both stay in the journal for
+ * another try. {@code gone}: files that no longer exist, such as the IRQ of a
+ * device unplugged meanwhile; nothing to restore there (exited threads are
+ * normal at a stop and only counted in {@code alreadyRight}).
  */
 public record RevertReport(String vm, boolean wasApplied, int restored, int alreadyRight, List<String> drift,
-        List<String> failed, List<String> stillRunning) {
+        List<String> failed, List<String> stillRunning, List<String> gone) {
+
+    public RevertReport(String vm, boolean wasApplied, int restored, int alreadyRight, List<String> drift,
+            List<String> failed, List<String> stillRunning) {
+        this(vm, wasApplied, restored, alreadyRight, drift, failed, stillRunning, List.of());
+    }
 
     public boolean complete() {
         return drift.isEmpty() && failed.isEmpty();

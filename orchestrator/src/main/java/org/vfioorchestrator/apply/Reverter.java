@@ -62,6 +62,8 @@ public final class Reverter {
         int already = 0;
         List<String> drift = new ArrayList<>();
         List<String> failed = new ArrayList<>();
+        List<String> gone = new ArrayList<>();
+        String journalError = null;
         List<JournalEntry> entries = new ArrayList<>(journal.entries());
         for (int i = entries.size() - 1; i >= 0; i--) {
             JournalEntry e = entries.get(i);
@@ -74,7 +76,14 @@ public final class Reverter {
                     restored++;
                     log.accept("restored " + e.path() + (e.type() == JournalEntry.Type.WRITE ? " = " + e.original() : ""));
                 }
-                case ALREADY, GONE -> already++;
+                case ALREADY -> already++;
+                case GONE -> {
+                    already++;
+                    if (e.type() != JournalEntry.Type.PIN_THREAD) {
+                        gone.add(e.path() + ": " + undo.detail());
+                        log.accept("gone " + e.path() + ": " + undo.detail());
+                    }
+                }
                 case DRIFT -> {
                     drift.add(e.path() + ": " + undo.detail());
                     log.accept("drift " + e.path() + ": " + undo.detail());
@@ -87,7 +96,14 @@ public final class Reverter {
                 }
             }
             current = current.without(e.path());
-            store.save(current);
+            try {
+                store.save(current);
+            } catch (HostIoException ex) {
+                // a full /run: the journal on disk still lists this entry, restored now; undoing it again is a no-op,
+                // so carry on restoring the others and write the journal once at the end
+                journalError = ex.getMessage();
+                log.accept("could not update the journal: " + journalError);
+            }
         }
         if (keep != null) {
             // the VMs still running may now get more host CPUs back (e.g. a wider host cpuset)
@@ -98,10 +114,19 @@ public final class Reverter {
         if (!all && (!drift.isEmpty() || !failed.isEmpty())) {
             current = current.withVm(vm, journal.vms().get(vm)); // so 'revert VM [--force]' can finish the job
         }
-        store.save(current);
+        try {
+            store.save(current); // an empty journal is removed, which needs no space
+        } catch (HostIoException ex) {
+            failed.add(store.journalPath() + ": could not be updated (" + ex.getMessage() + "); it still lists settings"
+                    + " restored now (restoring them again changes nothing)");
+        }
+        if (journalError != null) {
+            log.accept("the journal could not be written on the way (" + journalError + "); the last write "
+                    + (failed.stream().anyMatch(f -> f.startsWith(store.journalPath())) ? "failed too" : "succeeded"));
+        }
         log.accept((all ? "all" : vm) + ": reverted, " + restored + " restored, " + drift.size() + " drifted, "
                 + failed.size() + " failed");
         List<String> running = current.vms().keySet().stream().filter(n -> !n.equals(vm)).sorted().toList();
-        return new RevertReport(vm, true, restored, already, drift, failed, running);
+        return new RevertReport(vm, true, restored, already, drift, failed, running, gone);
     }
 }

@@ -64,6 +64,7 @@ final class RevertCommand implements Callable<Integer> {
         out.println(name + ": restored " + r.restored() + (r.restored() == 1 ? " setting" : " settings") + (r.alreadyRight() > 0 ? ", "
                 + r.alreadyRight() + " were already back" : "") + (r.stillRunning().isEmpty() ? ""
                 : "; still isolated for " + String.join(", ", r.stillRunning())));
+        r.gone().forEach(g -> out.println("gone since (a device unplugged?), nothing to restore: " + g));
         r.drift().forEach(d -> err.println("revert: drift, left alone: " + d));
         r.failed().forEach(f -> err.println("revert: failed: " + f));
         if (!r.failed().isEmpty()) {

@@ -99,6 +99,9 @@ public final class CpuSet implements Comparable<CpuSet> {
             }
             first = last = parseNumber(rangePart, token);
         } else {
+            if (dash == 0 && rangePart.length() > 1) {
+                throw new CpuSetFormatException(token, "CPU numbers are never negative; the first CPU is 0");
+            }
             first = parseNumber(rangePart.substring(0, dash), token);
             last = parseNumber(rangePart.substring(dash + 1), token);
             if (last < first) {

@@ -39,6 +39,9 @@ import org.xml.sax.SAXParseException;
 public final class DomainXml {
     /** Far above any real domain XML (a large one is tens of KiB). */
     public static final int MAX_BYTES = 4 * 1024 * 1024;
+    /** libvirt's domain XML is under ten elements deep; anything near this is not one. */
+    static final int MAX_DEPTH = 100;
+    private static final String MAX_DEPTH_PROPERTY = "http://www.oracle.com/xml/jaxp/properties/maxElementDepth";
 
     private DomainXml() {
     }
@@ -49,12 +52,12 @@ public final class DomainXml {
         try {
             long size = Files.size(file);
             if (size > MAX_BYTES) {
-                throw tooBig(source, size);
+                throw tooLarge(source, size);
             }
             try (InputStream in = Files.newInputStream(file)) {
                 byte[] bytes = in.readNBytes(MAX_BYTES + 1);
                 if (bytes.length > MAX_BYTES) {
-                    throw tooBig(source, bytes.length);
+                    throw tooLarge(source, bytes.length);
                 }
                 return parse(new String(bytes, StandardCharsets.UTF_8), source);
             }
@@ -65,7 +68,8 @@ public final class DomainXml {
         }
     }
 
-    private static OrchestratorException tooBig(String source, long size) {
+    /** The error for a domain XML of {@code size} bytes, more than {@link #MAX_BYTES}. */
+    public static OrchestratorException tooLarge(String source, long size) {
         return OrchestratorException.data(source + ": " + size + " bytes is larger than the " + MAX_BYTES
                 + " bytes a domain XML may have; is this the right file?");
     }
@@ -74,7 +78,7 @@ public final class DomainXml {
         // UTF-8 length without encoding a huge string twice: chars are a lower bound, 3 bytes each an upper one
         if (xml.length() > MAX_BYTES || (xml.length() * 3L > MAX_BYTES
                 && xml.getBytes(StandardCharsets.UTF_8).length > MAX_BYTES)) {
-            throw tooBig(sourceName, xml.getBytes(StandardCharsets.UTF_8).length);
+            throw tooLarge(sourceName, xml.getBytes(StandardCharsets.UTF_8).length);
         }
         Document doc = parseDocument(xml, sourceName);
         Element root = doc.getDocumentElement();
@@ -116,6 +120,10 @@ public final class DomainXml {
                         + ": a DOCTYPE is not allowed in a domain XML (libvirt never writes one, and it can smuggle"
                         + " in entities); remove it");
             }
+            if (msg.contains("maxElementDepth")) {
+                throw OrchestratorException.data(sourceName + " line " + e.getLineNumber() + ": elements nested more than "
+                        + MAX_DEPTH + " deep; a libvirt domain XML is a few levels deep, is this the right file?");
+            }
             throw OrchestratorException.data(sourceName + " line " + e.getLineNumber() + ": malformed XML: " + msg);
         } catch (SAXException e) {
             throw OrchestratorException.data(sourceName + ": malformed XML: " + e.getMessage());
@@ -135,6 +143,8 @@ public final class DomainXml {
         f.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
         f.setAttribute(XMLConstants.ACCESS_EXTERNAL_DTD, "");
         f.setAttribute(XMLConstants.ACCESS_EXTERNAL_SCHEMA, "");
+        // the DOM walks some trees recursively (getTextContent): a deep one would overflow the stack
+        f.setAttribute(MAX_DEPTH_PROPERTY, Integer.toString(MAX_DEPTH));
         f.setXIncludeAware(false);
         f.setExpandEntityReferences(false);
         f.setNamespaceAware(false);

@@ -10,6 +10,7 @@ import java.util.Optional;
 import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.apply.Applier;
+import org.vfioorchestrator.apply.JournalStore;
 import org.vfioorchestrator.apply.Reverter;
 import org.vfioorchestrator.domain.Domain;
 import org.vfioorchestrator.domain.DomainXml;
@@ -29,11 +30,13 @@ import org.vfioorchestrator.profile.ProfileStore;
  * for migrate/restore) and never calls back into libvirt (deadlock).
  */
 public final class HookRunner {
-    private static final int MAX_XML = 4 * 1024 * 1024;
+    private static final int MAX_XML = DomainXml.MAX_BYTES;
 
     private final HostFs host;
     private final PrintWriter err;
     private final MeasurementLauncher measurements;
+    /** Bytes libvirt sent on stdin when that was more than {@link #MAX_XML}; 0 otherwise. */
+    private long xmlTooLarge;
 
     public HookRunner(HostFs host, PrintWriter err, MeasurementLauncher measurements) {
         this.host = host;
@@ -56,13 +59,23 @@ public final class HookRunner {
         } catch (OrchestratorException e) {
             return mayFail ? fail(vm, e.getMessage()) : 0;
         }
+        boolean stopping = operation.equals("release end") || operation.equals("stopped end");
         Optional<Path> profileFile;
         try {
             profileFile = ProfileStore.find(host, vm);
         } catch (OrchestratorException e) {
-            return mayFail ? fail(vm, e.getMessage()) : 0;
+            if (mayFail) {
+                return fail(vm, e.getMessage());
+            }
+            if (stopping) {
+                revertFromJournal(vm, operation, "its profile is refused now (" + e.getMessage() + ")");
+            }
+            return 0;
         }
         if (profileFile.isEmpty()) {
+            if (stopping) {
+                revertFromJournal(vm, operation, "its profile is gone");
+            }
             return 0; // not our VM
         }
         HookLog log = new HookLog(host, vm, operation);
@@ -89,6 +102,9 @@ public final class HookRunner {
         try {
             PlanService plans = new PlanService(host);
             Profile profile = plans.load(profileFile);
+            if (xmlTooLarge > 0) {
+                throw DomainXml.tooLarge("the domain XML from libvirt", xmlTooLarge);
+            }
             if (!xml.isBlank()) {
                 Domain domain = DomainXml.parse(xml, "the domain XML from libvirt");
                 DomainCheck.check(profile, domain);
@@ -133,6 +149,23 @@ public final class HookRunner {
     }
 
     /**
+     * A stop needs no profile: the journal holds the before-images and the profile text each VM was
+     * applied with. So a VM whose profile was removed, or made unsafe, while it ran is still reverted.
+     */
+    private void revertFromJournal(String vm, String operation, String why) {
+        if (!host.exists(JournalStore.JOURNAL)) {
+            return; // nothing applied on this host: not our VM
+        }
+        HookLog log = new HookLog(host, vm, operation);
+        try {
+            log.accept(why + "; reverting from the journal");
+            stop(vm, log);
+        } finally {
+            log.flushToSyslog();
+        }
+    }
+
+    /**
      * libvirtd restarted: the VM runs on. Put its threads back where they were pinned if they drifted,
      * with the profile it was started with (kept in the journal), not one edited since.
      */
@@ -147,18 +180,26 @@ public final class HookRunner {
     }
 
     private int fail(String vm, String message) {
-        err.println("vfio-orchestrator: VM " + vm + " not started: " + message.replace('\n', ' '));
+        err.println("vfio-orchestrator: VM " + ProfileStore.shown(vm) + " not started: " + message.replace('\n', ' '));
         err.flush();
         return ExitCode.HOST_OR_DATA.code();
     }
 
-    /** Reads the domain XML libvirt writes to stdin (bounded), so libvirt never blocks on a full pipe. */
-    private static String drain(InputStream in) {
+    /**
+     * Reads the domain XML libvirt writes to stdin (bounded), so libvirt never blocks on a full pipe.
+     * More than {@link #MAX_XML} bytes is remembered and refused by {@code prepare}, rather than parsed
+     * cut short (which would only say "malformed XML").
+     */
+    private String drain(InputStream in) {
         if (in == null) {
             return "";
         }
         try {
-            byte[] bytes = in.readNBytes(MAX_XML);
+            byte[] bytes = in.readNBytes(MAX_XML + 1);
+            if (bytes.length > MAX_XML) {
+                xmlTooLarge = bytes.length + in.transferTo(java.io.OutputStream.nullOutputStream());
+                return "";
+            }
             in.transferTo(java.io.OutputStream.nullOutputStream());
             return new String(bytes, StandardCharsets.UTF_8);
         } catch (IOException e) {

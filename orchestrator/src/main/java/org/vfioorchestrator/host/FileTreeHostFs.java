@@ -103,9 +103,11 @@ abstract class FileTreeHostFs implements HostFs {
     public Optional<FileFacts> stat(String path) {
         Path p = resolve(path);
         try {
-            Map<String, Object> a = Files.readAttributes(p, "unix:uid,mode,size,isSymbolicLink,isDirectory", LinkOption.NOFOLLOW_LINKS);
+            Map<String, Object> a = Files.readAttributes(p, "unix:uid,mode,size,isSymbolicLink,isDirectory,isRegularFile",
+                    LinkOption.NOFOLLOW_LINKS);
             return Optional.of(new FileFacts((Integer) a.get("uid"), ((Integer) a.get("mode")) & 07777,
-                    (Long) a.get("size"), (Boolean) a.get("isSymbolicLink"), (Boolean) a.get("isDirectory")));
+                    (Long) a.get("size"), (Boolean) a.get("isSymbolicLink"), (Boolean) a.get("isDirectory"),
+                    (Boolean) a.get("isRegularFile")));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
@@ -180,6 +182,7 @@ abstract class FileTreeHostFs implements HostFs {
     public void replaceAtomically(String path, byte[] content) {
         Path target = resolve(path);
         Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
+        String tmpPath = path.substring(0, path.lastIndexOf('/') + 1) + tmp.getFileName();
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS)) {
@@ -187,6 +190,14 @@ abstract class FileTreeHostFs implements HostFs {
                 if (durable()) {
                     ch.force(true);
                 }
+            } catch (IOException e) {
+                // name the file that failed: a symlink planted as the temp file, a full disk while writing it
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // reported below
+                }
+                throw toHostIo(tmpPath, e);
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             if (durable()) {
@@ -252,7 +263,7 @@ abstract class FileTreeHostFs implements HostFs {
             FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
             long deadline = System.nanoTime() + timeout.toNanos();
             while (true) {
-                java.nio.channels.FileLock lock = ch.tryLock();
+                java.nio.channels.FileLock lock = tryLockOnce(ch);
                 if (lock != null) {
                     return () -> {
                         lock.release();
@@ -269,6 +280,15 @@ abstract class FileTreeHostFs implements HostFs {
             throw toHostIo(path, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** The lock, or null while another process, or another thread of this one (tests, an embedding), holds it. */
+    private static java.nio.channels.FileLock tryLockOnce(FileChannel ch) throws IOException {
+        try {
+            return ch.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException heldInThisJvm) {
             return null;
         }
     }

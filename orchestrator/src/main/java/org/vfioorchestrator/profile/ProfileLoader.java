@@ -43,6 +43,7 @@ import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.reader.ReaderException;
 
 /**
  * Reads a profile and checks it against the host. Every problem is collected
@@ -79,11 +80,14 @@ public final class ProfileLoader {
     public Profile load(Path file) {
         byte[] bytes;
         try {
-            if (Files.size(file) > MAX_BYTES) {
+            // bounded read: the size of /dev/zero, a pipe or a file still growing says nothing
+            try (java.io.InputStream in = Files.newInputStream(file)) {
+                bytes = in.readNBytes(MAX_BYTES + 1);
+            }
+            if (bytes.length > MAX_BYTES) {
                 throw OrchestratorException.data(file + ": profile is larger than " + MAX_BYTES / 1024
                         + " KiB; a profile is a page of YAML, check you named the right file");
             }
-            bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw OrchestratorException.data(file + ": no such profile; copy profiles/template.yaml there and edit it");
         } catch (IOException e) {
@@ -124,8 +128,22 @@ public final class ProfileLoader {
             String where = m == null ? source : source + ":" + (m.getLine() + 1) + ":" + (m.getColumn() + 1);
             throw OrchestratorException.data(where + ": not valid YAML: " + e.getProblem()
                     + "; check indentation (spaces, not tabs) and quoting");
+        } catch (ReaderException e) {
+            // a control character such as NUL: SnakeYAML says only "special characters are not allowed"
+            long line = 1 + text.codePoints().limit(Math.max(0, e.getPosition())).filter(c -> c == '\n').count();
+            throw OrchestratorException.data(source + ": character U+" + String.format(Locale.ROOT, "%04X", e.getCodePoint())
+                    + " at line " + line + " is not allowed in YAML; remove it");
         } catch (YAMLException e) {
+            if (String.valueOf(e.getMessage()).startsWith("Number of aliases")) {
+                // SnakeYAML's guard against "billion laughs" (aliases of aliases blowing up memory)
+                throw OrchestratorException.data(source + ": too many YAML aliases (*name); a profile needs none,"
+                        + " write the values out");
+            }
             throw OrchestratorException.data(source + ": not valid YAML: " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            // SnakeYAML throws this, not a YAMLException, for some malformed tags such as !=*%c (found by Jazzer)
+            throw OrchestratorException.data(source + ": not valid YAML: " + e.getMessage()
+                    + " A profile needs no '!' tags; remove them");
         }
     }
 
@@ -394,7 +412,7 @@ public final class ProfileLoader {
             if (emulator != null && emulator.isEmpty()) {
                 w.problem(top.get("emulator_cpus"), "emulator_cpus", "empty; give at least one CPU, usually the host's");
             }
-            if (iothreads != null && iothreads.isEmpty()) {
+            if (iothreads != null && iothreads.isEmpty() && top.containsKey("iothread_cpus")) { // else emulator_cpus's problem
                 w.problem(top.get("iothread_cpus"), "iothread_cpus", "empty; give at least one CPU, usually the host's");
             }
 

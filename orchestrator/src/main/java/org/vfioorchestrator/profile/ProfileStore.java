@@ -23,11 +23,22 @@ public final class ProfileStore {
     /** Refuses names that could leave the profile or state directories: '/', '..', NUL, newlines, very long. */
     public static String checkVmName(String vm) {
         if (vm == null || !SAFE_NAME.matcher(vm).matches() || vm.contains("..")) {
-            String shown = vm == null ? "null" : vm.length() > 40 ? vm.substring(0, 40) + "..." : vm;
-            throw OrchestratorException.data("VM name '" + shown.replaceAll("[\\p{Cntrl}]", "?")
+            throw OrchestratorException.data("VM name '" + shown(vm)
                     + "' is not supported: use letters, digits, '.', '_', '+' and '-' (at most 128, no '..')");
         }
         return vm;
+    }
+
+    /**
+     * A VM name as it may appear in a message, whatever it holds: at most 40 characters, and control
+     * characters and line separators (which would add lines to libvirt's error or a log) as '?'.
+     */
+    public static String shown(String vm) {
+        if (vm == null) {
+            return "null";
+        }
+        String s = vm.length() > 40 ? vm.substring(0, 40) + "..." : vm;
+        return s.replaceAll("[\\p{Cc}\\u2028\\u2029]", "?");
     }
 
     public static String pathOf(String vm) {
@@ -52,6 +63,11 @@ public final class ProfileStore {
         }
         if (f.directory()) {
             throw OrchestratorException.data(where + " is a directory; a profile is a YAML file");
+        }
+        if (!f.regular()) {
+            // a FIFO would hang the hook (and libvirt with it), a device could be read forever
+            throw OrchestratorException.data(where + " is not a regular file (a pipe, socket or device); a profile is a"
+                    + " YAML file: remove it and put the profile file itself there");
         }
         int me = (int) new com.sun.security.auth.module.UnixSystem().getUid();
         if (f.ownerUid() != 0 && f.ownerUid() != me) {

@@ -91,6 +91,23 @@ class ShimTest {
     }
 
     @Test
+    void aStopReachesTheToolWithoutAProfileWhileTheJournalHoldsSomething() throws Exception {
+        Path journal = dir.resolve("journal.json");
+        Path shim = shim(null);
+        Files.writeString(shim, Files.readString(shim).replace("journal=/run/vfio-orchestrator/journal.json",
+                "journal=" + journal));
+        Files.delete(profiles.resolve("win11.yaml")); // removed while the VM ran
+        assertEquals(new Run(0, "", ""), run(shim, XML, "win11", "release", "end", "-"));
+        assertEquals("", log(), "nothing applied: no JVM");
+        Files.writeString(journal, "{}");
+        assertEquals(0, run(shim, XML, "win11", "release", "end", "-").code());
+        assertEquals("launcher hook win11 release end -|" + XML + "|\n", log(), "the tool reverts from the journal");
+        Files.writeString(log, "");
+        assertEquals(0, run(shim, XML, "win11", "prepare", "begin", "-").code());
+        assertEquals("", log(), "a start without a profile is still not ours");
+    }
+
+    @Test
     void aProfiledVmExecsTheLauncherWithHookArgumentsAndStdinAndNothingReachesStdout() throws Exception {
         Run r = run(shim(null), XML, "win11", "prepare", "begin", "-");
         assertEquals(0, r.code());

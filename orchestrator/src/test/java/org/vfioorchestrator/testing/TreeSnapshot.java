@@ -28,11 +28,32 @@ public record TreeSnapshot(Map<String, String> entries) {
                 if (rel.isEmpty() || parentOfOurs || OURS.stream().anyMatch(rel::startsWith)) {
                     continue;
                 }
-                m.put(rel, Files.isDirectory(p) ? "<dir>" : new String(Files.readAllBytes(p), java.nio.charset.StandardCharsets.ISO_8859_1));
+                m.put(rel, describe(p));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        return new TreeSnapshot(m);
+    }
+
+    /** A file's bytes; what links, directories and special files are (never read: a FIFO would block). */
+    private static String describe(Path p) throws IOException {
+        if (Files.isSymbolicLink(p)) {
+            return "<symlink to " + Files.readSymbolicLink(p) + ">";
+        }
+        if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return "<dir>";
+        }
+        if (!Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return "<special file>";
+        }
+        return new String(Files.readAllBytes(p), java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    /** This snapshot less one path (a file the test itself removed). */
+    public TreeSnapshot without(String path) {
+        Map<String, String> m = new TreeMap<>(entries);
+        m.remove(path);
         return new TreeSnapshot(m);
     }
 

@@ -1,0 +1,388 @@
+package org.vfioorchestrator.apply;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.vfioorchestrator.ExitCode;
+import org.vfioorchestrator.OrchestratorException;
+import org.vfioorchestrator.cli.Main;
+import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.plan.PlanService;
+import org.vfioorchestrator.profile.Profile;
+import org.vfioorchestrator.qemu.QemuProcess;
+import org.vfioorchestrator.qemu.QemuThread;
+import org.vfioorchestrator.qemu.ThreadRole;
+import org.vfioorchestrator.testing.FullDiskHostFs;
+import org.vfioorchestrator.testing.HostSpec;
+import org.vfioorchestrator.testing.Tally;
+import org.vfioorchestrator.testing.TreeSnapshot;
+
+/**
+ * Faults beyond a failing kernel write (FaultInjectionTest): /run full at every
+ * journal save of an apply and of a revert, a thread that exits between plan
+ * and pin, an IRQ whose device is unplugged before revert, two hook calls
+ * racing, and a profile removed or made unsafe while its VM runs. The promise
+ * each time: the host ends byte-identical, or what is left is reported with
+ * the command that finishes the job, and that command does.
+ */
+class JournalFaultTest {
+    static final Tally TALLY = new Tally("JournalFaultTest");
+
+    @TempDir
+    Path dir;
+
+    private final List<String> log = new ArrayList<>();
+
+    @AfterAll
+    static void report() {
+        TALLY.print();
+    }
+
+    /** Records a fault's outcome; a difference from the promise is "state lost" (and fails the test). */
+    private static void fault(String kind) {
+        TALLY.add("faults injected");
+        TALLY.add("fault: " + kind);
+    }
+
+    private static void assertRestored(TreeSnapshot expected, Path root, String what) {
+        TALLY.add("after-checks");
+        List<String> diff = expected.differences(TreeSnapshot.of(root));
+        if (!diff.isEmpty()) {
+            TALLY.add("state lost");
+        }
+        assertEquals(List.of(), diff, what);
+    }
+
+    private static boolean journalExists(Path root) {
+        return Files.exists(root.resolve("run/vfio-orchestrator/journal.json"));
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        try (Stream<Path> walk = Files.walk(p)) {
+            for (Path f : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(f);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- /run full
+
+    private int journalSavesOfACleanApply(HostSpec spec) throws Exception {
+        Path root = TreeHosts.generate(spec, dir, "count-apply");
+        FullDiskHostFs counting = new FullDiskHostFs(HostFs.open(root), Integer.MAX_VALUE, FullDiskHostFs.Mode.ONCE);
+        PlanService plans = new PlanService(counting);
+        new Applier(plans, log::add).apply(TreeHosts.profile(plans, dir, "tiny", TreeHosts.TINY_PROFILE), true);
+        deleteTree(root);
+        return counting.saves();
+    }
+
+    @ParameterizedTest
+    @EnumSource(FullDiskHostFs.Mode.class)
+    void runFullAtAnyJournalSaveOfAnApplyLeavesTheHostAsItWas(FullDiskHostFs.Mode mode) throws Exception {
+        HostSpec spec = TreeHosts.tiny(HostSpec.Cgroup.V2);
+        int saves = journalSavesOfACleanApply(spec);
+        assertTrue(saves >= 15, "a realistic apply: " + saves + " journal saves");
+        Path root = TreeHosts.generate(spec, dir, "enospc-apply");
+        Files.createDirectories(root.resolve("var/log"));
+        TreeSnapshot before = TreeSnapshot.of(root);
+        for (int k = 1; k <= saves; k++) { // one tree for all: each k must leave it as it was
+            PlanService plans = new PlanService(new FullDiskHostFs(HostFs.open(root), k, mode));
+            Profile p = TreeHosts.profile(plans, dir, "tiny", TreeHosts.TINY_PROFILE);
+            fault("/run full at an apply's journal save");
+            OrchestratorException e = assertThrows(OrchestratorException.class, () -> new Applier(plans, log::add).apply(p, true),
+                    "save " + k);
+            assertEquals(ExitCode.HOST_OR_DATA, e.exitCode());
+            assertTrue(e.getMessage().contains("No space left on device (ENOSPC)"), "save " + k + ": " + e.getMessage());
+            assertTrue(e.getMessage().contains("Nothing was changed"), "save " + k + ": " + e.getMessage());
+            assertRestored(before, root, "save " + k + " " + mode);
+            assertFalse(journalExists(root), "save " + k + ": no journal left behind");
+            // once there is space again, nothing is pending
+            assertFalse(new Reverter(new PlanService(HostFs.open(root)), log::add).revert("tiny", false).wasApplied());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(FullDiskHostFs.Mode.class)
+    void runFullAtAnyJournalSaveOfARevertStillRestoresEverything(FullDiskHostFs.Mode mode) throws Exception {
+        HostSpec spec = TreeHosts.tiny(HostSpec.Cgroup.V2);
+        int saves = -1;
+        Path root = TreeHosts.generate(spec, dir, "enospc-revert");
+        TreeSnapshot before = TreeSnapshot.of(root);
+        for (int k = 1; saves < 0 || k <= saves; k++) { // one tree for all: each k must restore it
+            PlanService healthy = new PlanService(HostFs.open(root));
+            new Applier(healthy, log::add).apply(TreeHosts.profile(healthy, dir, "tiny", TreeHosts.TINY_PROFILE), true);
+            FullDiskHostFs full = new FullDiskHostFs(HostFs.open(root), saves < 0 ? Integer.MAX_VALUE : k, mode);
+            RevertReport r = new Reverter(new PlanService(full), log::add).revert("tiny", false);
+            if (saves < 0) {
+                saves = full.saves(); // the first round counts the saves of a clean revert
+                assertTrue(saves >= 10, "a realistic revert: " + saves + " journal saves");
+                k = 0;
+            } else {
+                fault("/run full at a revert's journal save");
+                assertTrue(r.complete(), "save " + k + ": " + r);
+                assertRestored(before, root, "save " + k + " " + mode);
+                assertFalse(journalExists(root), "save " + k + ": the last VM out removes the journal, full /run or not");
+            }
+        }
+    }
+
+    @Test
+    void runStaysFullWhileASecondVmStartsAndTheMessageSaysWhatToRun() throws Exception {
+        HostSpec spec = TreeHosts.small(HostSpec.Cgroup.V2);
+        String other = OTHER;
+        Path root = TreeHosts.generate(spec, dir, "enospc-second");
+        TreeSnapshot pristine = TreeSnapshot.of(root);
+        PlanService counting0 = new PlanService(HostFs.open(root));
+        new Applier(counting0, log::add).apply(TreeHosts.profile(counting0, dir, "small", TreeHosts.SMALL_PROFILE), true);
+        FullDiskHostFs counter = new FullDiskHostFs(HostFs.open(root), Integer.MAX_VALUE, FullDiskHostFs.Mode.ONCE);
+        PlanService counting = new PlanService(counter);
+        new Applier(counting, log::add).apply(TreeHosts.profile(counting, dir, "other", other), true);
+        int saves = counter.saves();
+        assertTrue(new Reverter(counting0, log::add).revert("other", false).complete());
+        assertTrue(new Reverter(counting0, log::add).revert("small", false).complete());
+        assertRestored(pristine, root, "counting round");
+        for (int k : List.of(1, 2, 3, saves / 2, saves - 1, saves)) { // one tree for all: each k must restore it
+            PlanService healthy = new PlanService(HostFs.open(root));
+            new Applier(healthy, log::add).apply(TreeHosts.profile(healthy, dir, "small", TreeHosts.SMALL_PROFILE), true);
+            TreeSnapshot smallApplied = TreeSnapshot.of(root);
+            byte[] journalWithSmall = Files.readAllBytes(root.resolve("run/vfio-orchestrator/journal.json"));
+
+            PlanService full = new PlanService(new FullDiskHostFs(HostFs.open(root), k, FullDiskHostFs.Mode.STAYS_FULL));
+            Profile p = TreeHosts.profile(full, dir, "other", other);
+            fault("/run full while a second VM starts");
+            OrchestratorException e = assertThrows(OrchestratorException.class, () -> new Applier(full, log::add).apply(p, true));
+            assertTrue(e.getMessage().contains("Nothing was changed"), k + ": " + e.getMessage());
+            assertRestored(smallApplied, root, "save " + k);
+            byte[] journalNow = Files.readAllBytes(root.resolve("run/vfio-orchestrator/journal.json"));
+            if (k == 1) {
+                assertTrue(e.getMessage().startsWith("could not write the journal "), e.getMessage());
+                assertTrue(java.util.Arrays.equals(journalWithSmall, journalNow), "the journal untouched");
+            } else {
+                // the journal could not be put back: it still names 'other'; the message says what tidies it up
+                assertTrue(e.getMessage().contains("could not be put back") && e.getMessage().endsWith(
+                        "Once /run has space again, run 'vfio-orchestrator revert other' to tidy it up."), e.getMessage());
+                StringWriter out = new StringWriter();
+                StringWriter err = new StringWriter();
+                int code = Main.run(new PrintWriter(out), new PrintWriter(err), "revert", "other", "--host-root", root.toString());
+                assertEquals(0, code, out + " " + err);
+                assertRestored(smallApplied, root, "save " + k + ", after 'revert other'");
+            }
+            assertTrue(new Reverter(healthy, log::add).revert("small", false).complete());
+            assertRestored(pristine, root, "save " + k + ", after 'revert small'");
+            assertFalse(journalExists(root));
+        }
+    }
+
+    // ---------------------------------------------------------------- things that vanish
+
+    /** The host, with {@code action} run just before the first kernel change: after planning, before applying. */
+    private static HostFs beforeTheFirstChange(HostFs host, Runnable action) {
+        AtomicBoolean done = new AtomicBoolean();
+        Set<String> changes = Set.of("write", "mkdir", "rmdir", "setThreadAffinity");
+        return (HostFs) Proxy.newProxyInstance(HostFs.class.getClassLoader(), new Class<?>[] {HostFs.class}, (proxy, m, args) -> {
+            if (changes.contains(m.getName()) && done.compareAndSet(false, true)) {
+                action.run();
+            }
+            try {
+                return m.invoke(host, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        });
+    }
+
+    @Test
+    void aThreadThatExitsBetweenPlanAndPinIsSkippedNotAnError() throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.tiny(HostSpec.Cgroup.V2), dir);
+        TreeSnapshot before = TreeSnapshot.of(root);
+        QemuProcess qemu = QemuProcess.find(HostFs.open(root), "tiny").orElseThrow();
+        QemuThread vcpu1 = qemu.threads().stream().filter(t -> t.role() == ThreadRole.VCPU && t.index() == 1).findFirst().orElseThrow();
+        String task = "proc/" + qemu.pid() + "/task/" + vcpu1.tid();
+        HostFs host = beforeTheFirstChange(HostFs.open(root), () -> {
+            try {
+                deleteTree(root.resolve(task)); // the thread exits
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        PlanService plans = new PlanService(host);
+        Profile p = TreeHosts.profile(plans, dir, "tiny", TreeHosts.TINY_PROFILE);
+
+        ApplyReport report = new Applier(plans, log::add).apply(p, true);
+        fault("a thread exits between plan and pin");
+        assertEquals(List.of("/" + task), report.gone(), "the vanished thread is reported gone");
+        assertTrue(report.changed() > 10);
+        assertTrue(new JournalStore(host).load().orElseThrow().entry("/" + task).isEmpty(), "no before-image for a pin never made");
+
+        RevertReport r = new Reverter(new PlanService(HostFs.open(root)), log::add).revert("tiny", false);
+        assertTrue(r.complete(), r.toString());
+        List<String> diff = before.differences(TreeSnapshot.of(root));
+        assertFalse(diff.isEmpty());
+        assertTrue(diff.stream().allMatch(d -> d.startsWith("missing now: " + task)), "only the thread is gone: " + diff);
+        assertFalse(journalExists(root));
+    }
+
+    @Test
+    void anIrqWhoseDeviceIsUnpluggedBeforeRevertIsReportedGoneAndRevertCompletes() throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.tiny(HostSpec.Cgroup.V2), dir);
+        TreeSnapshot before = TreeSnapshot.of(root);
+        HostFs host = HostFs.open(root);
+        PlanService plans = new PlanService(host);
+        new Applier(plans, log::add).apply(TreeHosts.profile(plans, dir, "tiny", TreeHosts.TINY_PROFILE), true);
+        Journal journal = new JournalStore(host).load().orElseThrow();
+        String irqFile = journal.entries().stream().map(JournalEntry::path)
+                .filter(path -> path.matches("/proc/irq/\\d+/smp_affinity_list")).findFirst().orElseThrow();
+        String irqDir = irqFile.substring(1, irqFile.lastIndexOf('/'));
+        deleteTree(root.resolve(irqDir)); // the device is unplugged: its IRQ goes away
+
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new PrintWriter(out), new PrintWriter(err), "revert", "tiny", "--host-root", root.toString());
+        fault("an IRQ unplugged before revert");
+        assertEquals("", err.toString());
+        assertEquals(0, code);
+        assertTrue(out.toString().contains("gone since (a device unplugged?), nothing to restore: " + irqFile
+                + ": no longer exists\n"), out.toString());
+        List<String> diff = before.differences(TreeSnapshot.of(root));
+        assertTrue(diff.stream().allMatch(d -> d.startsWith("missing now: " + irqDir)), "only the IRQ is gone: " + diff);
+        assertFalse(journalExists(root), "nothing left to restore");
+    }
+
+    // ---------------------------------------------------------------- the hook, concurrently and after a profile went bad
+
+    private static Path installProfile(Path root, String vm, String yaml) throws IOException {
+        Files.createDirectories(root.resolve("var/log")); // as on any host; the hook logs below it
+        Path p = root.resolve("etc/vfio-orchestrator/profiles/" + vm + ".yaml");
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, yaml);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-r--r--"));
+        return p;
+    }
+
+    private static String hook(Path root, String vm, String op, String sub) {
+        StringWriter err = new StringWriter();
+        int code = Main.runHook(new PrintWriter(err), new ByteArrayInputStream(new byte[0]),
+                List.of("--host-root", root.toString(), vm, op, sub, "-"));
+        return code + (err.toString().isEmpty() ? "" : " " + err);
+    }
+
+    private static final String OTHER = "host_cpus: 0,4\nvcpus:\n  pin: [3, 7]\ngovernor: performance\n";
+
+    @Test
+    void twoHookCallsRacingForTwoVmsAreSerialisedAndBothRevertToTheByte() throws Exception {
+        HostSpec spec = TreeHosts.small(HostSpec.Cgroup.V2);
+        // what the two starts give one after the other
+        Path reference = TreeHosts.generate(spec, dir, "reference");
+        installProfile(reference, "small", TreeHosts.SMALL_PROFILE);
+        installProfile(reference, "other", OTHER);
+        for (String vm : List.of("small", "other")) {
+            assertEquals("0", hook(reference, vm, "prepare", "begin"));
+            assertEquals("0", hook(reference, vm, "started", "begin"));
+        }
+        TreeSnapshot bothApplied = TreeSnapshot.of(reference);
+
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 1; round <= 3; round++) {
+                Path root = TreeHosts.generate(spec, dir, "race-" + round);
+                installProfile(root, "small", TreeHosts.SMALL_PROFILE);
+                installProfile(root, "other", OTHER);
+                TreeSnapshot before = TreeSnapshot.of(root);
+
+                List<String> starts = race(pool, root, List.of("prepare begin", "started begin"));
+                fault("two hook calls racing");
+                fault("two hook calls racing"); // and the stops below
+                assertEquals(List.of("0", "0", "0", "0"), starts, "round " + round);
+                Journal journal = new JournalStore(HostFs.open(root)).load().orElseThrow();
+                assertEquals(Set.of("small", "other"), journal.vms().keySet());
+                assertEquals(journal.entries().size(), journal.entries().stream().map(JournalEntry::path).distinct().count(),
+                        "one entry per path");
+                assertRestored(bothApplied, root, "round " + round + ": as if one after the other");
+
+                List<String> stops = race(pool, root, List.of("stopped end", "release end"));
+                assertEquals(List.of("0", "0", "0", "0"), stops, "round " + round);
+                assertRestored(before, root, "round " + round + ": both reverted");
+                assertFalse(journalExists(root));
+                deleteTree(root);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Both VMs run {@code ops} in their own thread, released together; the exit codes and messages, small's first. */
+    private static List<String> race(ExecutorService pool, Path root, List<String> ops) throws Exception {
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<List<String>>> futures = new ArrayList<>();
+        for (String vm : List.of("small", "other")) {
+            futures.add(pool.submit(() -> {
+                go.await();
+                List<String> codes = new ArrayList<>();
+                for (String op : ops) {
+                    String[] o = op.split(" ");
+                    codes.add(hook(root, vm, o[0], o[1]));
+                }
+                return codes;
+            }));
+        }
+        go.countDown();
+        List<String> all = new ArrayList<>();
+        for (Future<List<String>> f : futures) {
+            all.addAll(f.get(120, TimeUnit.SECONDS));
+        }
+        return all;
+    }
+
+    @Test
+    void aStopRevertsEvenWhenTheProfileWasRemovedOrMadeUnsafeMeanwhile() throws Exception {
+        for (String how : List.of("removed", "world-writable", "foreign owner")) {
+            Path root = TreeHosts.generate(TreeHosts.tiny(HostSpec.Cgroup.V2), dir, "stop-" + how.replace(' ', '-'));
+            Path profile = installProfile(root, "tiny", TreeHosts.TINY_PROFILE);
+            TreeSnapshot before = TreeSnapshot.of(root);
+            assertEquals("0", hook(root, "tiny", "prepare", "begin"));
+            assertEquals("0", hook(root, "tiny", "started", "begin"));
+            assertTrue(journalExists(root));
+            switch (how) {
+                case "removed" -> Files.delete(profile);
+                case "world-writable" -> Files.setPosixFilePermissions(profile, PosixFilePermissions.fromString("rw-rw-rw-"));
+                default -> Files.setAttribute(profile, "unix:uid", 65534);
+            }
+            TreeSnapshot expected = how.equals("removed") ? before.without("etc/vfio-orchestrator/profiles/tiny.yaml") : before;
+            assertEquals("0", hook(root, "tiny", "release", "end"));
+            fault("the profile removed or made unsafe while the VM ran");
+            assertRestored(expected, root, "profile " + how + " while the VM ran");
+            assertFalse(journalExists(root));
+            String hookLog = Files.readString(root.resolve("var/log/vfio-orchestrator/hook.log"));
+            assertTrue(hookLog.contains("tiny release end: " + (how.equals("removed") ? "its profile is gone"
+                    : "its profile is refused now (") ), hookLog);
+            deleteTree(root);
+        }
+    }
+}
