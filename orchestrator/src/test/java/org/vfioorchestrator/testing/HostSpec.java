@@ -22,6 +22,8 @@ import org.vfioorchestrator.cpu.CpuSet;
  * @param nvmeQueues        I/O queues (managed IRQs) of nvme0; 0 = one per core
  * @param processes         ordinary user-space processes besides systemd, libvirtd, irqbalance and QEMU
  * @param threadsPerProcess threads of each ordinary process; 0 = what that program usually has
+ * @param tasks             0, or the exact number of tasks (threads, kernel and user) on the host: ordinary
+ *                          processes are added until it is reached, instead of {@code processes} of them
  * @param cgroup            which cgroup hierarchy is mounted
  * @param cpusetController  v2: whether the root's cgroup.subtree_control enables cpuset
  * @param cpufreqDriver     scaling_driver, or null for no cpufreq at all
@@ -49,6 +51,7 @@ public record HostSpec(
         int nvmeQueues,
         int processes,
         int threadsPerProcess,
+        int tasks,
         Cgroup cgroup,
         boolean cpusetController,
         String cpufreqDriver,
@@ -89,7 +92,8 @@ public record HostSpec(
                 + cores / packages + ") must be a multiple of cpusPerL3/threadsPerCore (" + coresPerL3 + ")");
         require(offline.isEmpty() || (!offline.contains(0) && offline.last() < cpus),
                 "offline CPUs must be in 1.." + (cpus - 1));
-        require(irqs >= 0 && nvmeQueues >= 0 && processes >= 0 && threadsPerProcess >= 0, "counts must not be negative");
+        require(irqs >= 0 && nvmeQueues >= 0 && processes >= 0 && threadsPerProcess >= 0 && tasks >= 0,
+                "counts must not be negative");
         require(cpufreqDriver == null || governors.contains(governor) || isSetPolicyDriver(cpufreqDriver),
                 "governor " + governor + " is not among " + governors);
         require(irqbalanceBanned == null || irqbalance, "irqbalanceBanned needs irqbalance");
@@ -145,6 +149,7 @@ public record HostSpec(
         b.nvmeQueues = nvmeQueues;
         b.processes = processes;
         b.threadsPerProcess = threadsPerProcess;
+        b.tasks = tasks;
         b.cgroup = cgroup;
         b.cpusetController = cpusetController;
         b.cpufreqDriver = cpufreqDriver;
@@ -175,6 +180,7 @@ public record HostSpec(
         private int nvmeQueues;
         private int processes = 12;
         private int threadsPerProcess;
+        private int tasks;
         private Cgroup cgroup = Cgroup.V2;
         private boolean cpusetController = true;
         private String cpufreqDriver = "acpi-cpufreq";
@@ -202,6 +208,8 @@ public record HostSpec(
         public Builder nvmeQueues(int v) { nvmeQueues = v; return this; }
         public Builder processes(int v) { processes = v; return this; }
         public Builder threadsPerProcess(int v) { threadsPerProcess = v; return this; }
+        /** Exactly this many tasks on the host (0: {@link #processes} decides). */
+        public Builder tasks(int v) { tasks = v; return this; }
         public Builder cgroup(Cgroup v) { cgroup = v; return this; }
         public Builder cpusetController(boolean v) { cpusetController = v; return this; }
         public Builder cpufreq(String driver, List<String> available, String current) {
@@ -221,7 +229,7 @@ public record HostSpec(
         public HostSpec build() {
             int perL3 = cpusPerL3 > 0 ? cpusPerL3 : cpus / Math.max(1, packages);
             return new HostSpec(cpus, threadsPerCore, perL3, numaNodes, packages, offline, irqs, nvmeQueues,
-                    processes, threadsPerProcess, cgroup, cpusetController, cpufreqDriver, governors, governor,
+                    processes, threadsPerProcess, tasks, cgroup, cpusetController, cpufreqDriver, governors, governor,
                     cpuidle, irqbalance, irqbalanceBanned, vm, vcpus, iothreads, isolcpus, nohzFull, kernelRelease, seed);
         }
     }

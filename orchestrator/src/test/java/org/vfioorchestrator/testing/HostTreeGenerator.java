@@ -811,18 +811,36 @@ public final class HostTreeGenerator {
             {"Isolated Web Co", "/usr/lib/firefox/firefox\0-contentproc\0-isForBrowser\0tab", "user.slice/user-1000.slice/session-2.scope", "1000", "Socket Thread,JS Watchdog,DOM Worker,Timer"},
             {"bash", "/bin/bash", "user.slice/user-1000.slice/session-2.scope", "1000", ""},
             {"steamwebhelper", "./steamwebhelper\0-lang=en_US", "user.slice/user-1000.slice/session-2.scope", "1000", "Chrome_ChildIOT,ThreadPoolForeg,ThreadPoolForeg"}};
-        for (int i = 0; i < spec.processes(); i++) {
+        // with spec.tasks(), processes are added until the host has exactly that many tasks (QEMU's come last)
+        int qemuTasks = spec.vm() == null ? 0 : 6 + spec.iothreads() + spec.vcpus();
+        for (int i = 0; spec.tasks() > 0 ? taskCount() + qemuTasks < spec.tasks() : i < spec.processes(); i++) {
             String[] e = i < pool.length ? pool[i] : more[(i - pool.length) % more.length];
             String[] threads = e[4].isEmpty() ? new String[0] : e[4].split(",");
             if (spec.threadsPerProcess() > 0) {
                 threads = new String[spec.threadsPerProcess() - 1];
                 Arrays.fill(threads, "worker");
             }
+            if (spec.tasks() > 0) {
+                int room = spec.tasks() - qemuTasks - taskCount();
+                threads = Arrays.copyOf(threads, Math.min(threads.length, room - 1));
+            }
             daemon(e[0], e[1], e[2], Integer.parseInt(e[3]), threads);
         }
         if (spec.vm() != null) {
             qemu(libvirtd);
         }
+        if (spec.tasks() > 0 && taskCount() != spec.tasks()) {
+            throw new IllegalArgumentException("tasks=" + spec.tasks() + " is below the " + taskCount()
+                    + " tasks this host has without any ordinary process");
+        }
+    }
+
+    private int taskCount() {
+        int n = 0;
+        for (Proc p : procs) {
+            n += p.threads.size();
+        }
+        return n;
     }
 
     private Proc daemon(String comm, String cmdline, String cgroup, int uid, String... threads) {
@@ -1248,6 +1266,7 @@ public final class HostTreeGenerator {
                     case "--nvme-queues" -> b.nvmeQueues(number(args, ++i, a));
                     case "--processes" -> b.processes(number(args, ++i, a));
                     case "--threads-per-process" -> b.threadsPerProcess(number(args, ++i, a));
+                    case "--tasks" -> b.tasks(number(args, ++i, a));
                     case "--cgroup" -> b.cgroup(HostSpec.Cgroup.valueOf(value(args, ++i, a).toUpperCase(Locale.ROOT)));
                     case "--no-cpuset-controller" -> b.cpusetController(false);
                     case "--cpufreq" -> {
@@ -1313,6 +1332,7 @@ public final class HostTreeGenerator {
               --irqs N                 rows in /proc/interrupts (default: minimal mix + 20)
               --nvme-queues N          managed queue IRQs of nvme0 (default: one per core)
               --processes N            ordinary processes  --threads-per-process N
+              --tasks N                exactly N tasks (threads) in all: ordinary processes are added to reach it
               --cgroup v1|v2           --no-cpuset-controller (v2 root without cpuset)
               --cpufreq DRIVER  --governor G  --no-cpufreq  --no-cpuidle
               --no-irqbalance          --irqbalance-banned LIST

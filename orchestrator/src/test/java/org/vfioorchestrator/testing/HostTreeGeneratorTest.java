@@ -200,6 +200,26 @@ class HostTreeGeneratorTest {
     }
 
     @Test
+    void theSmallestBenchmarkShapeHasExactlyTheTasksAndIrqsAskedFor() {
+        // bench/gen-hosts.sh: 100 IRQs per 8 CPUs, 20 tasks per CPU (here 16 CPUs)
+        SortedMap<String, byte[]> t = HostTreeGenerator.render(HostSpec.builder().cpus(16).cpusPerL3(16)
+                .irqs(200).tasks(320).threadsPerProcess(4).vm("win11", 8, 1).build());
+        TreeSet<String> tasks = new TreeSet<>();
+        for (String path : t.keySet()) {
+            String[] p = path.split("/");
+            if (p.length == 5 && p[0].equals("proc") && p[2].equals("task")) {
+                tasks.add(p[3]);
+            }
+        }
+        assertEquals(320, tasks.size());
+        long irqRows = text(t, "proc/interrupts").lines().filter(l -> l.strip().matches("\\d+:.*")).count();
+        assertEquals(200, irqRows);
+        IllegalArgumentException tooFew = assertThrows(IllegalArgumentException.class,
+                () -> HostTreeGenerator.render(HostSpec.builder().cpus(16).tasks(20).build()));
+        assertTrue(tooFew.getMessage().startsWith("tasks=20 is below the "), tooFew.getMessage());
+    }
+
+    @Test
     void gamingRigLooksLikeTheBrief() {
         HostFs host = HostFs.open(gamingRig());
         assertEquals("0-31", host.readRequired("/sys/devices/system/cpu/online").strip());
