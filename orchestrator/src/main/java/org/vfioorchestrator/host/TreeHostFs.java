@@ -6,7 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -360,20 +362,48 @@ final class TreeHostFs extends FileTreeHostFs {
         }
     }
 
+    /**
+     * Where each thread lives (tid -> /proc/PID/task/TID), from one scan of /proc; rebuilt when a
+     * thread is not (or no longer) where it says. Looking through every process for each thread
+     * cost O(processes) per pin, and a failed stat (an exception) per process.
+     */
+    private Map<Integer, String> threadDirs;
+
     /** Finds /proc/PID/task/TID for a thread id, as the kernel's hidden /proc/TID would. */
     private String threadDir(int tid) {
         if (exists("/proc/" + tid + "/task/" + tid)) {
             return "/proc/" + tid + "/task/" + tid;
         }
-        for (String pid : list("/proc")) {
-            if (!pid.isEmpty() && Character.isDigit(pid.charAt(0)) && exists("/proc/" + pid + "/task/" + tid)) {
-                return "/proc/" + pid + "/task/" + tid;
-            }
+        String known = threadDirs == null ? null : threadDirs.get(tid);
+        if (known == null || !exists(known)) {
+            threadDirs = indexThreads();
+            known = threadDirs.get(tid);
+        }
+        if (known != null) {
+            return known;
         }
         if (exists("/proc/" + tid + "/status")) {
             return "/proc/" + tid;
         }
         throw new HostIoException("/proc/" + tid, Errno.ESRCH, Errno.ESRCH.text());
+    }
+
+    /** tid -> its task directory, the first process (in /proc's sorted order) that lists it. */
+    private Map<Integer, String> indexThreads() {
+        Map<Integer, String> index = new HashMap<>();
+        for (String pid : list("/proc")) {
+            if (pid.isEmpty() || !Character.isDigit(pid.charAt(0))) {
+                continue;
+            }
+            for (String t : list("/proc/" + pid + "/task")) {
+                try {
+                    index.putIfAbsent(Integer.parseInt(t), "/proc/" + pid + "/task/" + t);
+                } catch (NumberFormatException e) {
+                    // not a thread
+                }
+            }
+        }
+        return index;
     }
 
     static String statusField(String status, String key) {
