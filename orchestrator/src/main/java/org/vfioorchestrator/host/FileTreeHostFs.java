@@ -75,6 +75,23 @@ abstract class FileTreeHostFs implements HostFs {
     }
 
     @Override
+    public Optional<java.io.InputStream> readStream(String path) {
+        Path p = resolve(path);
+        try {
+            return Optional.of(Files.newInputStream(p));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (FileSystemException e) {
+            if ("Not a directory".equals(e.getReason())) {
+                return Optional.empty();
+            }
+            throw toHostIo(path, e);
+        } catch (IOException e) {
+            throw toHostIo(path, e);
+        }
+    }
+
+    @Override
     public boolean exists(String path) {
         return Files.exists(resolve(path), LinkOption.NOFOLLOW_LINKS);
     }
@@ -242,12 +259,20 @@ abstract class FileTreeHostFs implements HostFs {
     @Override
     public void append(String path, String text) {
         Path p = resolve(path);
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         try {
+            try {
+                // the usual case, one open: the log exists (the hook appends a line per change)
+                Files.write(p, bytes, StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS);
+                return;
+            } catch (NoSuchFileException e) {
+                // first line: create the directories and the private file below
+            }
             Files.createDirectories(p.getParent());
             if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
                 Files.createFile(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             }
-            Files.write(p, text.getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS);
+            Files.write(p, bytes, StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
             throw toHostIo(path, e);
         }

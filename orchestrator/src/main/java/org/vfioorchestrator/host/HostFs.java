@@ -28,6 +28,14 @@ public interface HostFs {
     /** File content, or empty if the file does not exist. Unreadable files are errors. */
     Optional<String> read(String path);
 
+    /**
+     * A file to read as a stream, for kernel files too big to hold whole ({@code /proc/interrupts}
+     * has a column per CPU); empty if it does not exist. The caller closes it.
+     */
+    default Optional<java.io.InputStream> readStream(String path) {
+        return read(path).map(text -> new java.io.ByteArrayInputStream(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
     /** File content; a missing file is an error naming the path. */
     default String readRequired(String path) {
         return read(path).orElseThrow(() -> new HostIoException(path, Errno.ENOENT, "missing"));
