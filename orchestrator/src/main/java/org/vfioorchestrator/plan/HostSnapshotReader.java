@@ -1,5 +1,9 @@
 package org.vfioorchestrator.plan;
 
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -37,13 +41,22 @@ public final class HostSnapshotReader {
         this.host = host;
     }
 
+    /** Reads everything, the power settings of every online CPU included ({@code capture} records what this reads). */
     public HostSnapshot read(Topology topology, Collection<String> vms, CgroupPolicy cgroups) {
+        return read(topology, vms, cgroups, topology.online());
+    }
+
+    /**
+     * Reads what a plan needs: the power settings (governor, C-states) only of {@code powerCpus},
+     * the CPUs the plan changes them on (the VMs' CPUs); on a 1024-CPU host the others are 16,000 reads.
+     */
+    public HostSnapshot read(Topology topology, Collection<String> vms, CgroupPolicy cgroups, CpuSet powerCpus) {
         Map<String, RunningVm> running = new TreeMap<>();
         for (String vm : vms) {
             QemuProcess.find(host, vm).ifPresent(q -> running.put(vm, new RunningVm(q, affinities(q))));
         }
         return new HostSnapshot(topology, irqs(), host.read("/proc/irq/default_smp_affinity").orElse("").strip(),
-                workqueueMasks(), power(topology), cgroups(cgroups), running, irqbalance());
+                workqueueMasks(), power(topology.online().intersection(powerCpus)), cgroups(cgroups), running, irqbalance());
     }
 
     private Map<Integer, CpuSet> affinities(QemuProcess q) {
@@ -61,7 +74,7 @@ public final class HostSnapshotReader {
     // ---- IRQs ----------------------------------------------------------------------------
 
     private List<Irq> irqs() {
-        Map<Integer, String[]> described = describeFromInterrupts(host.read("/proc/interrupts").orElse(""));
+        Map<Integer, String[]> described = describeInterrupts();
         List<Integer> numbers = new ArrayList<>();
         for (String name : host.list("/proc/irq")) {
             if (name.chars().allMatch(Character::isDigit)) {
@@ -89,29 +102,140 @@ public final class HostSnapshotReader {
         return out;
     }
 
-    /** IRQ number -> {chip, actions} from /proc/interrupts rows: "N: counts... chip hwirq actions". */
-    static Map<Integer, String[]> describeFromInterrupts(String text) {
+    /**
+     * IRQ number -> {chip, actions} from /proc/interrupts, streamed: it has a column per CPU and a row
+     * per IRQ, 145 MB with 1024 CPUs and 12,800 IRQs, so it is never held whole (nor split by regex).
+     */
+    private Map<Integer, String[]> describeInterrupts() {
+        Optional<InputStream> in = host.readStream("/proc/interrupts");
+        if (in.isEmpty()) {
+            return new TreeMap<>();
+        }
+        try (InputStream stream = in.get()) {
+            return describeFromInterrupts(stream);
+        } catch (IOException e) {
+            throw new HostIoException("/proc/interrupts", org.vfioorchestrator.host.Errno.fromMessage(e.getMessage()),
+                    e.getMessage());
+        }
+    }
+
+    /**
+     * The rows of /proc/interrupts, "N: counts... chip hwirq actions", read as bytes: the header
+     * line gives the number of count columns; of each row whose label is a number only the chip
+     * (the token after the counts) and the actions (every token after the next, joined by one space)
+     * are kept. Same result as splitting each trimmed line at runs of whitespace.
+     */
+    static Map<Integer, String[]> describeFromInterrupts(InputStream stream) throws IOException {
         Map<Integer, String[]> out = new TreeMap<>();
-        String[] lines = text.split("\n");
-        if (lines.length == 0) {
+        InputStream in = stream instanceof BufferedInputStream ? stream : new BufferedInputStream(stream, 1 << 16);
+        LineTokens line = new LineTokens(in);
+        if (!line.next()) {
             return out;
         }
-        int cpus = lines[0].trim().isEmpty() ? 0 : lines[0].trim().split("\\s+").length;
-        for (int i = 1; i < lines.length; i++) {
-            String[] tok = lines[i].trim().split("\\s+");
-            if (tok.length == 0 || !tok[0].endsWith(":")) {
+        int cpus = 0;
+        while (line.skipToken()) {
+            cpus++;
+        }
+        while (line.next()) {
+            int[] label = line.token();
+            if (label == null || label[1] - label[0] < 2 || line.buf[label[1] - 1] != ':' || !digits(line.buf, label[0], label[1] - 1)) {
                 continue;
             }
-            String num = tok[0].substring(0, tok[0].length() - 1);
-            if (num.isEmpty() || !num.chars().allMatch(Character::isDigit)) {
-                continue;
+            int number = Integer.parseInt(new String(line.buf, label[0], label[1] - 1 - label[0], StandardCharsets.US_ASCII));
+            boolean more = true;
+            for (int i = 0; i < cpus && more; i++) {
+                more = line.skipToken();
             }
-            int rest = 1 + cpus;
-            String chip = rest < tok.length ? tok[rest] : "";
-            String actions = rest + 2 < tok.length ? String.join(" ", List.of(tok).subList(rest + 2, tok.length)) : "";
-            out.put(Integer.parseInt(num), new String[] {chip, actions});
+            int[] chip = more ? line.token() : null;
+            String chipName = chip == null ? "" : new String(line.buf, chip[0], chip[1] - chip[0], StandardCharsets.UTF_8);
+            StringBuilder actions = new StringBuilder();
+            if (chip != null && line.skipToken()) {
+                for (int[] t = line.token(); t != null; t = line.token()) {
+                    if (actions.length() > 0) {
+                        actions.append(' ');
+                    }
+                    actions.append(new String(line.buf, t[0], t[1] - t[0], StandardCharsets.UTF_8));
+                }
+            }
+            out.put(number, new String[] {chipName, actions.toString()});
         }
         return out;
+    }
+
+    private static boolean digits(byte[] b, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (b[i] < '0' || b[i] > '9') {
+                return false;
+            }
+        }
+        return from < to;
+    }
+
+    /** One line at a time from a stream, as bytes, with whitespace-separated tokens read in order. */
+    private static final class LineTokens {
+        private final InputStream in;
+        byte[] buf = new byte[1 << 14];
+        private int len;
+        private int pos;
+        private boolean eof;
+
+        LineTokens(InputStream in) {
+            this.in = in;
+        }
+
+        /** Reads the next line (without its newline); false at the end of the stream. */
+        boolean next() throws IOException {
+            if (eof) {
+                return false;
+            }
+            len = 0;
+            pos = 0;
+            int c;
+            while ((c = in.read()) >= 0 && c != '\n') {
+                if (len == buf.length) {
+                    buf = java.util.Arrays.copyOf(buf, len * 2);
+                }
+                buf[len++] = (byte) c;
+            }
+            if (c < 0) {
+                eof = true;
+                return len > 0;
+            }
+            return true;
+        }
+
+        private static boolean space(byte b) {
+            return b == ' ' || b == '\t' || b == '\r' || b == '\f' || b == 0x0b;
+        }
+
+        /** The next token's {from, to} in {@link #buf}, or null at the end of the line. */
+        int[] token() {
+            while (pos < len && space(buf[pos])) {
+                pos++;
+            }
+            if (pos == len) {
+                return null;
+            }
+            int from = pos;
+            while (pos < len && !space(buf[pos])) {
+                pos++;
+            }
+            return new int[] {from, pos};
+        }
+
+        /** Skips the next token; false if the line had none left. */
+        boolean skipToken() {
+            while (pos < len && space(buf[pos])) {
+                pos++;
+            }
+            if (pos == len) {
+                return false;
+            }
+            while (pos < len && !space(buf[pos])) {
+                pos++;
+            }
+            return true;
+        }
     }
 
     // ---- workqueues, power ---------------------------------------------------------------
@@ -126,9 +250,9 @@ public final class HostSnapshotReader {
         return out;
     }
 
-    private Map<Integer, CpuPower> power(Topology topology) {
+    private Map<Integer, CpuPower> power(CpuSet cpus) {
         Map<Integer, CpuPower> out = new TreeMap<>();
-        for (int cpu : topology.online().toList()) {
+        for (int cpu : cpus.toList()) {
             String base = "/sys/devices/system/cpu/cpu" + cpu;
             String governor = host.read(base + "/cpufreq/scaling_governor").map(String::strip).orElse(null);
             List<String> governors = List.of(host.read(base + "/cpufreq/scaling_available_governors").orElse("")
@@ -255,15 +379,35 @@ public final class HostSnapshotReader {
 
     // ---- irqbalance ----------------------------------------------------------------------
 
-    private Irqbalance irqbalance() {
-        boolean running = false;
-        for (String pid : host.list("/proc")) {
-            if (!pid.isEmpty() && Character.isDigit(pid.charAt(0))
-                    && "irqbalance".equals(host.read("/proc/" + pid + "/comm").orElse("").strip())) {
-                running = true;
-                break;
+    /** Where systemd keeps irqbalance.service's processes: cgroup v2, and v1's name=systemd hierarchy. */
+    static final List<String> IRQBALANCE_UNIT_PROCS = List.of(
+            "/sys/fs/cgroup/system.slice/irqbalance.service/cgroup.procs",
+            "/sys/fs/cgroup/systemd/system.slice/irqbalance.service/cgroup.procs");
+
+    /** Whether some /proc/PID/comm is irqbalance: its systemd unit's processes first, then every process. */
+    private boolean irqbalanceRunning() {
+        for (String procs : IRQBALANCE_UNIT_PROCS) {
+            for (String pid : host.read(procs).orElse("").split("\n")) {
+                String p = pid.strip();
+                if (!p.isEmpty() && p.chars().allMatch(Character::isDigit) && isIrqbalance(p)) {
+                    return true;
+                }
             }
         }
+        for (String pid : host.list("/proc")) {
+            if (!pid.isEmpty() && Character.isDigit(pid.charAt(0)) && isIrqbalance(pid)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean isIrqbalance(String pid) {
+        return "irqbalance".equals(host.read("/proc/" + pid + "/comm").orElse("").strip());
+    }
+
+    private Irqbalance irqbalance() {
+        boolean running = irqbalanceRunning();
         for (String file : List.of("/etc/default/irqbalance", "/etc/sysconfig/irqbalance")) {
             Optional<String> text = host.read(file);
             if (text.isPresent()) {

@@ -3,6 +3,7 @@ package org.vfioorchestrator.plan;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.profile.HostFacts;
 import org.vfioorchestrator.profile.Profile;
@@ -34,7 +35,11 @@ public final class PlanService {
     public Plan plan(List<Profile> profiles) {
         List<String> vms = new ArrayList<>();
         profiles.forEach(p -> vms.add(p.vm()));
-        HostSnapshot snapshot = new HostSnapshotReader(host).read(facts.topology(), vms, profiles.get(0).cgroups());
+        CpuSet vmCpus = CpuSet.empty();
+        for (Profile p : profiles) {
+            vmCpus = vmCpus.union(p.vmCpus());
+        }
+        HostSnapshot snapshot = new HostSnapshotReader(host).read(facts.topology(), vms, profiles.get(0).cgroups(), vmCpus);
         return Planner.plan(snapshot, profiles);
     }
 }

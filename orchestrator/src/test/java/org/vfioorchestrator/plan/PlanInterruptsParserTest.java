@@ -1,0 +1,83 @@
+package org.vfioorchestrator.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.vfioorchestrator.testing.HostSpec;
+import org.vfioorchestrator.testing.HostTreeGenerator;
+
+/** The streamed /proc/interrupts reader gives what splitting each line at whitespace gave. */
+class PlanInterruptsParserTest {
+    private static final Path REPO = Path.of(System.getProperty("repo.root"));
+
+    /** The reader as it was (whole text, regex split), kept as the reference. */
+    private static Map<Integer, List<String>> reference(String text) {
+        Map<Integer, List<String>> out = new TreeMap<>();
+        String[] lines = text.split("\n");
+        if (lines.length == 0) {
+            return out;
+        }
+        int cpus = lines[0].trim().isEmpty() ? 0 : lines[0].trim().split("\\s+").length;
+        for (int i = 1; i < lines.length; i++) {
+            String[] tok = lines[i].trim().split("\\s+");
+            if (tok.length == 0 || !tok[0].endsWith(":")) {
+                continue;
+            }
+            String num = tok[0].substring(0, tok[0].length() - 1);
+            if (num.isEmpty() || !num.chars().allMatch(Character::isDigit)) {
+                continue;
+            }
+            int rest = 1 + cpus;
+            String chip = rest < tok.length ? tok[rest] : "";
+            String actions = rest + 2 < tok.length ? String.join(" ", List.of(tok).subList(rest + 2, tok.length)) : "";
+            out.put(Integer.parseInt(num), List.of(chip, actions));
+        }
+        return out;
+    }
+
+    private static Map<Integer, List<String>> streamed(String text) throws IOException {
+        Map<Integer, List<String>> out = new TreeMap<>();
+        HostSnapshotReader.describeFromInterrupts(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)))
+                .forEach((n, d) -> out.put(n, List.of(d)));
+        return out;
+    }
+
+    private static void same(String text) throws IOException {
+        assertEquals(reference(text), streamed(text), text.length() > 300 ? text.substring(0, 300) : text);
+    }
+
+    @Test
+    void bundledExampleAndGeneratedHosts() throws IOException {
+        String rig = Files.readString(REPO.resolve("examples/hosts/gaming-rig/proc/interrupts"));
+        assertEquals(60, streamed(rig).size());
+        assertEquals(List.of("IR-PCI-MSIX-0000:0b:00.0", "vfio-msix[0](0000:0b:00.0)"),
+                streamed(rig).values().stream().filter(d -> d.get(1).startsWith("vfio-msix[0]")).findFirst().orElseThrow());
+        same(rig);
+        // 256 CPUs: rows of 2.8 kB, wider than the first read buffer
+        same(new String(HostTreeGenerator.render(HostSpec.builder().cpus(256).cpusPerL3(16).numaNodes(2).packages(2)
+                .irqs(300).processes(1).build()).get("proc/interrupts"), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void oddRows() throws IOException {
+        same("");
+        same("\n");
+        same("           CPU0       CPU1\n");
+        same("           CPU0       CPU1");
+        same("           CPU0       CPU1\n  0:          5          0   IO-APIC    2-edge      timer\n");
+        same("           CPU0       CPU1\n  0:          5          0   IO-APIC    2-edge      timer");
+        same("\tCPU0\tCPU1 \n 12:\t1\t2\tchip\t7-edge\t  a  b\t c \r\n");
+        same("           CPU0       CPU1\n 45:          1          2  PCI-MSI  524288-edge  \u00e4ction name, other\n");
+        same("           CPU0       CPU1\n 46:          1\n 47:          1 2\n 48: 1 2 chip\n 49: 1 2 chip hw\n");
+        same("           CPU0       CPU1\nNMI:          1          2   Non-maskable interrupts\nERR:          0\n"
+                + ":  1 2 x y z\n4a: 1 2 x y z\n 50 1 2 x y z\n  \n 51: 1 2 c h act\n");
+    }
+}
