@@ -1,5 +1,8 @@
 package org.vfioorchestrator.host;
 
+import java.io.File;
+import java.io.FileInputStream;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
@@ -15,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,9 +28,13 @@ import java.util.stream.Stream;
 /** File access shared by the live host and captured trees: path resolution, reads, plain writes. */
 abstract class FileTreeHostFs implements HostFs {
     protected final Path root;
+    /** {@link #root} as a prefix for host paths: empty for {@code /}. */
+    private final String rootPrefix;
 
     FileTreeHostFs(Path root) {
         this.root = root;
+        String r = root.toString();
+        this.rootPrefix = r.equals("/") ? "" : r;
     }
 
     /**
@@ -53,18 +61,54 @@ abstract class FileTreeHostFs implements HostFs {
         return p;
     }
 
+    /**
+     * {@code resolve(path).toString()} without building Paths: a plain absolute path (no empty,
+     * "." or ".." segments, no trailing slash) is the root and the path joined; anything else is
+     * normalized and checked by {@link #resolve}. The hook reads thousands of small files, and in a
+     * JVM that has just started, java.io with a string costs a third of NIO with a Path per read.
+     */
+    final String resolveString(String path) {
+        return plain(path) ? rootPrefix + path : resolve(path).toString();
+    }
+
+    static boolean plain(String path) {
+        int n = path.length();
+        if (n < 2 || path.charAt(0) != '/' || path.charAt(n - 1) == '/') {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = path.charAt(i);
+            if (c == '\0') {
+                return false;
+            }
+            if (c == '/' && path.charAt(i + 1) == '/') {
+                return false; // an empty segment (i + 1 < n: the path does not end with '/')
+            }
+            if (c == '/' && path.charAt(i + 1) == '.') {
+                int j = i + 2;
+                if (j == n || path.charAt(j) == '/' || (path.charAt(j) == '.' && (j + 1 == n || path.charAt(j + 1) == '/'))) {
+                    return false; // a "." or ".." segment
+                }
+            }
+        }
+        return true;
+    }
+
     @Override
     public Optional<String> read(String path) {
-        Path p = resolve(path);
-        try {
-            return Optional.of(new String(Files.readAllBytes(p), StandardCharsets.UTF_8));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (FileSystemException e) {
-            if ("Not a directory".equals(e.getReason())) {
+        try (FileInputStream in = new FileInputStream(resolveString(path))) {
+            return Optional.of(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } catch (FileNotFoundException e) {
+            // java.io reports every failed open this way, with strerror() in parentheses at the end
+            String reason = reason(e);
+            if (reason.equals("No such file or directory") || reason.equals("Not a directory")) {
                 return Optional.empty(); // a/b where a is a file: b does not exist
             }
-            throw toHostIo(path, e);
+            if (reason.equals("Is a directory")) {
+                throw new HostIoException(path, Errno.OTHER, "is a directory");
+            }
+            Errno errno = Errno.fromMessage(reason);
+            throw new HostIoException(path, errno, errno == Errno.OTHER ? reason : errno.text());
         } catch (IOException e) {
             // sysfs answers some reads with an errno (e.g. EIO from a device that is gone)
             if (e.getMessage() != null && e.getMessage().contains("Is a directory")) {
@@ -72,6 +116,13 @@ abstract class FileTreeHostFs implements HostFs {
             }
             throw toHostIo(path, e);
         }
+    }
+
+    /** "FILE (No such file or directory)" -> "No such file or directory". */
+    private static String reason(FileNotFoundException e) {
+        String m = e.getMessage() == null ? "" : e.getMessage();
+        int open = m.lastIndexOf(" (");
+        return open >= 0 && m.endsWith(")") ? m.substring(open + 2, m.length() - 1) : m;
     }
 
     @Override
@@ -103,6 +154,12 @@ abstract class FileTreeHostFs implements HostFs {
 
     @Override
     public List<String> list(String dir) {
+        // java.io first (one call, no stream); it cannot say why it failed, NIO below can
+        String[] names = new File(resolveString(dir)).list();
+        if (names != null) {
+            Arrays.sort(names);
+            return List.of(names);
+        }
         Path p = resolve(dir);
         if (!Files.isDirectory(p)) {
             return List.of();

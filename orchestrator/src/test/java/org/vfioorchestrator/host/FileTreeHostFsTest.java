@@ -1,0 +1,52 @@
+package org.vfioorchestrator.host;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The java.io fast paths of reads and listings behave as the NIO ones did. */
+class FileTreeHostFsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void plainPathsAreJoinedAndTheRestNormalizedLikeResolve() {
+        for (Path root : List.of(dir, Path.of("/"))) {
+            FileTreeHostFs fs = (FileTreeHostFs) HostFs.open(root);
+            for (String p : List.of("/proc", "/proc/irq/45/smp_affinity_list", "/a.b/c", "/a/.b", "/a/..b", "/a/b.",
+                    "/a/./b", "/a/../b", "/a//b", "/a/b/", "/a/.", "/a/..", "/./a", "/", "/sys/fs/cgroup/machine-qemu\\x2d1.scope")) {
+                assertEquals(fs.resolve(p).toString(), fs.resolveString(p), root + " " + p);
+            }
+            if (!root.toString().equals("/")) {
+                assertThrows(IllegalArgumentException.class, () -> fs.resolveString("/../etc"), "leaves the tree");
+            }
+            assertThrows(IllegalArgumentException.class, () -> fs.resolveString("relative"));
+            assertThrows(IllegalArgumentException.class, () -> fs.resolveString("/a\0b"));
+        }
+    }
+
+    @Test
+    void readsAndListsAsBefore() throws Exception {
+        Files.createDirectories(dir.resolve("sys/dev"));
+        Files.writeString(dir.resolve("sys/dev/file"), "1\n");
+        Files.writeString(dir.resolve("sys/dev/b"), "");
+        HostFs fs = HostFs.open(dir);
+        assertEquals(Optional.of("1\n"), fs.read("/sys/dev/file"));
+        assertEquals(Optional.of(""), fs.read("/sys/dev/b"));
+        assertEquals(Optional.empty(), fs.read("/sys/dev/missing"));
+        assertEquals(Optional.empty(), fs.read("/sys/dev/file/below"), "a file's child does not exist");
+        HostIoException isDir = assertThrows(HostIoException.class, () -> fs.read("/sys/dev"));
+        assertTrue(isDir.getMessage().contains("is a directory"), isDir.getMessage());
+        assertEquals(List.of("b", "file"), fs.list("/sys/dev"));
+        assertEquals(List.of(), fs.list("/sys/dev/file"));
+        assertEquals(List.of(), fs.list("/sys/missing"));
+        assertEquals(List.of("dev"), fs.list("/sys/dev/../"));
+    }
+}
