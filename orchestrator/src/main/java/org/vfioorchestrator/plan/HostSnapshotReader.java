@@ -1,6 +1,5 @@
 package org.vfioorchestrator.plan;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -127,8 +126,7 @@ public final class HostSnapshotReader {
      */
     static Map<Integer, String[]> describeFromInterrupts(InputStream stream) throws IOException {
         Map<Integer, String[]> out = new TreeMap<>();
-        InputStream in = stream instanceof BufferedInputStream ? stream : new BufferedInputStream(stream, 1 << 16);
-        LineTokens line = new LineTokens(in);
+        LineTokens line = new LineTokens(stream);
         if (!line.next()) {
             return out;
         }
@@ -171,37 +169,59 @@ public final class HostSnapshotReader {
         return from < to;
     }
 
-    /** One line at a time from a stream, as bytes, with whitespace-separated tokens read in order. */
+    /**
+     * One line at a time from a stream, as bytes in a buffer of its own (no per-byte calls, no
+     * copy of the line), with whitespace-separated tokens read in order.
+     */
     private static final class LineTokens {
         private final InputStream in;
-        byte[] buf = new byte[1 << 14];
-        private int len;
-        private int pos;
+        byte[] buf = new byte[1 << 16];
+        private int limit;     // bytes read into buf
+        private int lineEnd;   // the current line is buf[.., lineEnd)
+        private int nextLine;  // where the line after it starts
+        private int pos;       // the token cursor in the current line
         private boolean eof;
 
         LineTokens(InputStream in) {
             this.in = in;
         }
 
-        /** Reads the next line (without its newline); false at the end of the stream. */
+        /** Moves to the next line (without its newline); false at the end of the stream. */
         boolean next() throws IOException {
-            if (eof) {
-                return false;
-            }
-            len = 0;
-            pos = 0;
-            int c;
-            while ((c = in.read()) >= 0 && c != '\n') {
-                if (len == buf.length) {
-                    buf = java.util.Arrays.copyOf(buf, len * 2);
+            int from = nextLine;
+            int scan = from;
+            while (true) {
+                for (int i = scan; i < limit; i++) {
+                    if (buf[i] == '\n') {
+                        pos = from;
+                        lineEnd = i;
+                        nextLine = i + 1;
+                        return true;
+                    }
                 }
-                buf[len++] = (byte) c;
+                if (eof) {
+                    pos = from;
+                    lineEnd = limit;
+                    nextLine = limit;
+                    return from < limit;
+                }
+                // keep the partial line at the start of the buffer (grown when one line fills it), read more
+                int keep = limit - from;
+                if (from > 0) {
+                    System.arraycopy(buf, from, buf, 0, keep);
+                } else if (keep == buf.length) {
+                    buf = java.util.Arrays.copyOf(buf, buf.length * 2);
+                }
+                from = 0;
+                scan = keep;
+                limit = keep;
+                int r = in.read(buf, limit, buf.length - limit);
+                if (r < 0) {
+                    eof = true;
+                } else {
+                    limit += r;
+                }
             }
-            if (c < 0) {
-                eof = true;
-                return len > 0;
-            }
-            return true;
         }
 
         private static boolean space(byte b) {
@@ -210,14 +230,14 @@ public final class HostSnapshotReader {
 
         /** The next token's {from, to} in {@link #buf}, or null at the end of the line. */
         int[] token() {
-            while (pos < len && space(buf[pos])) {
+            while (pos < lineEnd && space(buf[pos])) {
                 pos++;
             }
-            if (pos == len) {
+            if (pos == lineEnd) {
                 return null;
             }
             int from = pos;
-            while (pos < len && !space(buf[pos])) {
+            while (pos < lineEnd && !space(buf[pos])) {
                 pos++;
             }
             return new int[] {from, pos};
@@ -225,13 +245,13 @@ public final class HostSnapshotReader {
 
         /** Skips the next token; false if the line had none left. */
         boolean skipToken() {
-            while (pos < len && space(buf[pos])) {
+            while (pos < lineEnd && space(buf[pos])) {
                 pos++;
             }
-            if (pos == len) {
+            if (pos == lineEnd) {
                 return false;
             }
-            while (pos < len && !space(buf[pos])) {
+            while (pos < lineEnd && !space(buf[pos])) {
                 pos++;
             }
             return true;

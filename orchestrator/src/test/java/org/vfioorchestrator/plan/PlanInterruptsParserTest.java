@@ -67,6 +67,49 @@ class PlanInterruptsParserTest {
     }
 
     @Test
+    void rowsLongerThanTheBufferAndStreamsThatTrickle() throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int cpu = 0; cpu < 7000; cpu++) {
+            sb.append("       CPU").append(cpu);
+        }
+        sb.append('\n');
+        for (int irq = 0; irq < 3; irq++) {
+            sb.append(' ').append(irq).append(':');
+            for (int cpu = 0; cpu < 7000; cpu++) {
+                sb.append(' ').append(cpu % 97 * 1000);
+            }
+            sb.append("  PCI-MSI  ").append(irq).append("-edge      dev").append(irq).append('\n');
+        }
+        String text = sb.toString();
+        same(text);
+        assertEquals(List.of("PCI-MSI", "dev2"), streamed(text).get(2));
+        // a stream that hands out 1 to 7 bytes per read
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        java.io.InputStream trickle = new java.io.InputStream() {
+            int at;
+
+            @Override
+            public int read() {
+                return at < bytes.length ? bytes[at++] & 0xff : -1;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (at >= bytes.length) {
+                    return -1;
+                }
+                int n = Math.min(Math.min(len, 1 + at % 7), bytes.length - at);
+                System.arraycopy(bytes, at, b, off, n);
+                at += n;
+                return n;
+            }
+        };
+        Map<Integer, List<String>> out = new TreeMap<>();
+        HostSnapshotReader.describeFromInterrupts(trickle).forEach((n, d) -> out.put(n, List.of(d)));
+        assertEquals(reference(text), out);
+    }
+
+    @Test
     void oddRows() throws IOException {
         same("");
         same("\n");
