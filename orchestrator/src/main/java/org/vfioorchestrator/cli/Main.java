@@ -50,9 +50,7 @@ public final class Main implements Runnable {
     public static void main(String[] args) {
         if (args.length > 0 && args[0].equals("hook")) {
             // libvirt waits for the hook: skip the CLI machinery. Nothing goes to stdout.
-            PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
-            System.setOut(System.err);
-            System.exit(runHook(err, System.in, java.util.Arrays.asList(args).subList(1, args.length)));
+            org.vfioorchestrator.hook.HookMain.main(java.util.Arrays.copyOfRange(args, 1, args.length));
         }
         PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
@@ -82,24 +80,7 @@ public final class Main implements Runnable {
      * Exit codes follow libvirt's rules (see HookRunner); a bug never aborts a stop.
      */
     public static int runHook(PrintWriter err, java.io.InputStream stdin, java.util.List<String> args) {
-        java.nio.file.Path root = java.nio.file.Path.of("/");
-        java.util.List<String> argv = args;
-        if (args.size() >= 2 && args.get(0).equals("--host-root")) {
-            root = java.nio.file.Path.of(args.get(1));
-            argv = args.subList(2, args.size());
-        }
-        boolean mayFail = argv.size() >= 3 && java.util.Set.of("prepare", "started").contains(argv.get(1));
-        try {
-            org.vfioorchestrator.host.HostFs host = org.vfioorchestrator.host.HostFs.open(root);
-            return new org.vfioorchestrator.hook.HookRunner(host, err,
-                    new org.vfioorchestrator.hook.DetachedMeasurementLauncher(host)).run(argv, stdin);
-        } catch (RuntimeException | Error e) {
-            // Even an Error (out of memory, a broken jar) must not fail a reconnect: libvirt would kill the VM.
-            err.println("vfio-orchestrator hook: internal error, please report it: " + e);
-            e.printStackTrace(err);
-            err.flush();
-            return mayFail ? ExitCode.INTERNAL.code() : 0;
-        }
+        return org.vfioorchestrator.hook.HookMain.run(err, stdin, args);
     }
 
     private static int report(Exception ex, CommandLine commandLine, PrintWriter err) {
