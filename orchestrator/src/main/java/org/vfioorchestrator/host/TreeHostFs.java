@@ -25,8 +25,6 @@ import org.vfioorchestrator.cpu.CpuSetFormatException;
  * kernel's canonical form, and a thread's affinity lives in its {@code status}.
  */
 final class TreeHostFs extends FileTreeHostFs {
-    /** PF_NO_SETAFFINITY in /proc/PID/stat's flags: per-CPU kernel threads. */
-    static final long PF_NO_SETAFFINITY = 0x04000000L;
 
     private static final Pattern IRQ_AFFINITY = Pattern.compile("/proc/irq/(\\d+)/smp_affinity(_list)?");
     private static final Pattern WORKQUEUE_MASK = Pattern.compile("/sys/devices/virtual/workqueue/(?:[^/]+/)?cpumask");
@@ -182,7 +180,7 @@ final class TreeHostFs extends FileTreeHostFs {
         }
         String target = path.substring(0, path.lastIndexOf('/'));
         String hierarchy = hierarchyRoot(target);
-        if (!target.equals(hierarchy) && (statFlags(stat) & PF_NO_SETAFFINITY) != 0) {
+        if (!target.equals(hierarchy) && ProcStat.parse(stat).perCpuKernelThread()) {
             throw new HostIoException(path, Errno.EINVAL, Errno.EINVAL.text());
         }
         List<Integer> threads = new ArrayList<>();
@@ -201,12 +199,6 @@ final class TreeHostFs extends FileTreeHostFs {
         }
         addIds(target + "/cgroup.procs", List.of(pid));
         addIds(target + "/tasks", threads);
-    }
-
-    static long statFlags(String stat) {
-        // fields after the parenthesised comm: state ppid pgrp session tty_nr tpgid flags
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
-        return Long.parseLong(f[6]);
     }
 
     private String hierarchyRoot(String cgroup) {
@@ -341,7 +333,7 @@ final class TreeHostFs extends FileTreeHostFs {
     public void setThreadAffinity(int tid, CpuSet cpus) {
         String dir = threadDir(tid);
         String stat = read(dir + "/stat").orElse("");
-        if (!stat.isEmpty() && (statFlags(stat) & PF_NO_SETAFFINITY) != 0) {
+        if (!stat.isEmpty() && ProcStat.parse(stat).perCpuKernelThread()) {
             throw new HostIoException(dir, Errno.EINVAL, "sched_setaffinity(" + cpus + ") failed");
         }
         CpuSet online = read("/sys/devices/system/cpu/online").map(CpuSet::parseList).orElse(cpus);

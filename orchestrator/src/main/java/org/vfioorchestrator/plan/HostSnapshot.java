@@ -69,7 +69,7 @@ public record HostSnapshot(
     public record Proc(int pid, String comm, long flags) {
         /** PF_NO_SETAFFINITY: per-CPU kernel threads, which no cpuset can move. */
         public boolean perCpuKernelThread() {
-            return (flags & 0x04000000L) != 0;
+            return (flags & org.vfioorchestrator.host.ProcStat.PF_NO_SETAFFINITY) != 0;
         }
     }
 

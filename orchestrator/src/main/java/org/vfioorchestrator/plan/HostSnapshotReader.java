@@ -387,10 +387,8 @@ public final class HostSnapshotReader {
             if (stat.isEmpty()) {
                 continue; // exited while we looked
             }
-            String s = stat.get();
-            String comm = s.substring(s.indexOf('(') + 1, s.lastIndexOf(')'));
-            String[] f = s.substring(s.lastIndexOf(')') + 2).trim().split("\\s+");
-            procs.add(new Proc(pid, comm, Long.parseLong(f[6])));
+            org.vfioorchestrator.host.ProcStat ps = org.vfioorchestrator.host.ProcStat.parse(stat.get());
+            procs.add(new Proc(pid, ps.comm(), ps.flags()));
         }
         return new Cgroups(CgroupVersion.V1, root, Map.of(), childCgroups(root), Map.of(), Map.of(), host.read(root + "/cpuset.cpus").orElse("").strip(),
                 host.read(root + "/cpuset.mems").orElse("").strip(),

@@ -71,8 +71,7 @@ public record QemuProcess(String vm, int pid, List<QemuThread> threads) {
 
     /** Field 22 of /proc/.../stat, counted after the parenthesised comm (which may hold spaces). */
     public static long startTime(String stat) {
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
-        return Long.parseLong(f[19]);
+        return org.vfioorchestrator.host.ProcStat.parse(stat).startTime();
     }
 
     public List<QemuThread> threads(ThreadRole role) {
