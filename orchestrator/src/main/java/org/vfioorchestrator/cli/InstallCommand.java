@@ -12,7 +12,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "install", mixinStandardHelpOptions = true,
+@Command(name = "install", header = "Install the program and its libvirt qemu hook.", mixinStandardHelpOptions = true,
         description = {"Install this program and its libvirt qemu hook: the jar to PREFIX/lib/vfio-orchestrator/, the",
             "launcher to PREFIX/bin/, the hook shim to HOOKS/qemu.d/vfio-orchestrator (libvirt 6.5 and later; an",
             "existing HOOKS/qemu keeps running) or else HOOKS/qemu (a foreign one moves to qemu.orig and runs first),",

@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code measure VM} and {@code measure --probe CPUS}: thin, the work is in {@link MeasurementService}. */
-@Command(name = "measure",
+@Command(name = "measure", header = "Measure the latency a running VM (or a set of CPUs) really gets.",
         description = {
             "Measures the latency a running VM really gets: each vCPU thread's run-queue wait (worst 1 s window),",
             "involuntary context switches, other tasks that ran on the VM's CPUs, and the interrupts and softirqs",

@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "revert", mixinStandardHelpOptions = true,
+@Command(name = "revert", header = "Put back what apply or the hook changed, from the journal.", mixinStandardHelpOptions = true,
         description = {"Put back what 'apply' (or the hook) changed for a VM, from the journal's before-images, newest",
             "first. Other VMs still running keep their isolation; the last VM out restores everything.",
             "A value someone else changed since is left alone and reported (drift) unless --force."},

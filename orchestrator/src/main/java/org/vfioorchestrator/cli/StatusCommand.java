@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "status", mixinStandardHelpOptions = true,
+@Command(name = "status", header = "What is applied now: VMs, drift, threads vs profile, reports.", mixinStandardHelpOptions = true,
         description = {"What is applied now, from the journal: each isolated VM, since when, its profile and how many",
             "before-images were saved; any drift (a value someone changed after we wrote it); a journal from an",
             "earlier boot. For a running VM, where each vCPU, emulator and iothread thread runs now (from /proc)",

@@ -21,7 +21,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "suggest", mixinStandardHelpOptions = true,
+@Command(name = "suggest", header = "Write a profile for a VM from the host's topology.", mixinStandardHelpOptions = true,
         description = {"Proposes a profile for a VM from the host's topology: the host keeps its first core, the VM",
             "gets whole cores from one L3 group / NUMA node (the GPU's where possible), emulator and iothreads",
             "stay on host CPUs. Prints the profile YAML and the matching <cputune> and guest topology."})

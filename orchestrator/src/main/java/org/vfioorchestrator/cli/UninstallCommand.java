@@ -11,7 +11,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "uninstall", mixinStandardHelpOptions = true,
+@Command(name = "uninstall", header = "Undo what install did.", mixinStandardHelpOptions = true,
         description = {"Undo what 'install' did, as /etc/vfio-orchestrator/install.manifest records it: remove the files",
             "it wrote (a file changed since is kept and named), move a hooks/qemu it moved aside back, remove the",
             "directories it created when empty. Your profiles stay unless --purge. Refuses while the journal says",

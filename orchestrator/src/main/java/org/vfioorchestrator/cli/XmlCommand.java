@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "xml", mixinStandardHelpOptions = true,
+@Command(name = "xml", header = "Print the libvirt <cputune> equivalent of a profile.", mixinStandardHelpOptions = true,
         description = {"Print the libvirt <cputune> (vcpupin, emulatorpin, iothreadpin) that pins QEMU's threads as the",
             "VM's profile does, for those who prefer libvirt to pin them. The host side (cpusets, IRQs, workqueues,",
             "governor, C-states) still needs the hook. Iothread ids come from --domain FILE, else from the running",
