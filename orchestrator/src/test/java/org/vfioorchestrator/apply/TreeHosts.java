@@ -3,9 +3,6 @@ package org.vfioorchestrator.apply;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
-import java.util.SortedMap;
-import java.util.concurrent.ConcurrentHashMap;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.plan.PlanService;
 import org.vfioorchestrator.profile.Profile;
@@ -37,8 +34,6 @@ final class TreeHosts {
               max_latency_us: 0
             """;
 
-    private static final Map<HostSpec, SortedMap<String, byte[]>> RENDERED = new ConcurrentHashMap<>();
-
     /** 4 CPUs (two cores, siblings n, n+2), a few IRQs and processes: for tests that build many trees. */
     static HostSpec tiny(HostSpec.Cgroup cgroup) {
         return small(cgroup).toBuilder().cpus(4).cpusPerL3(4).irqs(16).nvmeQueues(2).processes(5).vm("tiny", 2, 1).build();
@@ -57,11 +52,7 @@ final class TreeHosts {
     /** Writes the host tree for {@code spec} into {@code dir/name}, rendering each spec only once per run. */
     static Path generate(HostSpec spec, Path dir, String name) throws IOException {
         Path root = dir.resolve(name);
-        for (Map.Entry<String, byte[]> e : RENDERED.computeIfAbsent(spec, HostTreeGenerator::render).entrySet()) {
-            Path p = root.resolve(e.getKey());
-            Files.createDirectories(p.getParent());
-            Files.write(p, e.getValue());
-        }
+        HostTreeGenerator.writeCached(spec, root);
         return root;
     }
 

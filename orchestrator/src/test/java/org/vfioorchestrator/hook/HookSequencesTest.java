@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,18 +49,8 @@ class HookSequencesTest {
             .cgroup(HostSpec.Cgroup.V1).cpufreq("acpi-cpufreq", HostSpec.ACPI_CPUFREQ_GOVERNORS, "schedutil")
             .cpuidle(true).irqbalance(false, null).vm("small", 2, 1).seed(5).build();
 
-    /** The rendered tree, once per class: rendering is the slow part, writing it is quick. */
-    private static java.util.SortedMap<String, byte[]> rendered;
-
-    static synchronized void writeTree(Path root) throws IOException {
-        if (rendered == null) {
-            rendered = HostTreeGenerator.render(SPEC);
-        }
-        for (Map.Entry<String, byte[]> e : rendered.entrySet()) {
-            Path p = root.resolve(e.getKey());
-            Files.createDirectories(p.getParent());
-            Files.write(p, e.getValue());
-        }
+    static void writeTree(Path root) throws IOException {
+        HostTreeGenerator.writeCached(SPEC, root);
     }
 
     static String profile(String pins) {

@@ -50,18 +50,8 @@ class StatusCommandTest {
             .cgroup(HostSpec.Cgroup.V1).cpufreq("acpi-cpufreq", HostSpec.ACPI_CPUFREQ_GOVERNORS, "schedutil")
             .cpuidle(true).irqbalance(false, null).vm("small", 4, 2).seed(11).build();
 
-    /** The rendered tree, once per class: rendering is the slow part, writing it is quick. */
-    private static java.util.SortedMap<String, byte[]> rendered;
-
-    static synchronized void writeTree(Path root) throws IOException {
-        if (rendered == null) {
-            rendered = HostTreeGenerator.render(SPEC);
-        }
-        for (Map.Entry<String, byte[]> e : rendered.entrySet()) {
-            Path p = root.resolve(e.getKey());
-            Files.createDirectories(p.getParent());
-            Files.write(p, e.getValue());
-        }
+    static void writeTree(Path root) throws IOException {
+        HostTreeGenerator.writeCached(SPEC, root);
     }
 
     static final String PROFILE = """

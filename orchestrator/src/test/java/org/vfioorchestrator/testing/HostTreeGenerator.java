@@ -100,6 +100,20 @@ public final class HostTreeGenerator {
         return g.files;
     }
 
+    private static final Map<HostSpec, SortedMap<String, byte[]>> RENDERED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Writes the tree for {@code spec} under {@code root}, rendering each spec only once per test run:
+     * rendering is the slow part, writing is quick. For tests that build many trees of one shape.
+     */
+    public static void writeCached(HostSpec spec, Path root) throws IOException {
+        for (Map.Entry<String, byte[]> e : RENDERED.computeIfAbsent(spec, HostTreeGenerator::render).entrySet()) {
+            Path p = root.resolve(e.getKey());
+            Files.createDirectories(p.getParent());
+            Files.write(p, e.getValue());
+        }
+    }
+
     /** Writes the tree under {@code out}, which must be missing or empty. */
     public static int generate(HostSpec spec, Path out) throws IOException {
         if (Files.exists(out)) {
