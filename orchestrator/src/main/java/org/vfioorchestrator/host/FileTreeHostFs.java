@@ -297,7 +297,14 @@ abstract class FileTreeHostFs implements HostFs {
         try {
             if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
                 Files.createDirectories(p.getParent());
-                Files.createDirectory(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                try {
+                    Files.createDirectory(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                } catch (FileAlreadyExistsException e) {
+                    if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                        throw e;
+                    }
+                    // another hook call made it between our look and our mkdir; the caller checks its owner and mode
+                }
             }
         } catch (IOException e) {
             throw toHostIo(path, e);
@@ -326,8 +333,10 @@ abstract class FileTreeHostFs implements HostFs {
                 // first line: create the directories and the private file below
             }
             Files.createDirectories(p.getParent());
-            if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            try {
                 Files.createFile(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            } catch (FileAlreadyExistsException e) {
+                // another hook call wrote its first line first; append to its file (a symlink is refused below)
             }
             Files.write(p, bytes, StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {

@@ -49,4 +49,44 @@ class FileTreeHostFsTest {
         assertEquals(List.of(), fs.list("/sys/missing"));
         assertEquals(List.of("dev"), fs.list("/sys/dev/../"));
     }
+
+    @Test
+    void hookCallsRacingToCreateTheStateDirectoryAndLogBothSucceed() throws Exception {
+        HostFs fs = HostFs.open(dir);
+        int threads = 8;
+        for (int round = 0; round < 50; round++) {
+            String state = "/run/vfio-orchestrator-" + round;
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+            try {
+                List<java.util.concurrent.Future<?>> calls = new java.util.ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    int id = t;
+                    calls.add(pool.submit(() -> {
+                        start.await();
+                        fs.createPrivateDirectories(state);
+                        fs.append(state + "/log/hook.log", "call " + id + "\n");
+                        return null;
+                    }));
+                }
+                for (java.util.concurrent.Future<?> call : calls) {
+                    call.get(); // rethrows what a call threw, e.g. EEXIST from a lost race
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertEquals(threads, Files.readAllLines(dir.resolve(state.substring(1) + "/log/hook.log")).size(), "round " + round);
+            assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(dir.resolve(state.substring(1)))));
+        }
+    }
+
+    @Test
+    void aFileWhereTheStateDirectoryBelongsIsStillAnError() throws Exception {
+        Files.createDirectories(dir.resolve("run"));
+        Files.writeString(dir.resolve("run/vfio-orchestrator"), "not a directory");
+        HostFs fs = HostFs.open(dir);
+        HostIoException e = assertThrows(HostIoException.class, () -> fs.createPrivateDirectories("/run/vfio-orchestrator"));
+        assertTrue(e.getMessage().contains("/run/vfio-orchestrator"), e.getMessage());
+    }
 }
