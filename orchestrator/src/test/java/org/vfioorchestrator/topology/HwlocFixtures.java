@@ -1,18 +1,19 @@
 package org.vfioorchestrator.topology;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 
 /**
- * The real host captures in {@code ../shared/fixtures/hwloc} (hwloc's test data):
- * finds them beside the repository, unpacks one into a test's temp folder.
- * Tests that need them are skipped, saying why, when the folder is missing.
+ * The real host captures in {@code orchestrator/src/test/fixtures/hwloc}
+ * (hwloc's test data, copied with its licence from the project's shared
+ * fixtures so that every build runs the tests that use them): unpacks one
+ * into a test's temp folder.
  */
 public final class HwlocFixtures {
     public static final String AMD_64 = "64amd64-4s2n4ca2co";
@@ -22,12 +23,11 @@ public final class HwlocFixtures {
     private HwlocFixtures() {
     }
 
-    /** The fixtures folder; skips the calling test if it is not there. */
+    /** The fixtures folder (part of the repository: a missing one fails the test rather than skipping it). */
     public static Path dir() {
-        String repoRoot = System.getProperty("repo.root", ".");
-        Path dir = Path.of(repoRoot, "..", "shared", "fixtures", "hwloc").toAbsolutePath().normalize();
-        Assumptions.assumeTrue(Files.isDirectory(dir),
-                "hwloc fixtures not found at " + dir + " (repo.root=" + repoRoot + "); they live in ../shared/fixtures/hwloc");
+        String repoRoot = System.getProperty("repo.root", "..");
+        Path dir = Path.of(repoRoot, "orchestrator", "src", "test", "fixtures", "hwloc").toAbsolutePath().normalize();
+        assertTrue(Files.isDirectory(dir), "hwloc fixtures not found at " + dir + " (repo.root=" + repoRoot + ")");
         return dir;
     }
 
@@ -49,7 +49,7 @@ public final class HwlocFixtures {
         }
         assertEquals(0, tar.exitValue(), "tar -xjf " + archive + ": " + output);
         Path root = into.resolve(name);
-        Assumptions.assumeTrue(Files.isDirectory(root.resolve("sys")), archive + " did not unpack to " + root + "/sys");
+        assertTrue(Files.isDirectory(root.resolve("sys")), archive + " did not unpack to " + root + "/sys");
         return root;
     }
 }
