@@ -198,7 +198,7 @@ final class Actuator {
         if (e.format().same(now.get(), e.original())) {
             return new Undo(UndoStatus.ALREADY, "");
         }
-        if (!force && !e.format().same(now.get(), e.expected())) {
+        if (!force && !e.isOurs(v -> e.format().same(now.get(), v))) {
             return new Undo(UndoStatus.DRIFT, "now '" + now.get().strip() + "', we wrote '" + e.expected()
                     + "', before us it was '" + e.original() + "'");
         }
@@ -215,7 +215,7 @@ final class Actuator {
         if (now.equals(CpuSet.parseList(e.original()))) {
             return new Undo(UndoStatus.ALREADY, "");
         }
-        if (!force && !now.equals(CpuSet.parseList(e.expected()))) {
+        if (!force && !e.isOurs(v -> now.equals(CpuSet.parseList(v)))) {
             return new Undo(UndoStatus.DRIFT, "now " + now + ", we pinned " + e.expected());
         }
         host.setThreadAffinity(e.tid(), CpuSet.parseList(e.original()));

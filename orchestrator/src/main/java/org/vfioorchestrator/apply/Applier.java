@@ -88,16 +88,10 @@ public final class Applier {
             record = new Journal.AppliedVm(profile.source(), profile.text(), profile.sha256(), record.appliedAt());
         }
         Journal withVm = journal.withVm(profile.vm(), record);
-        try {
-            store.save(withVm);
-        } catch (org.vfioorchestrator.host.HostIoException e) {
-            throw OrchestratorException.data("could not write the journal " + store.journalPath() + ": " + e.getMessage()
-                    + ". Nothing was changed" + (e.errno() == org.vfioorchestrator.host.Errno.ENOSPC
-                    ? "; make room in /run (df /run) and try again." : "."));
-        }
         ChangeRunner runner = new ChangeRunner(store, new Actuator(plans.host()), log);
         try {
-            // on failure the runner undoes its changes and puts back the journal from before this call
+            // the runner's write-ahead save records the VM too; on failure it undoes its changes and puts
+            // back the journal from before this call
             runner.run(withVm, wasApplied ? withVm : journal, profile.vm(), changes);
         } catch (OrchestratorException e) {
             try {

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.function.Consumer;
 import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
+import org.vfioorchestrator.host.Errno;
 import org.vfioorchestrator.host.HostIoException;
 import org.vfioorchestrator.plan.Change;
 import org.vfioorchestrator.plan.Change.EnableController;
@@ -14,10 +15,18 @@ import org.vfioorchestrator.plan.Change.PinThread;
 import org.vfioorchestrator.plan.Change.WriteFile;
 
 /**
- * Carries out changes write-ahead: the before-image goes into the journal (on
- * disk, atomically) before each change is made, so a crash at any point leaves
- * a journal that can restore the host. If a change fails, every change this
- * run made is rolled back in reverse and the journal is put back as it was.
+ * Carries out changes write-ahead: the before-images of all the changes go into
+ * the journal (on disk, atomically) in one save before the first change is made,
+ * so a crash at any point leaves a journal that can restore the host. An entry
+ * whose change was not made yet when the process died still holds its original
+ * value, which revert recognises ("already restored"); an entry another VM
+ * already had lists the value that may still be there as in flight (see
+ * {@link JournalEntry}). If a change fails, every change this run made is rolled
+ * back in reverse and the journal is put back as it was.
+ *
+ * <p>One save ahead, not one per change: the journal is rewritten whole each
+ * time, so saving per change cost O(n^2) (86 rewrites of a growing file for the
+ * example VM's start, a quarter of the hook's time).
  */
 final class ChangeRunner {
     private final JournalStore store;
@@ -52,23 +61,39 @@ final class ChangeRunner {
 
     /**
      * Runs the changes starting from {@code journal}; returns the journal afterwards (already saved).
-     * If a change or a journal write fails, every change of this run is undone in reverse and the
+     * If a change or the journal write fails, every change of this run is undone in reverse and the
      * journal is put back to {@code restoreTo} (the journal as it was before this call).
      */
     Journal run(Journal journal, Journal restoreTo, String vm, List<Change> changes) {
-        Journal current = journal;
         List<Change> performed = new ArrayList<>();
         List<Actuator.Result> results = new ArrayList<>();
+        if (changes.isEmpty()) {
+            try {
+                store.save(journal);
+            } catch (HostIoException e) {
+                throw abort(null, e, true, performed, results, restoreTo, vm);
+            }
+            return journal;
+        }
+        Journal ahead = journal;
         for (Change change : changes) {
-            JournalEntry entry = current.entry(change.path()).map(e -> e.withExpected(change.after()))
-                    .orElseGet(() -> newEntry(vm, change));
-            current = current.with(entry);
-            save(current, change, performed, results, restoreTo);
+            ahead = ahead.with(ahead.entry(change.path()).map(e -> e.ahead(change.after())).orElseGet(() -> newEntry(vm, change)));
+        }
+        try {
+            store.save(ahead);
+        } catch (HostIoException e) {
+            throw abort(changes.get(0), e, true, performed, results, restoreTo, vm);
+        }
+        // the journal as it is once every change is made: no values in flight, no entries for what the kernel refused
+        Journal current = journal;
+        for (Change change : changes) {
+            current = current.with(current.entry(change.path()).map(e -> e.withExpected(change.after()))
+                    .orElseGet(() -> newEntry(vm, change)));
             Actuator.Result result;
             try {
                 result = actuator.perform(change);
             } catch (HostIoException | OrchestratorException e) {
-                throw abort(change, e, false, performed, results, current, restoreTo);
+                throw abort(change, e, false, performed, results, restoreTo, vm);
             }
             switch (result.outcome()) {
                 case DONE -> {
@@ -76,17 +101,15 @@ final class ChangeRunner {
                     performed.add(change);
                     results.add(result);
                     log.accept("set " + change.path() + ": " + change.before() + " -> " + change.after());
-                    if (change instanceof MoveProcesses m) {
+                    if (change instanceof MoveProcesses) {
                         // remember every pid we moved, for the report; the undo moves whatever is inside
                         current = current.with(entryWithPids(current.entry(change.path()).orElseThrow(), result.moved()));
-                        save(current, change, performed, results, restoreTo);
                     }
                 }
                 case REFUSED, GONE -> {
                     // nothing changed: drop a fresh entry again so revert has nothing to do for it
                     if (journal.entry(change.path()).isEmpty() && !(change instanceof MoveProcesses)) {
                         current = current.without(change.path());
-                        save(current, change, performed, results, restoreTo);
                     }
                     (result.outcome() == Actuator.Outcome.REFUSED ? refused : gone).add(change.path());
                     log.accept((result.outcome() == Actuator.Outcome.REFUSED ? "unmovable " : "gone ") + change.path());
@@ -97,43 +120,39 @@ final class ChangeRunner {
                 log.accept("unmovable " + r);
             }
         }
+        if (!current.equals(ahead)) {
+            try {
+                store.save(current);
+            } catch (HostIoException e) {
+                // every change is made and the journal ahead holds all their before-images: nothing is lost, it only
+                // still lists values in flight and entries for what the kernel refused, both harmless to revert
+                log.accept("could not tidy the journal after the changes: " + e.getMessage());
+                return ahead;
+            }
+        }
         return current;
     }
 
     /**
-     * Writes the journal; if that fails (a full or read-only /run), nothing more is changed: what this
-     * run did is undone, because a change whose before-image is not on disk could be lost.
+     * Undoes what this run did. All undone: the journal goes back to {@code restoreTo}. Some undo failed:
+     * the journal written ahead stays, as it holds the before-image of every change this run made.
      */
-    private void save(Journal j, Change next, List<Change> performed, List<Actuator.Result> results, Journal restoreTo) {
-        try {
-            store.save(j);
-        } catch (HostIoException e) {
-            throw abort(next, e, true, performed, results, j, restoreTo);
-        }
-    }
-
     private OrchestratorException abort(Change change, RuntimeException cause, boolean journalFailed, List<Change> performed,
-            List<Actuator.Result> results, Journal current, Journal restoreTo) {
+            List<Actuator.Result> results, Journal restoreTo, String vm) {
         List<String> leftovers = rollback(performed, results);
         String journalNote = null;
-        try {
-            // all undone: back to the journal from before this run (empty: the file is removed, which needs no space)
-            store.save(leftovers.isEmpty() ? restoreTo : current);
-        } catch (HostIoException e) {
-            // the last journal that was written still holds a before-image of everything this run changed
-            String vm = vmOf(current, restoreTo);
-            journalNote = "The journal " + store.journalPath() + " could not be put back (" + e.getMessage() + ")"
-                    + (leftovers.isEmpty() ? "; it still lists what this run touched, all undone now. Once /run has space"
-                    + " again, run 'vfio-orchestrator revert " + (vm == null ? "--all" : vm) + "' to tidy it up."
-                    : "; it holds the before-images above. Once /run has space again, run 'vfio-orchestrator revert --all'.");
+        // a failed save ahead left the journal on disk as it was (written atomically): nothing to put back
+        if (leftovers.isEmpty() && !journalFailed) {
+            try {
+                store.save(restoreTo); // an empty journal: the file is removed, which needs no space
+            } catch (HostIoException e) {
+                journalNote = "The journal " + store.journalPath() + " could not be put back (" + e.getMessage()
+                        + "); it still lists what this run touched, all undone now"
+                        + (restoreTo.vms().containsKey(vm) ? ", which revert will find already restored."
+                        : ". Once /run has space again, run 'vfio-orchestrator revert " + vm + "' to tidy it up.");
+            }
         }
-        return failure(change, cause, journalFailed, performed.size(), leftovers, journalNote);
-    }
-
-    /** The VM this run added to the journal, if exactly one. */
-    private static String vmOf(Journal current, Journal restoreTo) {
-        List<String> added = current.vms().keySet().stream().filter(v -> !restoreTo.vms().containsKey(v)).toList();
-        return added.size() == 1 ? added.get(0) : null;
+        return failure(store.journalPath(), change, cause, journalFailed, performed.size(), leftovers, journalNote);
     }
 
     private List<String> rollback(List<Change> performed, List<Actuator.Result> results) {
@@ -145,12 +164,15 @@ final class ChangeRunner {
         return failures;
     }
 
-    private static OrchestratorException failure(Change change, RuntimeException e, boolean journalFailed, int undone,
-            List<String> leftovers, String journalNote) {
-        String what = journalFailed ? "could not write the journal before the next change (to " + describe(change) + "): "
-                + e.getMessage() : "could not " + describe(change) + ": " + e.getMessage();
+    private static OrchestratorException failure(String journalPath, Change change, RuntimeException e, boolean journalFailed,
+            int undone, List<String> leftovers, String journalNote) {
+        String what = journalFailed ? "could not write the journal " + journalPath + ": " + e.getMessage()
+                : "could not " + describe(change) + ": " + e.getMessage();
         List<String> lines = new ArrayList<>();
-        if (leftovers.isEmpty()) {
+        if (journalFailed) {
+            lines.add(what + ". Nothing was changed" + (e instanceof HostIoException h && h.errno() == Errno.ENOSPC
+                    ? "; make room in /run (df /run) and try again." : "."));
+        } else if (leftovers.isEmpty()) {
             lines.add(what + ". Nothing was changed: the " + undone + " earlier changes were undone.");
         } else {
             lines.add(what + ". Undoing the " + undone + " earlier changes failed for " + leftovers.size() + ":");
@@ -177,29 +199,29 @@ final class ChangeRunner {
     private static JournalEntry newEntry(String vm, Change change) {
         if (change instanceof WriteFile w) {
             return new JournalEntry(JournalEntry.Type.WRITE, w.path(), w.before(), w.after(), w.format(), null, null, vm, 0, 0,
-                    null);
+                    null, null);
         }
         if (change instanceof EnableController e) {
             return new JournalEntry(JournalEntry.Type.ENABLE_CONTROLLER, e.path(), e.before(), e.after(), null, null, null, vm,
-                    0, 0, null);
+                    0, 0, null, null);
         }
         if (change instanceof MakeCgroup m) {
             return new JournalEntry(JournalEntry.Type.MAKE_CGROUP, m.path(), m.before(), m.after(), null, null, null, vm, 0, 0,
-                    null);
+                    null, null);
         }
         if (change instanceof MoveProcesses m) {
             return new JournalEntry(JournalEntry.Type.MOVE_PROCESSES, m.path(), m.before(), m.after(), null, m.from(),
-                    List.of(), vm, 0, 0, null);
+                    List.of(), vm, 0, 0, null, null);
         }
         PinThread p = (PinThread) change;
         return new JournalEntry(JournalEntry.Type.PIN_THREAD, p.path(), p.from().toString(), p.to().toString(), null, null,
-                null, p.vm(), p.tid(), p.startTime(), p.threadName());
+                null, p.vm(), p.tid(), p.startTime(), p.threadName(), null);
     }
 
     private static JournalEntry entryWithPids(JournalEntry e, List<Integer> moved) {
         List<Integer> pids = new ArrayList<>(e.pids() == null ? List.of() : e.pids());
         moved.stream().filter(p -> !pids.contains(p)).forEach(pids::add);
         return new JournalEntry(e.type(), e.path(), e.original(), e.expected(), e.format(), e.from(), List.copyOf(pids), e.vm(),
-                e.tid(), e.startTime(), e.label());
+                e.tid(), e.startTime(), e.label(), e.inFlight());
     }
 }

@@ -11,6 +11,13 @@ import org.vfioorchestrator.plan.ValueFormat;
  * VM touched it; {@code expected} the value the tool last wrote (a different
  * value at revert time means someone else changed it: drift).
  *
+ * <p>A run writes the entries of all its changes ahead, in one save, before
+ * making the first change. Until the run has finished, an entry it updates may
+ * still hold the value the tool wrote before (another VM's, or an earlier step
+ * of the same run): {@code inFlight} lists those values, so that revert after a
+ * crash mid-run knows them as ours instead of reporting drift. A finished run
+ * saves the entry again without them.
+ *
  * @param type     what kind of change (see {@link Type})
  * @param path     the host path; the key of the entry
  * @param format   how values compare (write entries)
@@ -18,12 +25,34 @@ import org.vfioorchestrator.plan.ValueFormat;
  * @param tid      pin entries: the thread; {@code startTime} guards against tid reuse
  */
 public record JournalEntry(Type type, String path, String original, String expected, ValueFormat format, String from,
-        List<Integer> pids, String vm, int tid, long startTime, String label) {
+        List<Integer> pids, String vm, int tid, long startTime, String label, List<String> inFlight) {
 
     public enum Type { WRITE, ENABLE_CONTROLLER, MAKE_CGROUP, MOVE_PROCESSES, PIN_THREAD }
 
+    public JournalEntry {
+        inFlight = inFlight == null ? List.of() : List.copyOf(inFlight);
+    }
+
+    /** The entry once {@code value} is written: that is what is there now. */
     public JournalEntry withExpected(String value) {
-        return new JournalEntry(type, path, original, value, format, from, pids, vm, tid, startTime, label);
+        return new JournalEntry(type, path, original, value, format, from, pids, vm, tid, startTime, label, List.of());
+    }
+
+    /**
+     * The entry written ahead of writing {@code value}: until the write is done, the value we wrote
+     * before ({@code expected} now) may still be there, and is ours too.
+     */
+    JournalEntry ahead(String value) {
+        List<String> maybeThere = new java.util.ArrayList<>(inFlight);
+        if (expected != null && !expected.equals(value) && !maybeThere.contains(expected)) {
+            maybeThere.add(expected);
+        }
+        return new JournalEntry(type, path, original, value, format, from, pids, vm, tid, startTime, label, maybeThere);
+    }
+
+    /** Whether {@code now} is a value we wrote (the last one, or one of an unfinished run). */
+    public boolean isOurs(java.util.function.Predicate<String> sameAsNow) {
+        return sameAsNow.test(expected) || inFlight.stream().anyMatch(sameAsNow);
     }
 
     Map<String, Object> toJson() {
@@ -51,6 +80,9 @@ public record JournalEntry(Type type, String path, String original, String expec
         if (label != null) {
             m.put("label", label);
         }
+        if (!inFlight.isEmpty()) {
+            m.put("inFlight", inFlight);
+        }
         return m;
     }
 
@@ -62,10 +94,14 @@ public record JournalEntry(Type type, String path, String original, String expec
         if (m.get("pids") instanceof List<?> list) {
             pids = list.stream().map(o -> ((Number) o).intValue()).toList();
         }
+        List<String> inFlight = null;
+        if (m.get("inFlight") instanceof List<?> list) {
+            inFlight = list.stream().map(String::valueOf).toList();
+        }
         return new JournalEntry(type, string(m, "path", true), string(m, "original", false), string(m, "expected", false),
                 format == null ? null : ValueFormat.valueOf(format), string(m, "from", false), pids, string(m, "vm", false),
                 m.get("tid") instanceof Number n ? n.intValue() : 0,
-                m.get("startTime") instanceof Number n ? n.longValue() : 0, string(m, "label", false));
+                m.get("startTime") instanceof Number n ? n.longValue() : 0, string(m, "label", false), inFlight);
     }
 
     private static String string(Map<String, Object> m, String key, boolean required) {

@@ -63,7 +63,6 @@ public final class Reverter {
         List<String> drift = new ArrayList<>();
         List<String> failed = new ArrayList<>();
         List<String> gone = new ArrayList<>();
-        String journalError = null;
         List<JournalEntry> entries = new ArrayList<>(journal.entries());
         for (int i = entries.size() - 1; i >= 0; i--) {
             JournalEntry e = entries.get(i);
@@ -95,21 +94,22 @@ public final class Reverter {
                     continue;
                 }
             }
+            // the journal is saved once, below: after a crash before that, an entry restored here finds its
+            // original value in place next time and counts as already restored
             current = current.without(e.path());
-            try {
-                store.save(current);
-            } catch (HostIoException ex) {
-                // a full /run: the journal on disk still lists this entry, restored now; undoing it again is a no-op,
-                // so carry on restoring the others and write the journal once at the end
-                journalError = ex.getMessage();
-                log.accept("could not update the journal: " + journalError);
-            }
         }
-        if (keep != null) {
+        if (keep != null && !keep.changes().isEmpty()) {
             // the VMs still running may now get more host CPUs back (e.g. a wider host cpuset)
             ChangeRunner runner = new ChangeRunner(store, actuator, log);
-            current = runner.run(current, remaining.get(0).vm(), keep.changes());
-            restored += runner.done();
+            try {
+                // on failure the runner puts back a journal that still names this VM: 'revert VM' finishes the job
+                current = runner.run(current, current.withVm(vm, journal.vms().get(vm)), remaining.get(0).vm(), keep.changes());
+                restored += runner.done();
+            } catch (OrchestratorException e) {
+                failed.add("what the VMs still running need back (" + String.join(", ", remaining.stream().map(Profile::vm)
+                        .toList()) + "): " + e.getMessage());
+                log.accept("failed to re-assert the running VMs' settings: " + e.getMessage());
+            }
         }
         if (!all && (!drift.isEmpty() || !failed.isEmpty())) {
             current = current.withVm(vm, journal.vms().get(vm)); // so 'revert VM [--force]' can finish the job
@@ -119,10 +119,6 @@ public final class Reverter {
         } catch (HostIoException ex) {
             failed.add(store.journalPath() + ": could not be updated (" + ex.getMessage() + "); it still lists settings"
                     + " restored now (restoring them again changes nothing)");
-        }
-        if (journalError != null) {
-            log.accept("the journal could not be written on the way (" + journalError + "); the last write "
-                    + (failed.stream().anyMatch(f -> f.startsWith(store.journalPath())) ? "failed too" : "succeeded"));
         }
         log.accept((all ? "all" : vm) + ": reverted, " + restored + " restored, " + drift.size() + " drifted, "
                 + failed.size() + " failed");

@@ -242,7 +242,7 @@ public final class StatusService {
                 if (now.isEmpty()) {
                     return Optional.of(new Status.Drift(e.path(), e.vm(), e.expected(), "(gone)", e.original()));
                 }
-                return e.format().same(now.get(), e.expected()) ? Optional.empty()
+                return e.isOurs(v -> e.format().same(now.get(), v)) ? Optional.empty()
                         : Optional.of(new Status.Drift(e.path(), e.vm(), e.expected(), now.get().strip(), e.original()));
             }
             case MAKE_CGROUP -> {
@@ -261,7 +261,7 @@ public final class StatusService {
                     return Optional.empty();
                 }
                 CpuSet now = host.threadAffinity(e.tid());
-                return now.equals(CpuSet.parseList(e.expected())) ? Optional.empty()
+                return e.isOurs(v -> now.equals(CpuSet.parseList(v))) ? Optional.empty()
                         : Optional.of(new Status.Drift(e.path() + " (" + e.label() + ")", e.vm(), e.expected(), now.toString(),
                                 e.original()));
             }

@@ -84,4 +84,48 @@ class FaultInjectionTest {
             assertEquals(List.of(), before.differences(TreeSnapshot.of(root)), "step " + k);
         }
     }
+
+    /**
+     * A second VM starting narrows what the first VM left to the host (the host cpuset, IRQs and
+     * workqueues move from CPUs 0,3,4,7 to 0,4): entries both VMs share. The process dies before
+     * any step of that second start; then its revert must find no drift (each shared value is the
+     * first VM's or the second's, both ours), leave the first VM exactly as it was, and the first
+     * VM's revert must then restore the host byte for byte, again without drift.
+     */
+    @ParameterizedTest
+    @EnumSource(HostSpec.Cgroup.class)
+    void aSecondVmKilledBeforeAnyStepRevertsWithoutDriftAndTheFirstStaysAsItWas(HostSpec.Cgroup cgroup) throws Exception {
+        HostSpec spec = TreeHosts.small(cgroup);
+        String first = "host_cpus: 0,3,4,7\nvcpus:\n  pin: [1, 5, 2, 6]\ngovernor: performance\n";
+        String second = "host_cpus: 0,4\nvcpus:\n  pin: [3, 7]\ngovernor: performance\n";
+        Path root = TreeHosts.generate(spec, dir, "crash-second");
+        TreeSnapshot pristine = TreeSnapshot.of(root);
+        PlanService healthy = new PlanService(HostFs.open(root));
+        new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "small", first), true);
+        TreeSnapshot firstApplied = TreeSnapshot.of(root);
+
+        FaultyHostFs counting = new FaultyHostFs(HostFs.open(root), Integer.MAX_VALUE, FaultyHostFs.Mode.FAIL, Errno.EIO);
+        PlanService countingPlans = new PlanService(counting);
+        new Applier(countingPlans, line -> { }).apply(TreeHosts.profile(countingPlans, dir, "other", second), true);
+        int steps = counting.count();
+        assertTrue(steps >= 8, "the second start changes shared entries too: " + steps + " steps");
+        assertTrue(new Reverter(healthy, line -> { }).revert("other", false).complete());
+        assertEquals(List.of(), firstApplied.differences(TreeSnapshot.of(root)), "a clean second start and stop");
+        assertTrue(new Reverter(healthy, line -> { }).revert("small", false).complete());
+
+        for (int k = 1; k <= steps; k++) { // one tree for all: each k must restore it
+            new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "small", first), true);
+            FaultyHostFs dying = new FaultyHostFs(HostFs.open(root), k, FaultyHostFs.Mode.CRASH, Errno.OTHER);
+            PlanService plans = new PlanService(dying);
+            var profile = TreeHosts.profile(plans, dir, "other", second);
+            assertThrows(FaultyHostFs.Crash.class, () -> new Applier(plans, line -> { }).apply(profile, true));
+            RevertReport r = new Reverter(healthy, line -> { }).revert("other", false);
+            assertTrue(r.wasApplied(), "step " + k + ": the journal names the second VM");
+            assertTrue(r.complete(), "step " + k + ": no drift, nothing failed: " + r);
+            assertEquals(List.of(), firstApplied.differences(TreeSnapshot.of(root)), "step " + k);
+            RevertReport last = new Reverter(healthy, line -> { }).revert("small", false);
+            assertTrue(last.complete(), "step " + k + ": the last VM out, no drift: " + last);
+            assertEquals(List.of(), pristine.differences(TreeSnapshot.of(root)), "step " + k + ": the last VM out");
+        }
+    }
 }
