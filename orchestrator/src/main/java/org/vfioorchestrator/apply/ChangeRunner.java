@@ -86,6 +86,10 @@ final class ChangeRunner {
         }
         // the journal as it is once every change is made: no values in flight, no entries for what the kernel refused
         Journal current = journal;
+        boolean differs = false; // from the journal written ahead, so it is saved again
+        for (Change change : changes) {
+            differs |= !ahead.entry(change.path()).orElseThrow().inFlight().isEmpty();
+        }
         for (Change change : changes) {
             current = current.with(current.entry(change.path()).map(e -> e.withExpected(change.after()))
                     .orElseGet(() -> newEntry(vm, change)));
@@ -104,12 +108,14 @@ final class ChangeRunner {
                     if (change instanceof MoveProcesses) {
                         // remember every pid we moved, for the report; the undo moves whatever is inside
                         current = current.with(entryWithPids(current.entry(change.path()).orElseThrow(), result.moved()));
+                        differs = true;
                     }
                 }
                 case REFUSED, GONE -> {
                     // nothing changed: drop a fresh entry again so revert has nothing to do for it
                     if (journal.entry(change.path()).isEmpty() && !(change instanceof MoveProcesses)) {
                         current = current.without(change.path());
+                        differs = true;
                     }
                     (result.outcome() == Actuator.Outcome.REFUSED ? refused : gone).add(change.path());
                     log.accept((result.outcome() == Actuator.Outcome.REFUSED ? "unmovable " : "gone ") + change.path());
@@ -120,7 +126,7 @@ final class ChangeRunner {
                 log.accept("unmovable " + r);
             }
         }
-        if (!current.equals(ahead)) {
+        if (differs) {
             try {
                 store.save(current);
             } catch (HostIoException e) {

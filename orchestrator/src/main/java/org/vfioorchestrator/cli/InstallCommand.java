@@ -50,7 +50,7 @@ final class InstallCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Optional<LibvirtVersion> version = libvirtVersion != null ? Optional.of(LibvirtVersion.parse(libvirtVersion))
                 : LibvirtVersion.detect(CommandRunner.commonsExec());
-        new Installer(Roots.check(root), out::println)
+        new Installer(Roots.check(root), out::println, CommandRunner.commonsExec())
                 .install(new Installer.Request(prefix, hooks, version, Optional.ofNullable(jar), dryRun));
         return 0;
     }

@@ -1,8 +1,7 @@
 package org.vfioorchestrator.hook;
 
 import java.nio.charset.StandardCharsets;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeFormatter;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -34,7 +33,9 @@ final class HookLog implements Consumer<String> {
         String full = prefix + line.replace('\n', ' ');
         lines.add(full);
         try {
-            host.append(FILE, OffsetDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME) + " " + full + "\n");
+            // UTC, as syslog and the journal show it in local time anyway; a local offset would load the time zone
+            // database on every hook call
+            host.append(FILE, Instant.now() + " " + full + "\n");
         } catch (RuntimeException e) {
             // a full or read-only /var must not stop a VM from starting
         }

@@ -15,6 +15,7 @@ import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.install.Manifest.Action;
 import org.vfioorchestrator.install.Manifest.Placement;
 import org.vfioorchestrator.install.Manifest.Step;
+import org.vfioorchestrator.measure.CommandRunner;
 import org.vfioorchestrator.profile.ProfileStore;
 
 /**
@@ -55,11 +56,20 @@ public final class Installer {
 
     private final InstallFs fs;
     private final Consumer<String> out;
+    private final CommandRunner commands;
 
-    /** @param out one line per action, for the user */
+    /**
+     * @param out      one line per action, for the user
+     * @param commands runs the installed launcher's {@code cds-archive} (live installs only)
+     */
     public Installer(Path root, Consumer<String> out) {
+        this(root, out, CommandRunner.commonsExec());
+    }
+
+    public Installer(Path root, Consumer<String> out, CommandRunner commands) {
         this.fs = new InstallFs(root);
         this.out = out;
+        this.commands = commands;
     }
 
     /**
@@ -128,6 +138,9 @@ public final class Installer {
         Optional<String> running = runningDaemon();
         if (req.dryRun()) {
             ops.forEach(op -> out.accept(would(op.describe())));
+            if (fs.isLive() && (!ops.isEmpty() || !fs.exists(lib + "/vfio-orchestrator.jsa"))) {
+                out.accept("would write " + fs.show(lib + "/vfio-orchestrator.jsa") + " (vfio-orchestrator cds-archive)");
+            }
             if (ops.isEmpty()) {
                 out.accept("nothing to do: already installed as " + fs.show(Manifest.PATH) + " records");
             }
@@ -146,14 +159,48 @@ public final class Installer {
             out.accept(op.describe());
         }
         save(m);
-        if (ops.isEmpty()) {
+        boolean jarChanged = ops.stream().anyMatch(op -> op.step().path().equals(lib + "/vfio-orchestrator.jar"));
+        int changes = ops.size();
+        if (cdsArchive(m, launcher, lib + "/vfio-orchestrator.jsa", jarChanged)) {
+            m = m.with(Step.archive(lib + "/vfio-orchestrator.jsa"));
+            changes++;
+        }
+        if (changes == 0) {
             out.accept("already installed, nothing changed (" + fs.show(Manifest.PATH) + ")");
         } else {
             out.accept("recorded in " + fs.show(Manifest.PATH) + "; undo with: vfio-orchestrator uninstall"
                     + (fs.isLive() ? "" : " --root " + fs.root()));
             running.ifPresent(d -> out.accept(reloadNote(d)));
         }
-        return new Result(m, ops.size(), running);
+        return new Result(m, changes, running);
+    }
+
+    /**
+     * Writes the class-data-sharing archive the shim and launcher use (a hook call starts about a
+     * third faster with it), by running the installed launcher's {@code cds-archive}: a training run
+     * on the bundled example host, nothing of this host is touched. Only on a live install, as the
+     * archive belongs to the JDK that wrote it; a failure is reported, not fatal (the hook works
+     * without it). Recorded in the manifest before it is written. True if it was (re)written.
+     */
+    private boolean cdsArchive(Manifest m, String launcher, String archive, boolean jarChanged) {
+        if (!fs.isLive()) {
+            out.accept("no class-data-sharing archive in a --root install (it belongs to the JDK that writes it):"
+                    + " run 'vfio-orchestrator cds-archive' on the installed host for faster hook calls");
+            return false;
+        }
+        if (!jarChanged && fs.exists(archive)) {
+            return false;
+        }
+        save(m.with(Step.archive(archive)));
+        CommandRunner.Result r = commands.run(List.of(launcher, "cds-archive"), java.time.Duration.ofMinutes(3));
+        if (r.exitCode() != 0) {
+            String why = r.stderr().strip().lines().reduce((a, b) -> b).orElse("exit code " + r.exitCode());
+            out.accept("could not write the class-data-sharing archive " + fs.show(archive) + " (" + why + "); the hook"
+                    + " works without it, only slower. Retry with: vfio-orchestrator cds-archive");
+            return true; // recorded: uninstall removes whatever it left
+        }
+        out.accept("wrote " + fs.show(archive) + " (class-data sharing: the hook's JVM starts faster)");
+        return true;
     }
 
     /** One planned step, with the bytes for a file. */
@@ -461,6 +508,7 @@ public final class Installer {
                     u.moveBack(s.to(), s.path());
                 }
             }
+            case ARCHIVE -> u.remove(s.path(), " (class-data-sharing archive)");
             case MKDIR -> {
                 if (!u.exists(s.path())) {
                     return;

@@ -37,9 +37,13 @@ public record Manifest(String prefix, String hooksDir, String libvirt, Placement
         CHAINED
     }
 
-    public enum Action { MKDIR, FILE, MOVE }
+    /** ARCHIVE: the class-data-sharing archive beside the jar, rewritten by 'cds-archive' (so no hash). */
+    public enum Action { MKDIR, FILE, MOVE, ARCHIVE }
 
-    /** One thing install did: MKDIR path; FILE path + sha256 of what was written; MOVE path to {@code to}. */
+    /**
+     * One thing install did: MKDIR path; FILE path + sha256 of what was written; MOVE path to
+     * {@code to}; ARCHIVE path.
+     */
     public record Step(Action action, String path, String sha256, String to) {
         static Step mkdir(String path) {
             return new Step(Action.MKDIR, path, null, null);
@@ -51,6 +55,10 @@ public record Manifest(String prefix, String hooksDir, String libvirt, Placement
 
         static Step move(String from, String to) {
             return new Step(Action.MOVE, from, null, to);
+        }
+
+        static Step archive(String path) {
+            return new Step(Action.ARCHIVE, path, null, null);
         }
     }
 

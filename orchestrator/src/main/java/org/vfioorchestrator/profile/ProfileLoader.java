@@ -34,7 +34,7 @@ import org.vfioorchestrator.profile.Profile.MeasurePolicy;
 import org.vfioorchestrator.profile.Profile.PassthroughIrqs;
 import org.vfioorchestrator.profile.Profile.WorkqueuePolicy;
 import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.composer.Composer;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
@@ -43,7 +43,10 @@ import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.parser.ParserImpl;
 import org.yaml.snakeyaml.reader.ReaderException;
+import org.yaml.snakeyaml.reader.StreamReader;
+import org.yaml.snakeyaml.resolver.Resolver;
 
 /**
  * Reads a profile and checks it against the host. Every problem is collected
@@ -118,7 +121,10 @@ public final class ProfileLoader {
         options.setCodePointLimit(MAX_BYTES);
         options.setNestingDepthLimit(20);
         try {
-            Node root = new Yaml(options).compose(new StringReader(text));
+            // what Yaml.compose does, without building the Yaml facade's object constructor and dumper
+            // (dozens of classes a hook call would load only to compose one node tree)
+            Node root = new Composer(new ParserImpl(new StreamReader(new StringReader(text)), options), new Resolver(), options)
+                    .getSingleNode();
             if (root == null) {
                 throw OrchestratorException.data(source + ": the profile is empty; start from profiles/template.yaml");
             }

@@ -150,11 +150,14 @@ class LibvirtHookE2eTest {
         hookLogStart = Files.exists(HOOK_LOG) ? Files.size(HOOK_LOG) : 0;
 
         // install exactly as a user would, from the shaded jar
-        Cmd.Out install = Cmd.run(Duration.ofMinutes(1), "java", "-jar", jar.toString(), "install", "--prefix", prefix);
+        Cmd.Out install = Cmd.run(Duration.ofMinutes(3), "java", "-jar", jar.toString(), "install", "--prefix", prefix);
         installed = true;
         assertEquals(0, install.code(), install.out() + install.err());
         assertTrue(Files.isExecutable(Path.of(HOOKS, "qemu.d/vfio-orchestrator"))
                 || Files.isExecutable(Path.of(HOOKS, "qemu")), install.out());
+        // the class-data-sharing archive the shim starts the hook's JVM with (the hook calls below use it)
+        Path archive = Path.of(prefix, "lib/vfio-orchestrator/vfio-orchestrator.jsa");
+        assertTrue(Files.isRegularFile(archive) && install.out().contains("wrote " + archive), install.out() + install.err());
 
         // libvirt looks for hooks when it starts or reloads
         if (libvirtdWasRunning) {
@@ -354,6 +357,8 @@ class LibvirtHookE2eTest {
                 Cmd.Out u = Cmd.run(Duration.ofMinutes(1), "java", "-jar", jar.toString(), "uninstall");
                 if (u.code() != 0) {
                     problems.add("uninstall exited " + u.code() + ": " + u.out() + u.err());
+                } else if (Files.exists(Path.of(prefix))) {
+                    problems.add("uninstall left " + prefix + " behind: " + u.out());
                 }
             });
         }
