@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -18,6 +19,7 @@ import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.plan.PlanService;
 import org.vfioorchestrator.testing.FaultyHostFs;
 import org.vfioorchestrator.testing.HostSpec;
+import org.vfioorchestrator.testing.Tally;
 import org.vfioorchestrator.testing.TreeSnapshot;
 
 /**
@@ -26,8 +28,20 @@ import org.vfioorchestrator.testing.TreeSnapshot;
  * dies before k leaves a journal from which revert restores it byte-identical.
  */
 class FaultInjectionTest {
+    static final Tally TALLY = new Tally("FaultInjectionTest");
+
     @TempDir
     Path dir;
+
+    @AfterAll
+    static void report() {
+        TALLY.print();
+    }
+
+    private static void fault(String kind) {
+        TALLY.add("faults injected");
+        TALLY.add("fault: " + kind);
+    }
 
     /** How many kernel changes a clean apply makes on a fresh tree. */
     private int stepsOfACleanApply(HostSpec spec) throws Exception {
@@ -48,6 +62,7 @@ class FaultInjectionTest {
         Path root = TreeHosts.generate(spec, dir, "fail");
         TreeSnapshot before = TreeSnapshot.of(root);
         for (int k = 1; k <= steps; k++) {
+            fault("a kernel write fails at step k of an apply");
             FaultyHostFs faulty = new FaultyHostFs(HostFs.open(root), k, FaultyHostFs.Mode.FAIL, Errno.EACCES);
             PlanService plans = new PlanService(faulty);
             var profile = TreeHosts.profile(plans, dir, "tiny", TreeHosts.TINY_PROFILE);
@@ -69,6 +84,7 @@ class FaultInjectionTest {
         Path root = TreeHosts.generate(spec, dir, "crash");
         TreeSnapshot before = TreeSnapshot.of(root);
         for (int k = 1; k <= steps + 1; k++) {
+            fault("the process dies before step k of an apply");
             FaultyHostFs dying = new FaultyHostFs(HostFs.open(root), k, FaultyHostFs.Mode.CRASH, Errno.OTHER);
             PlanService plans = new PlanService(dying);
             var profile = TreeHosts.profile(plans, dir, "tiny", TreeHosts.TINY_PROFILE);
@@ -115,6 +131,7 @@ class FaultInjectionTest {
 
         for (int k = 1; k <= steps; k++) { // one tree for all: each k must restore it
             new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "small", first), true);
+            fault("the process dies before step k of a second VM's start");
             FaultyHostFs dying = new FaultyHostFs(HostFs.open(root), k, FaultyHostFs.Mode.CRASH, Errno.OTHER);
             PlanService plans = new PlanService(dying);
             var profile = TreeHosts.profile(plans, dir, "other", second);
