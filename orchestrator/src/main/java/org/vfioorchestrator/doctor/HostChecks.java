@@ -24,6 +24,7 @@ final class HostChecks {
         if (!vm.isEmpty() && host.isPresent()) {
             cmdline(fs, vm, host.get(), out);
             irqbalance(fs, vm, out);
+            managedIrqs(fs, vm, out);
         }
         power(fs, out);
         cgroups(fs, out);
@@ -105,6 +106,72 @@ final class HostChecks {
                             + " callbacks on the VM's CPUs and route early IRQs to the host's.",
                     "add: " + line + where + " (nohz_full needs a kernel built with CONFIG_NO_HZ_FULL)"));
         }
+    }
+
+    /** The files of /proc/irq/N that are not an action (a device's name for the IRQ). */
+    private static final List<String> IRQ_FILES = List.of("affinity_hint", "effective_affinity", "effective_affinity_list",
+            "node", "smp_affinity", "smp_affinity_list", "spurious");
+
+    /**
+     * Managed IRQs (a device's queues, spread over the CPUs by the kernel, which refuses to move
+     * them: the hook logs them as unmovable) served on the VM's CPUs. Known from debugfs, which the
+     * kernel shows to root where it is mounted (systemd mounts it); without it, nothing is said.
+     */
+    private static void managedIrqs(HostFs fs, CpuSet vm, List<Finding> out) {
+        List<String> onVm = new ArrayList<>();
+        for (String n : fs.list("/proc/irq")) {
+            if (n.isEmpty() || !n.chars().allMatch(Character::isDigit)
+                    || !fs.read("/sys/kernel/debug/irq/irqs/" + n).orElse("").contains("IRQD_AFFINITY_MANAGED")) {
+                continue;
+            }
+            String dir = "/proc/irq/" + n;
+            Optional<String> served = fs.read(dir + "/effective_affinity_list").or(() -> fs.read(dir + "/smp_affinity_list"));
+            try {
+                CpuSet cpus = served.isEmpty() ? CpuSet.empty() : CpuSet.parseList(served.get());
+                if (cpus.intersects(vm)) {
+                    List<String> actions = fs.list(dir).stream().filter(a -> !IRQ_FILES.contains(a)).toList();
+                    onVm.add("IRQ " + n + (actions.isEmpty() ? "" : " (" + String.join(", ", actions) + ")") + " on CPU "
+                            + cpus.intersection(vm));
+                }
+            } catch (CpuSetFormatException e) {
+                // an unreadable affinity: the hook's plan reports that IRQ itself
+            }
+        }
+        if (onVm.isEmpty()) {
+            return;
+        }
+        String evidence = "/sys/kernel/debug/irq/irqs: " + onVm.size() + " managed IRQ" + (onVm.size() == 1 ? "" : "s")
+                + " served on the VM's CPUs: " + String.join("; ", onVm.stream().limit(5).toList())
+                + (onVm.size() > 5 ? "; ..." : "");
+        String cmdline = fs.read("/proc/cmdline").orElse("");
+        boolean alreadyAsked = isolcpusFlags(cmdline).contains("managed_irq")
+                && vm.isSubsetOf(cpuParams(cmdline).getOrDefault("isolcpus", CpuSet.empty()));
+        if (alreadyAsked) {
+            out.add(new Finding(Severity.INFO, "host.managed-irqs-on-vm-cpus", evidence,
+                    "isolcpus=managed_irq keeps managed IRQs off the VM's CPUs only where the device has a queue for"
+                            + " another CPU; these have none, so I/O the host issues from those CPUs still completes there.",
+                    "nothing to change in the kernel; keep the host's I/O-heavy work on the host CPUs (the hook's"
+                            + " cpusets do that for its processes)"));
+            return;
+        }
+        out.add(new Finding(Severity.WARNING, "host.managed-irqs-on-vm-cpus", evidence,
+                "The kernel keeps a managed IRQ where it put it and refuses the hook's move (logged as unmovable), so"
+                        + " every completion on that queue interrupts the VM's CPU; under disk load that is thousands a"
+                        + " second.",
+                "add isolcpus=managed_irq," + vm + " to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, then update-grub"
+                        + " (or grub2-mkconfig -o /boot/grub2/grub.cfg) and reboot (kernel 5.6 or later: the kernel then"
+                        + " serves those queues from the host's CPUs wherever the device allows)"));
+    }
+
+    /** The flags of isolcpus= (the words before its CPU list), e.g. [managed_irq, domain]. */
+    static List<String> isolcpusFlags(String cmdline) {
+        for (String tok : cmdline.strip().split("\\s+")) {
+            if (tok.startsWith("isolcpus=")) {
+                return java.util.Arrays.stream(tok.substring("isolcpus=".length()).split(","))
+                        .filter(p -> !p.isEmpty() && !Character.isDigit(p.charAt(0))).toList();
+            }
+        }
+        return List.of();
     }
 
     private static void irqbalance(HostFs fs, CpuSet vm, List<Finding> out) {
