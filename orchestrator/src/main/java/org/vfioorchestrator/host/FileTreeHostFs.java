@@ -97,7 +97,16 @@ abstract class FileTreeHostFs implements HostFs {
     @Override
     public Optional<String> read(String path) {
         try (FileInputStream in = new FileInputStream(resolveString(path))) {
-            return Optional.of(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            // plain reads until EOF: readAllBytes() would first fstat and lseek, and sysfs says 4096 for every size
+            byte[] buf = new byte[512];
+            int len = 0;
+            for (int n; (n = in.read(buf, len, buf.length - len)) > 0; ) {
+                len += n;
+                if (len == buf.length) {
+                    buf = Arrays.copyOf(buf, buf.length * 4);
+                }
+            }
+            return Optional.of(new String(buf, 0, len, StandardCharsets.UTF_8));
         } catch (FileNotFoundException e) {
             // java.io reports every failed open this way, with strerror() in parentheses at the end
             String reason = reason(e);
@@ -144,12 +153,15 @@ abstract class FileTreeHostFs implements HostFs {
 
     @Override
     public boolean exists(String path) {
-        return Files.exists(resolve(path), LinkOption.NOFOLLOW_LINKS);
+        // java.io's stat answers without an exception; NIO's lstat (which throws for a missing file)
+        // only decides what stat cannot see: a symlink whose target is missing exists too
+        String file = resolveString(path);
+        return new File(file).exists() || Files.isSymbolicLink(Path.of(file));
     }
 
     @Override
     public boolean isDirectory(String path) {
-        return Files.isDirectory(resolve(path));
+        return new File(resolveString(path)).isDirectory();
     }
 
     @Override
