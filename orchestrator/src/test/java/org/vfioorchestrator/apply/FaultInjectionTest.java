@@ -38,10 +38,6 @@ class FaultInjectionTest {
         TALLY.print();
     }
 
-    private static void fault(String kind) {
-        TALLY.add("faults injected");
-        TALLY.add("fault: " + kind);
-    }
 
     /** How many kernel changes a clean apply makes on a fresh tree. */
     private int stepsOfACleanApply(HostSpec spec) throws Exception {
@@ -62,7 +58,7 @@ class FaultInjectionTest {
         Path root = TreeHosts.generate(spec, dir, "fail");
         TreeSnapshot before = TreeSnapshot.of(root);
         for (int k = 1; k <= steps; k++) {
-            fault("a kernel write fails at step k of an apply");
+            TALLY.fault("a kernel write fails at step k of an apply");
             FaultyHostFs faulty = new FaultyHostFs(HostFs.open(root), k, FaultyHostFs.Mode.FAIL, Errno.EACCES);
             PlanService plans = new PlanService(faulty);
             var profile = TreeHosts.profile(plans, dir, "tiny", TreeHosts.TINY_PROFILE);
@@ -84,7 +80,7 @@ class FaultInjectionTest {
         Path root = TreeHosts.generate(spec, dir, "crash");
         TreeSnapshot before = TreeSnapshot.of(root);
         for (int k = 1; k <= steps + 1; k++) {
-            fault("the process dies before step k of an apply");
+            TALLY.fault("the process dies before step k of an apply");
             FaultyHostFs dying = new FaultyHostFs(HostFs.open(root), k, FaultyHostFs.Mode.CRASH, Errno.OTHER);
             PlanService plans = new PlanService(dying);
             var profile = TreeHosts.profile(plans, dir, "tiny", TreeHosts.TINY_PROFILE);
@@ -131,7 +127,7 @@ class FaultInjectionTest {
 
         for (int k = 1; k <= steps; k++) { // one tree for all: each k must restore it
             new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "small", first), true);
-            fault("the process dies before step k of a second VM's start");
+            TALLY.fault("the process dies before step k of a second VM's start");
             FaultyHostFs dying = new FaultyHostFs(HostFs.open(root), k, FaultyHostFs.Mode.CRASH, Errno.OTHER);
             PlanService plans = new PlanService(dying);
             var profile = TreeHosts.profile(plans, dir, "other", second);

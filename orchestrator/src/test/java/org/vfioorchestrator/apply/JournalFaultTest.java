@@ -65,11 +65,6 @@ class JournalFaultTest {
         TALLY.print();
     }
 
-    /** Records a fault's outcome; a difference from the promise is "state lost" (and fails the test). */
-    private static void fault(String kind) {
-        TALLY.add("faults injected");
-        TALLY.add("fault: " + kind);
-    }
 
     private static void assertRestored(TreeSnapshot expected, Path root, String what) {
         TALLY.add("after-checks");
@@ -122,7 +117,7 @@ class JournalFaultTest {
             for (int k = 1; k <= saves; k++) { // one tree for all: each k must leave it as it was
                 PlanService plans = new PlanService(new FullDiskHostFs(HostFs.open(root), k, mode));
                 Profile p = TreeHosts.profile(plans, dir, "tiny", TreeHosts.TINY_PROFILE);
-                fault("/run full at an apply's journal save");
+                TALLY.fault("/run full at an apply's journal save");
                 if (k == 1) {
                     OrchestratorException e = assertThrows(OrchestratorException.class,
                             () -> new Applier(plans, log::add).apply(p, true), "save " + k);
@@ -170,7 +165,7 @@ class JournalFaultTest {
                 assertTrue(saves >= 2, "the other VM's settings re-asserted, then the journal: " + saves + " saves");
                 k = 0;
             } else {
-                fault("/run full at a revert's journal save");
+                TALLY.fault("/run full at a revert's journal save");
                 RevertReport r = new Reverter(new PlanService(full), log::add).revert("other", false);
                 assertTrue(r.failed().stream().allMatch(f -> f.contains("No space left on device")), "save " + k + ": " + r);
                 assertTrue(r.drift().isEmpty(), "save " + k + ": " + r);
@@ -209,7 +204,7 @@ class JournalFaultTest {
         for (int k = 1; k <= saves; k++) { // one tree for all: each k must restore it
             PlanService full = new PlanService(new FullDiskHostFs(HostFs.open(root), k, FullDiskHostFs.Mode.STAYS_FULL));
             Profile p = TreeHosts.profile(full, dir, "other", OTHER);
-            fault("/run full while a second VM starts");
+            TALLY.fault("/run full while a second VM starts");
             if (k == 1) {
                 OrchestratorException e = assertThrows(OrchestratorException.class, () -> new Applier(full, log::add).apply(p, true));
                 assertTrue(e.getMessage().startsWith("could not write the journal ") && e.getMessage().contains("Nothing was changed"),
@@ -266,7 +261,7 @@ class JournalFaultTest {
         Profile p = TreeHosts.profile(plans, dir, "tiny", TreeHosts.TINY_PROFILE);
 
         ApplyReport report = new Applier(plans, log::add).apply(p, true);
-        fault("a thread exits between plan and pin");
+        TALLY.fault("a thread exits between plan and pin");
         assertEquals(List.of("/" + task), report.gone(), "the vanished thread is reported gone");
         assertTrue(report.changed() > 10);
         assertTrue(new JournalStore(host).load().orElseThrow().entry("/" + task).isEmpty(), "no before-image for a pin never made");
@@ -295,7 +290,7 @@ class JournalFaultTest {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = Main.run(new PrintWriter(out), new PrintWriter(err), "revert", "tiny", "--host-root", root.toString());
-        fault("an IRQ unplugged before revert");
+        TALLY.fault("an IRQ unplugged before revert");
         assertEquals("", err.toString());
         assertEquals(0, code);
         assertTrue(out.toString().contains("gone since (a device unplugged?), nothing to restore: " + irqFile
@@ -350,8 +345,8 @@ class JournalFaultTest {
                 TreeSnapshot before = TreeSnapshot.of(root);
 
                 List<String> starts = race(pool, root, List.of("prepare begin", "started begin"));
-                fault("two hook calls racing");
-                fault("two hook calls racing"); // and the stops below
+                TALLY.fault("two hook calls racing");
+                TALLY.fault("two hook calls racing"); // and the stops below
                 assertEquals(List.of("0", "0", "0", "0"), starts, "round " + round);
                 Journal journal = new JournalStore(HostFs.open(root)).load().orElseThrow();
                 assertEquals(Set.of("small", "other"), journal.vms().keySet());
@@ -409,7 +404,7 @@ class JournalFaultTest {
             }
             TreeSnapshot expected = how.equals("removed") ? before.without("etc/vfio-orchestrator/profiles/tiny.yaml") : before;
             assertEquals("0", hook(root, "tiny", "release", "end"));
-            fault("the profile removed or made unsafe while the VM ran");
+            TALLY.fault("the profile removed or made unsafe while the VM ran");
             assertRestored(expected, root, "profile " + how + " while the VM ran");
             assertFalse(journalExists(root));
             String hookLog = Files.readString(root.resolve("var/log/vfio-orchestrator/hook.log"));

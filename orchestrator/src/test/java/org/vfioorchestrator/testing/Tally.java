@@ -24,6 +24,12 @@ public final class Tally {
         counts.merge(what, 1, Integer::sum);
     }
 
+    /** One injected fault of {@code kind}: counted in all and by kind. */
+    public synchronized void fault(String kind) {
+        add("faults injected");
+        add("fault: " + kind);
+    }
+
     public synchronized int get(String what) {
         return counts.getOrDefault(what, 0);
     }
