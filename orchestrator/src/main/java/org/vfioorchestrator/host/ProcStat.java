@@ -7,8 +7,9 @@ package org.vfioorchestrator.host;
  *
  * @param flags     field 9; {@link #PF_NO_SETAFFINITY} marks per-CPU kernel threads
  * @param startTime field 22, clock ticks since boot: tells a thread from a later one with the same id
+ * @param processor field 39, the CPU the task last ran on; -1 where the line stops before it
  */
-public record ProcStat(String comm, long flags, long startTime) {
+public record ProcStat(String comm, long flags, long startTime, int processor) {
     /** The kernel's PF_NO_SETAFFINITY: no cpuset or affinity call may move the task. */
     public static final long PF_NO_SETAFFINITY = 0x04000000L;
 
@@ -24,7 +25,8 @@ public record ProcStat(String comm, long flags, long startTime) {
         if (f.length < 20) {
             throw new IllegalArgumentException("not a /proc stat line: " + (f.length + 2) + " fields");
         }
-        return new ProcStat(stat.substring(open + 1, close), Long.parseLong(f[6]), Long.parseLong(f[19]));
+        return new ProcStat(stat.substring(open + 1, close), Long.parseLong(f[6]), Long.parseLong(f[19]),
+                f.length > 36 ? Integer.parseInt(f[36]) : -1);
     }
 
     public boolean perCpuKernelThread() {

@@ -28,28 +28,6 @@ final class ProcFiles {
         }
     }
 
-    /** The fields of {@code /proc/PID/task/TID/stat} the sampler needs. */
-    record TaskStat(String comm, int processor, long startTime) {
-        /** Field 39 is {@code processor}, field 22 {@code starttime}; both counted after the "(comm)". */
-        static Optional<TaskStat> parse(String text) {
-            int open = text.indexOf('(');
-            int close = text.lastIndexOf(')');
-            if (open < 0 || close < open || close + 2 > text.length()) {
-                return Optional.empty();
-            }
-            String[] f = text.substring(close + 2).strip().split("\\s+");
-            // f[0] is field 3 (state), so field n is f[n - 3]
-            if (f.length < 37) {
-                return Optional.empty();
-            }
-            try {
-                return Optional.of(new TaskStat(text.substring(open + 1, close), Integer.parseInt(f[36]), Long.parseLong(f[19])));
-            } catch (NumberFormatException e) {
-                return Optional.empty();
-            }
-        }
-    }
-
     /** A field of a {@code status} file ({@code nonvoluntary_ctxt_switches}), or empty. */
     static Optional<String> statusField(String status, String key) {
         for (String line : status.split("\n")) {

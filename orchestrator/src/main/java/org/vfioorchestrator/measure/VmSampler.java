@@ -11,9 +11,9 @@ import java.util.TreeSet;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.host.ProcStat;
 import org.vfioorchestrator.measure.ProcFiles.CounterRow;
 import org.vfioorchestrator.measure.ProcFiles.SchedStat;
-import org.vfioorchestrator.measure.ProcFiles.TaskStat;
 import org.vfioorchestrator.measure.VmMeasurement.ForeignTask;
 import org.vfioorchestrator.measure.VmMeasurement.InterruptSource;
 import org.vfioorchestrator.measure.VmMeasurement.Vcpu;
@@ -255,7 +255,7 @@ public final class VmSampler {
                     continue;
                 }
                 String dir = "/proc/" + pid + "/task/" + tid;
-                Optional<TaskStat> stat = readQuietly(dir + "/stat").flatMap(TaskStat::parse);
+                Optional<ProcStat> stat = readQuietly(dir + "/stat").flatMap(VmSampler::taskStat);
                 Optional<SchedStat> sched = readQuietly(dir + "/schedstat").flatMap(SchedStat::parse);
                 if (stat.isPresent() && sched.isPresent()) {
                     tasks.put(tid, new TaskCounters(pid, stat.get().comm(), stat.get().processor(),
@@ -274,6 +274,16 @@ public final class VmSampler {
     }
 
     /** Threads come and go while we look; one that vanished or hides its files is skipped. */
+    /** A task's stat, or empty when it is malformed or stops before the processor field (the task is skipped). */
+    private static Optional<ProcStat> taskStat(String text) {
+        try {
+            ProcStat stat = ProcStat.parse(text);
+            return stat.processor() < 0 ? Optional.empty() : Optional.of(stat);
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
     private Optional<String> readQuietly(String path) {
         try {
             return host.read(path);

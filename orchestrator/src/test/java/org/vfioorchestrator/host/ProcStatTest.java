@@ -20,6 +20,15 @@ class ProcStatTest {
     }
 
     @Test
+    void processorIsField39AndMinusOneWhereTheLineStopsBeforeIt() {
+        String[] tail = TAIL.strip().split(" ");
+        tail[16] = "5"; // field 39: the tail starts at field 23
+        String head = "4101 (CPU 0/KVM) S 4090 4090 0 0 -1 4194624 0 0 0 0 0 0 0 0 20 0 12 0 987654 ";
+        assertEquals(5, ProcStat.parse(head + String.join(" ", tail) + "\n").processor());
+        assertEquals(-1, ProcStat.parse(head + "0 0 0\n").processor());
+    }
+
+    @Test
     void perCpuKernelThreadsCarryPfNoSetaffinity() {
         assertTrue(ProcStat.parse("14 (ksoftirqd/0) S 2 0 0 0 -1 69238848 0 0 0 0 0 0 0 0 20 0 1 0 5" + TAIL).perCpuKernelThread());
     }
