@@ -2,14 +2,14 @@ package org.vfioorchestrator.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.vfioorchestrator.testing.CliRun.run;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.vfioorchestrator.testing.CliRun;
 import org.vfioorchestrator.testing.HostSpec;
 import org.vfioorchestrator.testing.HostTreeGenerator;
 import org.vfioorchestrator.testing.TreeSnapshot;
@@ -23,24 +23,14 @@ class CaptureAndApplyCommandTest {
     @TempDir
     Path dir;
 
-    private record Result(int code, String out, String err) {
-    }
-
-    private static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(new PrintWriter(out), new PrintWriter(err), args);
-        return new Result(code, out.toString(), err.toString());
-    }
-
     @Test
     void aCaptureOfTheExamplePlansExactlyLikeTheExample() {
         Path cap = dir.resolve("cap");
-        Result c = run("capture", cap.toString(), "--vm", "win11", "--host-root", RIG.toString());
+        CliRun c = run("capture", cap.toString(), "--vm", "win11", "--host-root", RIG.toString());
         assertEquals(0, c.code(), c.err());
         assertTrue(c.out().startsWith("captured "), c.out());
-        Result fromRig = run("plan", PROFILE, "--host-root", RIG.toString(), "--json");
-        Result fromCapture = run("plan", PROFILE, "--host-root", cap.toString(), "--json");
+        CliRun fromRig = run("plan", PROFILE, "--host-root", RIG.toString(), "--json");
+        CliRun fromCapture = run("plan", PROFILE, "--host-root", cap.toString(), "--json");
         assertEquals(fromRig.out(), fromCapture.out());
         assertTrue(Files.exists(cap.resolve("proc/cmdline")), "doctor's files come along");
     }
@@ -48,7 +38,7 @@ class CaptureAndApplyCommandTest {
     @Test
     void captureRefusesAFolderThatIsNotEmpty() throws Exception {
         Files.writeString(dir.resolve("keep.txt"), "mine");
-        Result c = run("capture", dir.toString(), "--host-root", RIG.toString());
+        CliRun c = run("capture", dir.toString(), "--host-root", RIG.toString());
         assertEquals(1, c.code());
         assertEquals("vfio-orchestrator capture: " + dir + ": not empty; capture into a new folder\n", c.err());
     }
@@ -56,9 +46,9 @@ class CaptureAndApplyCommandTest {
     @Test
     void captureOfThisMachineIsAUsableHostRoot() {
         Path cap = dir.resolve("live");
-        Result c = run("capture", cap.toString());
+        CliRun c = run("capture", cap.toString());
         assertEquals(0, c.code(), c.err());
-        Result t = run("topology", "--host-root", cap.toString());
+        CliRun t = run("topology", "--host-root", cap.toString());
         assertEquals(0, t.code(), t.err());
         assertEquals(run("topology").out(), t.out());
     }
@@ -68,43 +58,43 @@ class CaptureAndApplyCommandTest {
         Path root = dir.resolve("rig");
         HostTreeGenerator.generate(HostSpec.gamingRig(), root);
         TreeSnapshot before = TreeSnapshot.of(root);
-        Result a = run("apply", "win11", "--profile", PROFILE, "--host-root", root.toString());
+        CliRun a = run("apply", "win11", "--profile", PROFILE, "--host-root", root.toString());
         assertEquals(0, a.code(), a.err());
         assertTrue(a.out().startsWith("win11: applied 101 changes; host keeps CPUs 0-7,16-23, vCPUs on 8-11,24-27\n"), a.out());
-        Result again = run("apply", "win11", "--profile", PROFILE, "--host-root", root.toString());
+        CliRun again = run("apply", "win11", "--profile", PROFILE, "--host-root", root.toString());
         assertTrue(again.out().startsWith("win11: already applied, nothing to change"), again.out());
 
         Files.writeString(root.resolve("sys/devices/system/cpu/cpu9/cpufreq/scaling_governor"), "powersave\n");
-        Result drift = run("revert", "win11", "--host-root", root.toString());
+        CliRun drift = run("revert", "win11", "--host-root", root.toString());
         assertEquals(3, drift.code());
         assertEquals("win11: restored 100 settings\n", drift.out());
         assertEquals(List.of("revert: drift, left alone: /sys/devices/system/cpu/cpu9/cpufreq/scaling_governor: now 'powersave',"
                 + " we wrote 'performance', before us it was 'schedutil'",
                 "revert: someone changed these after us; run with --force to restore the values from before us"),
                 drift.err().lines().toList());
-        Result forced = run("revert", "win11", "--force", "--host-root", root.toString());
+        CliRun forced = run("revert", "win11", "--force", "--host-root", root.toString());
         assertEquals(0, forced.code(), forced.err());
         assertEquals("win11: restored 1 setting\n", forced.out());
         assertEquals(List.of(), before.differences(TreeSnapshot.of(root)));
 
-        Result nothing = run("revert", "win11", "--host-root", root.toString());
+        CliRun nothing = run("revert", "win11", "--host-root", root.toString());
         assertEquals(0, nothing.code());
         assertEquals("win11: not applied, nothing to revert\n", nothing.out());
     }
 
     @Test
     void userMistakesAreOneLineAndUsageErrorsExitTwo() {
-        Result badName = run("apply", "../x", "--host-root", RIG.toString());
+        CliRun badName = run("apply", "../x", "--host-root", RIG.toString());
         assertEquals(1, badName.code());
         assertEquals("vfio-orchestrator apply: VM name '../x' is not supported: use letters, digits, '.', '_', '+' and '-'"
                 + " (at most 128, no '..')\n", badName.err());
-        Result noProfile = run("apply", "nosuchvm", "--host-root", RIG.toString());
+        CliRun noProfile = run("apply", "nosuchvm", "--host-root", RIG.toString());
         assertEquals(1, noProfile.code());
         assertTrue(noProfile.err().contains("VM nosuchvm has no profile at "), noProfile.err());
-        Result usage = run("revert");
+        CliRun usage = run("revert");
         assertEquals(2, usage.code());
         assertTrue(usage.err().startsWith("revert: Error: Missing required argument"), usage.err());
-        Result badRoot = run("plan", PROFILE, "--host-root", dir.resolve("nope").toString());
+        CliRun badRoot = run("plan", PROFILE, "--host-root", dir.resolve("nope").toString());
         assertEquals(1, badRoot.code());
         assertEquals("vfio-orchestrator plan: --host-root " + dir.resolve("nope")
                 + ": not a directory; give the folder that holds sys/ and proc/\n", badRoot.err());

@@ -3,10 +3,9 @@ package org.vfioorchestrator.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.vfioorchestrator.testing.CliRun.run;
 
 import com.fasterxml.jackson.jr.ob.JSON;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -15,22 +14,13 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.vfioorchestrator.testing.CliRun;
 import org.vfioorchestrator.topology.HwlocFixtures;
 
 /** doctor and suggest through {@link Main#run}: output, exit codes, user errors. */
 class DoctorCommandTest {
     @TempDir
     Path tmp;
-
-    record Result(int code, String out, String err) {
-    }
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(new PrintWriter(out), new PrintWriter(err), args);
-        return new Result(code, out.toString(), err.toString());
-    }
 
     static String example(String name) {
         return Path.of(System.getProperty("repo.root", "."), "examples", "domains", "doctor", name).toString();
@@ -39,7 +29,7 @@ class DoctorCommandTest {
     @Test
     void textGroupsBySeverityWithoutColourWhenNotATerminal() throws Exception {
         Path host = HwlocFixtures.unpack(HwlocFixtures.HYBRID_20, tmp);
-        Result r = run("doctor", "--domain", example("ide-default-cache.xml"), "--host-root", host.toString());
+        CliRun r = run("doctor", "--domain", example("ide-default-cache.xml"), "--host-root", host.toString());
         assertEquals(1, r.code(), r.err());
         assertEquals("", r.err());
         assertTrue(r.out().startsWith("doctor: legacy-ide ("), r.out());
@@ -53,7 +43,7 @@ class DoctorCommandTest {
     @Test
     void jsonAndExitCodes() throws Exception {
         Path host = HwlocFixtures.unpack(HwlocFixtures.HYBRID_20, tmp);
-        Result r = run("doctor", "--domain", example("sparse-native.xml"), "--host-root", host.toString(), "--json");
+        CliRun r = run("doctor", "--domain", example("sparse-native.xml"), "--host-root", host.toString(), "--json");
         assertEquals(1, r.code(), r.err());
         Map<String, Object> doc = JSON.std.mapFrom(r.out());
         assertEquals("sparse-native", doc.get("domain"));
@@ -80,7 +70,7 @@ class DoctorCommandTest {
         Path file = root.resolve("vm.xml");
         Files.writeString(file, xml);
         Path host = HwlocFixtures.unpack(HwlocFixtures.HYBRID_20, tmp);
-        Result r = run("doctor", "--domain", file.toString(), "--host-root", host.toString());
+        CliRun r = run("doctor", "--domain", file.toString(), "--host-root", host.toString());
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("Info ("), "the capture's /proc/cmdline has no isolation: info only\n" + r.out());
         assertFalse(r.out().contains("Warnings"), r.out());
@@ -91,7 +81,7 @@ class DoctorCommandTest {
         Path host = tmp.resolve("rig");
         org.vfioorchestrator.testing.HostTreeGenerator.generate(org.vfioorchestrator.testing.HostSpec.gamingRig(), host);
         String profile = Path.of(System.getProperty("repo.root", "."), "examples", "profiles", "win11.yaml").toString();
-        Result r = run("doctor", "--domain", example("tuned.xml"), "--profile", profile, "--host-root", host.toString(),
+        CliRun r = run("doctor", "--domain", example("tuned.xml"), "--profile", profile, "--host-root", host.toString(),
                 "--json");
         assertEquals(1, r.code(), r.err());
         assertTrue(r.out().contains("\"id\" : \"vcpus.count-vs-profile\""), r.out());
@@ -100,17 +90,17 @@ class DoctorCommandTest {
 
     @Test
     void userErrors() throws Exception {
-        Result none = run("doctor");
+        CliRun none = run("doctor");
         assertEquals(2, none.code());
         assertEquals("vfio-orchestrator doctor: give either a VM name or --domain FILE\n", none.err());
 
-        Result missing = run("doctor", "--domain", tmp.resolve("nope.xml").toString());
+        CliRun missing = run("doctor", "--domain", tmp.resolve("nope.xml").toString());
         assertEquals(1, missing.code());
         assertTrue(missing.err().startsWith("vfio-orchestrator doctor: " + tmp.resolve("nope.xml") + ": no such file"), missing.err());
 
         Path evil = tmp.resolve("evil.xml");
         Files.writeString(evil, "<!DOCTYPE d [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><domain><name>&x;</name></domain>");
-        Result xxe = run("doctor", "--domain", evil.toString());
+        CliRun xxe = run("doctor", "--domain", evil.toString());
         assertEquals(1, xxe.code());
         assertTrue(xxe.err().contains("a DOCTYPE is not allowed"), xxe.err());
         assertFalse(xxe.err().contains("Exception"), "no stack trace: " + xxe.err());
@@ -122,11 +112,11 @@ class DoctorCommandTest {
         // libvirt's built-in test driver needs no daemon, only libvirt.so
         Assumptions.assumeTrue(Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/libvirt.so.0"))
                 || Files.exists(Path.of("/usr/lib64/libvirt.so.0")), "needs libvirt's C library (libvirt0)");
-        Result r = run("doctor", "test", "--connect", "test:///default", "--json");
+        CliRun r = run("doctor", "test", "--connect", "test:///default", "--json");
         assertTrue(r.code() == 0 || r.code() == 1, r.err());
         assertTrue(r.out().contains("\"domain\" : \"test\""), r.out());
 
-        Result nope = run("doctor", "no-such-vm", "--connect", "test:///default");
+        CliRun nope = run("doctor", "no-such-vm", "--connect", "test:///default");
         assertEquals(1, nope.code());
         assertEquals("vfio-orchestrator doctor: libvirt at test:///default has no domain named 'no-such-vm'; 'virsh list --all' shows"
                 + " the names\n", nope.err());
@@ -136,7 +126,7 @@ class DoctorCommandTest {
     void suggestWritesTheProfileAndPrintsCputune() throws Exception {
         Path host = HwlocFixtures.unpack(HwlocFixtures.HYBRID_20, tmp);
         Path out = tmp.resolve("win11.yaml");
-        Result r = run("suggest", "--domain", example("sparse-native.xml"), "--host-root", host.toString(),
+        CliRun r = run("suggest", "--domain", example("sparse-native.xml"), "--host-root", host.toString(),
                 "--output", out.toString());
         assertEquals(0, r.code(), r.err());
         assertEquals("suggest: wrote " + out + "\n", r.err());
@@ -144,16 +134,16 @@ class DoctorCommandTest {
         String yaml = Files.readString(out);
         assertTrue(yaml.contains("  pin: [2, 3, 4, 5, 6, 7, 8, 9]"), yaml);
 
-        Result tooMany = run("suggest", "--domain", example("win11-gaming.xml"), "--host-root", host.toString());
+        CliRun tooMany = run("suggest", "--domain", example("win11-gaming.xml"), "--host-root", host.toString());
         assertEquals(1, tooMany.code());
         assertTrue(tooMany.err().contains("win11-gaming has 12 vCPUs, but at most 10 fit"), tooMany.err());
 
-        Result again = run("suggest", "--domain", example("sparse-native.xml"), "--host-root", host.toString(),
+        CliRun again = run("suggest", "--domain", example("sparse-native.xml"), "--host-root", host.toString(),
                 "--output", out.toString());
         assertEquals(1, again.code());
         assertTrue(again.err().contains("exists; choose another --output or add --force"), again.err());
 
-        Result badGpu = run("suggest", "--domain", example("win11-gaming.xml"), "--host-root", host.toString(),
+        CliRun badGpu = run("suggest", "--domain", example("win11-gaming.xml"), "--host-root", host.toString(),
                 "--gpu", "nvidia");
         assertEquals(2, badGpu.code());
         assertTrue(badGpu.err().startsWith("vfio-orchestrator suggest: --gpu nvidia: not a PCI address"), badGpu.err());

@@ -3,30 +3,20 @@ package org.vfioorchestrator.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.vfioorchestrator.testing.CliRun.run;
 
 import com.fasterxml.jackson.jr.ob.JSON;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.vfioorchestrator.testing.CliRun;
 
 /** {@code measure} through {@link Main#run}, as a user types it. */
 class MeasureCommandTest {
     @TempDir
     Path dir;
-
-    record Run(int code, String out, String err) {
-    }
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(new PrintWriter(out), new PrintWriter(err), args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     /** A host tree with VM "win": QEMU pid 100, one vCPU thread on CPU 1. */
     void tree() throws Exception {
@@ -53,7 +43,7 @@ class MeasureCommandTest {
     @Test
     void unknownVmIsExit1WithOneLine() throws Exception {
         tree();
-        Run r = run("measure", "nope", "--duration", "1s", "--host-root", dir.toString());
+        CliRun r = run("measure", "nope", "--duration", "1s", "--host-root", dir.toString());
         assertEquals(1, r.code());
         assertEquals("vfio-orchestrator measure: VM nope is not running: no live QEMU behind /run/libvirt/qemu/nope.pid; start it, then measure\n",
                 r.err());
@@ -63,7 +53,7 @@ class MeasureCommandTest {
     @Test
     void badDurationIsAUsageError() throws Exception {
         tree();
-        Run r = run("measure", "win", "--duration", "soon", "--host-root", dir.toString());
+        CliRun r = run("measure", "win", "--duration", "soon", "--host-root", dir.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().startsWith("measure: Invalid value for option '--duration': 'soon' is not a duration; write e.g. 30s"),
                 r.err());
@@ -74,14 +64,14 @@ class MeasureCommandTest {
     @Test
     void vmOrProbeButNotBothNorNeither() throws Exception {
         tree();
-        Run neither = run("measure", "--host-root", dir.toString());
+        CliRun neither = run("measure", "--host-root", dir.toString());
         assertEquals(2, neither.code());
         assertEquals("vfio-orchestrator measure: name a running VM, or give --probe CPUS to measure free CPUs\n", neither.err());
         assertEquals(2, run("measure", "win", "--probe", "1", "--host-root", dir.toString()).code());
-        Run badCpus = run("measure", "--probe", "3-1");
+        CliRun badCpus = run("measure", "--probe", "3-1");
         assertEquals(2, badCpus.code());
         assertTrue(badCpus.err().contains("reversed"), badCpus.err());
-        Run tool = run("measure", "--probe", "1", "--probe-tool", "perf", "--host-root", dir.toString());
+        CliRun tool = run("measure", "--probe", "1", "--probe-tool", "perf", "--host-root", dir.toString());
         assertEquals(2, tool.code());
         assertEquals("vfio-orchestrator measure: --probe-tool perf: choose auto, cyclictest, oslat or java\n", tool.err());
     }
@@ -89,7 +79,7 @@ class MeasureCommandTest {
     @Test
     void probeRefusesAHostTree() throws Exception {
         tree();
-        Run r = run("measure", "--probe", "1", "--host-root", dir.toString());
+        CliRun r = run("measure", "--probe", "1", "--host-root", dir.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().startsWith("vfio-orchestrator measure: --probe runs programs on this machine"), r.err());
     }
@@ -98,7 +88,7 @@ class MeasureCommandTest {
     void measuresAVmInATreeAndKeepsTheReportThere() throws Exception {
         tree();
         Path png = dir.resolve("plot.png");
-        Run r = run("measure", "win", "--duration", "1s", "--json", "--plot", png.toString(), "--compare",
+        CliRun r = run("measure", "win", "--duration", "1s", "--json", "--plot", png.toString(), "--compare",
                 "--host-root", dir.toString());
         assertEquals(0, r.code(), r.err());
         Map<String, Object> json = JSON.std.mapFrom(r.out());

@@ -3,11 +3,10 @@ package org.vfioorchestrator.install;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.vfioorchestrator.testing.CliRun.run;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -23,10 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.apply.Journal;
 import org.vfioorchestrator.apply.JournalStore;
-import org.vfioorchestrator.cli.Main;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.testing.CliRun;
 
-/** install / uninstall through {@link Main#run} on temporary trees ({@code --root}). */
+/** install / uninstall through {@code Main.run} on temporary trees ({@code --root}). */
 class InstallerTest {
     @TempDir
     Path dir;
@@ -35,16 +34,6 @@ class InstallerTest {
     Path jar;
 
     static final String FOREIGN = "#!/bin/sh\n# someone's passthrough helper\nexec /etc/libvirt/hooks/helper \"$@\"\n";
-
-    record Run(int code, String out, String err) {
-    }
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(new PrintWriter(out), new PrintWriter(err), args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     @BeforeEach
     void setUp() throws IOException {
@@ -56,13 +45,13 @@ class InstallerTest {
         Files.write(jar, "PK\u0003\u0004 not really a jar, but it starts like one".getBytes(StandardCharsets.ISO_8859_1));
     }
 
-    Run install(String... more) {
+    CliRun install(String... more) {
         List<String> args = new ArrayList<>(List.of("install", "--root", root.toString(), "--jar", jar.toString()));
         args.addAll(List.of(more));
         return run(args.toArray(String[]::new));
     }
 
-    Run uninstall(String... more) {
+    CliRun uninstall(String... more) {
         List<String> args = new ArrayList<>(List.of("uninstall", "--root", root.toString()));
         args.addAll(List.of(more));
         return run(args.toArray(String[]::new));
@@ -94,7 +83,7 @@ class InstallerTest {
     @Test
     void freshInstallOnNewLibvirtGoesToQemuDAndUninstallRestoresTheTreeExactly() throws IOException {
         Map<String, String> before = snapshot(root);
-        Run r = install("--libvirt-version", "9.0.0");
+        CliRun r = install("--libvirt-version", "9.0.0");
         assertEquals(0, r.code(), r.err());
         assertEquals("", r.err());
         assertTrue(r.out().startsWith("libvirt 9.0.0 runs every program in " + root + "/etc/libvirt/hooks/qemu.d"), r.out());
@@ -124,7 +113,7 @@ class InstallerTest {
         assertEquals("9.0.0", manifest.get("libvirt"));
         assertFalse(r.out().contains("libvirtd is running"), "a temp tree has no libvirtd");
 
-        Run u = uninstall();
+        CliRun u = uninstall();
         assertEquals(0, u.code(), u.out() + u.err());
         assertEquals(before, snapshot(root));
     }
@@ -142,7 +131,7 @@ class InstallerTest {
         Files.setPosixFilePermissions(qemu, PosixFilePermissions.fromString("rwxr-x---"));
         Map<String, String> before = snapshot(root);
 
-        Run r = install("--libvirt-version", "6.0.0");
+        CliRun r = install("--libvirt-version", "6.0.0");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("moved " + qemu + " to " + qemu + ".orig (the shim runs it first)"), r.out());
         assertEquals(FOREIGN, read("etc/libvirt/hooks/qemu.orig"));
@@ -173,7 +162,7 @@ class InstallerTest {
         Files.writeString(qemu, FOREIGN);
         Files.setPosixFilePermissions(qemu, PosixFilePermissions.fromString("rwxr-xr-x"));
         Map<String, String> before = snapshot(root);
-        Run r = install("--libvirt-version", "6.5.0");
+        CliRun r = install("--libvirt-version", "6.5.0");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains(qemu + " stays as it is and keeps running"), r.out());
         assertEquals(FOREIGN, read("etc/libvirt/hooks/qemu"));
@@ -197,7 +186,7 @@ class InstallerTest {
         Map<String, String> before = snapshot(root);
         assertEquals(0, install("--libvirt-version", "6.0.0").code());
         Map<String, String> once = snapshot(root);
-        Run again = install("--libvirt-version", "6.0.0");
+        CliRun again = install("--libvirt-version", "6.0.0");
         assertEquals(0, again.code(), again.err());
         assertTrue(again.out().contains("already installed, nothing changed"), again.out());
         assertEquals(once, snapshot(root));
@@ -213,7 +202,7 @@ class InstallerTest {
         Map<String, String> before = snapshot(root);
         assertEquals(0, install("--libvirt-version", "9.0.0").code());
         Files.write(jar, "PK\u0003\u0004 version two".getBytes(StandardCharsets.ISO_8859_1));
-        Run r = install("--libvirt-version", "9.0.0");
+        CliRun r = install("--libvirt-version", "9.0.0");
         assertTrue(r.out().contains("updated " + root + "/usr/local/lib/vfio-orchestrator/vfio-orchestrator.jar"), r.out());
         assertEquals(0, uninstall().code());
         assertEquals(before, snapshot(root));
@@ -223,7 +212,7 @@ class InstallerTest {
     void dryRunsChangeNothing() throws Exception {
         Files.writeString(root.resolve("etc/libvirt/hooks/qemu"), FOREIGN);
         Map<String, String> before = snapshot(root);
-        Run r = install("--libvirt-version", "6.0.0", "--dry-run");
+        CliRun r = install("--libvirt-version", "6.0.0", "--dry-run");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("would move " + root + "/etc/libvirt/hooks/qemu to"), r.out());
         assertTrue(r.out().endsWith("dry run: nothing was changed\n"), r.out());
@@ -231,7 +220,7 @@ class InstallerTest {
 
         assertEquals(0, install("--libvirt-version", "6.0.0").code());
         Map<String, String> installed = snapshot(root);
-        Run u = uninstall("--dry-run", "--purge");
+        CliRun u = uninstall("--dry-run", "--purge");
         assertEquals(0, u.code(), u.out());
         assertTrue(u.out().contains("would move " + root + "/etc/libvirt/hooks/qemu.orig back to"), u.out());
         assertTrue(u.out().contains("would remove " + root + "/etc/vfio-orchestrator/"), "a dry run sees the directory empty by then");
@@ -243,7 +232,7 @@ class InstallerTest {
         Map<String, String> before = snapshot(root);
         assertEquals(0, install("--libvirt-version", "9.0.0").code());
         Files.writeString(root.resolve("etc/vfio-orchestrator/profiles/win11.yaml"), "host_cpus: 0\n");
-        Run u = uninstall();
+        CliRun u = uninstall();
         assertEquals(0, u.code());
         assertTrue(u.out().contains("kept your profiles in " + root + "/etc/vfio-orchestrator/profiles: win11.yaml"
                 + " (--purge removes them)"), u.out());
@@ -259,7 +248,7 @@ class InstallerTest {
         before = snapshot(root);
         assertEquals(0, install("--libvirt-version", "9.0.0").code());
         Files.writeString(root.resolve("etc/vfio-orchestrator/profiles/win11.yaml"), "host_cpus: 0\n");
-        Run purged = uninstall("--purge");
+        CliRun purged = uninstall("--purge");
         assertTrue(purged.out().contains("removed " + root + "/etc/vfio-orchestrator/profiles/win11.yaml (--purge)"), purged.out());
         assertEquals(before, snapshot(root));
         assertTrue(Files.exists(root2.resolve("etc/vfio-orchestrator/profiles/win11.yaml")));
@@ -269,7 +258,7 @@ class InstallerTest {
     void aFileOfSomeoneElseAtATargetIsRefusedBeforeAnythingChanges() throws Exception {
         Files.writeString(root.resolve("usr/local/bin/vfio-orchestrator"), "#!/bin/sh\necho an older hand-made copy\n");
         Map<String, String> before = snapshot(root);
-        Run r = install("--libvirt-version", "9.0.0");
+        CliRun r = install("--libvirt-version", "9.0.0");
         assertEquals(1, r.code());
         assertEquals("vfio-orchestrator install: " + root + "/usr/local/bin/vfio-orchestrator exists and was not installed by"
                 + " 'vfio-orchestrator install' (it is not in " + root + "/etc/vfio-orchestrator/install.manifest); move it"
@@ -282,7 +271,7 @@ class InstallerTest {
         Files.writeString(root.resolve("etc/libvirt/hooks/qemu"), FOREIGN);
         Files.writeString(root.resolve("etc/libvirt/hooks/qemu.orig"), "#!/bin/sh\n");
         Map<String, String> before = snapshot(root);
-        Run r = install("--libvirt-version", "6.0.0");
+        CliRun r = install("--libvirt-version", "6.0.0");
         assertEquals(1, r.code());
         assertTrue(r.err().startsWith("vfio-orchestrator install: " + root + "/etc/libvirt/hooks/qemu.orig exists, and "), r.err());
         assertFalse(r.err().contains("\tat "), "no stack trace");
@@ -292,10 +281,10 @@ class InstallerTest {
     @Test
     void aHandCopiedShimInHooksQemuIsRefusedSoTheHookNeverRunsTwice() throws Exception {
         Files.write(root.resolve("etc/libvirt/hooks/qemu"), Resources.bytes(Resources.SHIM));
-        Run r = install("--libvirt-version", "9.0.0");
+        CliRun r = install("--libvirt-version", "9.0.0");
         assertEquals(1, r.code());
         assertTrue(r.err().contains("is a vfio-orchestrator hook shim that install did not record"), r.err());
-        Run u = uninstall();
+        CliRun u = uninstall();
         assertEquals(1, u.code());
         assertTrue(u.err().contains("is a vfio-orchestrator hook shim put there by hand: remove it by hand"), u.err());
     }
@@ -304,7 +293,7 @@ class InstallerTest {
     void anInstalledFileChangedSinceIsKeptAndNamed() throws Exception {
         assertEquals(0, install("--libvirt-version", "9.0.0").code());
         Files.writeString(root.resolve("usr/local/bin/vfio-orchestrator"), "#!/bin/sh\n# my edits\n");
-        Run u = uninstall();
+        CliRun u = uninstall();
         assertEquals(1, u.code());
         assertTrue(u.out().contains("kept " + root + "/usr/local/bin/vfio-orchestrator: it changed since install"), u.out());
         assertTrue(Files.exists(root.resolve("usr/local/bin/vfio-orchestrator")));
@@ -318,12 +307,12 @@ class InstallerTest {
         new JournalStore(host).save(Journal.empty("boot").withVm("win11",
                 new Journal.AppliedVm("/etc/vfio-orchestrator/profiles/win11.yaml", "host_cpus: 0\n", "00", "2026-01-01T00:00:00Z")));
         Map<String, String> installed = snapshot(root);
-        Run u = uninstall();
+        CliRun u = uninstall();
         assertEquals(3, u.code());
         assertTrue(u.err().contains("says VM(s) win11 are isolated now; without the hook nothing puts the host back when"
                 + " they stop. Shut them down (or run 'vfio-orchestrator revert --all') first, or add --force"), u.err());
         assertEquals(installed, snapshot(root));
-        Run forced = uninstall("--force");
+        CliRun forced = uninstall("--force");
         assertEquals(0, forced.code(), forced.err());
         assertTrue(forced.out().startsWith("warning: the journal"), forced.out());
     }
@@ -331,14 +320,14 @@ class InstallerTest {
     @Test
     void anInstallElsewhereMustBeUninstalledFirst() throws Exception {
         assertEquals(0, install("--libvirt-version", "9.0.0").code());
-        Run r = install("--libvirt-version", "9.0.0", "--prefix", "/opt/vfio");
+        CliRun r = install("--libvirt-version", "9.0.0", "--prefix", "/opt/vfio");
         assertEquals(1, r.code());
         assertTrue(r.err().contains("already installed with --prefix /usr/local --libvirt-hooks /etc/libvirt/hooks; run"
                 + " 'vfio-orchestrator uninstall' first to move it"), r.err());
-        Run bad = install("--prefix", "relative/dir", "--libvirt-version", "9.0.0");
+        CliRun bad = install("--prefix", "relative/dir", "--libvirt-version", "9.0.0");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--prefix relative/dir: give an absolute directory"), bad.err());
-        Run badVersion = install("--libvirt-version", "nine");
+        CliRun badVersion = install("--libvirt-version", "nine");
         assertEquals(2, badVersion.code());
     }
 
@@ -346,7 +335,7 @@ class InstallerTest {
     void aRunningDaemonIsToldToReloadNamingTheOneThatRuns() throws Exception {
         Files.createDirectories(root.resolve("proc/4242"));
         Files.writeString(root.resolve("proc/4242/comm"), "virtqemud\n");
-        Run r = install("--libvirt-version", "10.0.0", "--dry-run");
+        CliRun r = install("--libvirt-version", "10.0.0", "--dry-run");
         assertTrue(r.out().contains("\nvirtqemud is running, and it looks for hooks only when it starts or reloads: run"
                 + " 'systemctl reload virtqemud' (without systemd: kill -HUP $(pidof virtqemud)); running VMs carry on\n"), r.out());
         assertTrue(r.out().contains("\nwould write " + root + "/etc/libvirt/hooks/qemu.d/vfio-orchestrator\n"), r.out());
@@ -354,7 +343,7 @@ class InstallerTest {
 
     @Test
     void nothingInstalledIsNothingToUninstall() {
-        Run u = uninstall();
+        CliRun u = uninstall();
         assertEquals(0, u.code());
         assertEquals("nothing to uninstall: no " + root + "/etc/vfio-orchestrator/install.manifest\n", u.out());
     }
@@ -362,7 +351,7 @@ class InstallerTest {
     @Test
     void notAJarIsNamed() throws Exception {
         Files.writeString(jar, "just text");
-        Run r = install("--libvirt-version", "9.0.0");
+        CliRun r = install("--libvirt-version", "9.0.0");
         assertEquals(1, r.code());
         assertTrue(r.err().contains(jar + ": not a jar (zip) file"), r.err());
     }

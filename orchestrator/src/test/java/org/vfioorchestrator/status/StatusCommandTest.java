@@ -4,11 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.vfioorchestrator.testing.CliRun.run;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +21,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.apply.Applier;
 import org.vfioorchestrator.apply.Reverter;
-import org.vfioorchestrator.cli.Main;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.measure.MeasurementReport;
@@ -33,11 +31,12 @@ import org.vfioorchestrator.plan.PlanService;
 import org.vfioorchestrator.qemu.QemuProcess;
 import org.vfioorchestrator.qemu.QemuThread;
 import org.vfioorchestrator.qemu.ThreadRole;
+import org.vfioorchestrator.testing.CliRun;
 import org.vfioorchestrator.testing.HostSpec;
 import org.vfioorchestrator.testing.HostTreeGenerator;
 import org.vfioorchestrator.testing.TreeSnapshot;
 
-/** {@code status} and {@code xml} through {@link Main#run} on generated host trees. */
+/** {@code status} and {@code xml} through {@code Main.run} on generated host trees. */
 class StatusCommandTest {
     @TempDir
     Path dir;
@@ -63,16 +62,6 @@ class StatusCommandTest {
             governor: performance
             """;
 
-    record Run(int code, String out, String err) {
-    }
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(new PrintWriter(out), new PrintWriter(err), args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
     @BeforeEach
     void setUp() throws Exception {
         root = dir.resolve("host");
@@ -82,7 +71,7 @@ class StatusCommandTest {
         host = HostFs.open(root);
     }
 
-    Run status(String... more) {
+    CliRun status(String... more) {
         List<String> args = new ArrayList<>(List.of("status", "--host-root", root.toString()));
         args.addAll(List.of(more));
         return run(args.toArray(String[]::new));
@@ -100,7 +89,7 @@ class StatusCommandTest {
 
     @Test
     void beforeTheHookRunsARunningProfiledVmShowsWhereItsThreadsAreAndWhatTheProfileWants() {
-        Run r = status();
+        CliRun r = status();
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("journal: none (" + root + "/run/vfio-orchestrator/journal.json): nothing is applied\n"
                 + "hook: not installed by 'vfio-orchestrator install'\n\nsmall: not isolated, profile " + root
@@ -113,7 +102,7 @@ class StatusCommandTest {
     @Test
     void afterApplyEveryThreadIsWhereTheProfileWantsItAndTheJournalIsCounted() throws Exception {
         apply();
-        Run r = status("small");
+        CliRun r = status("small");
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().matches("(?s).*\nsmall: isolated since 20\\d\\d-[^ ]+ \\(\\d+ s ago\\), profile " + root
                 + "/etc/vfio-orchestrator/profiles/small.yaml, \\d+ before-images\n.*"), r.out());
@@ -148,7 +137,7 @@ class StatusCommandTest {
         host.setThreadAffinity(vcpu0.tid(), CpuSet.parseList("0-7"));
         TreeSnapshot changed = TreeSnapshot.of(root);
 
-        Run r = status();
+        CliRun r = status();
         assertEquals(3, r.code(), r.out());
         assertTrue(r.out().matches("(?s).*\n    CPU 0/KVM +" + vcpu0.tid() + " +0-7 +1 +DIFFERENT\n.*"), r.out());
         assertTrue(r.out().contains("\ndrift: someone changed 2 value(s) after us"), r.out());
@@ -164,7 +153,7 @@ class StatusCommandTest {
         apply();
         Files.writeString(root.resolve("proc/sys/kernel/random/boot_id"), "00000000-1111-2222-3333-444444444444\n");
         TreeSnapshot before = TreeSnapshot.of(root);
-        Run r = status();
+        CliRun r = status();
         assertEquals(3, r.code());
         assertTrue(r.out().startsWith("journal: STALE " + root + "/run/vfio-orchestrator/journal.json: it is from an earlier"
                 + " boot ("), r.out());
@@ -178,7 +167,7 @@ class StatusCommandTest {
     void aCorruptJournalIsNamedWithoutAStackTrace() throws Exception {
         apply();
         Files.writeString(root.resolve("run/vfio-orchestrator/journal.json"), "# vfio-orchestrator journal v1 sha256=00\n{}");
-        Run r = status();
+        CliRun r = status();
         assertEquals(3, r.code());
         assertTrue(r.out().startsWith("journal: UNREADABLE: " + root + "/run/vfio-orchestrator/journal.json: refusing the"
                 + " journal: its checksum does not match"), r.out());
@@ -195,7 +184,7 @@ class StatusCommandTest {
             MeasurementReport report = new MeasurementReport("small", Instant.parse(at), "6.1.0", m, null);
             store.save(report, "text\n", ReportJson.write(report), Optional.empty());
         }
-        Run r = status("small");
+        CliRun r = status("small");
         assertTrue(r.out().contains("\n  report 20260104T100000.000Z: p99 run-queue wait 30 µs/s, worst 1 s run-queue wait"
                 + " 30 µs/s (" + root + "/var/lib/vfio-orchestrator/reports/small/20260104T100000.000Z.txt)\n"), r.out());
         assertTrue(r.out().contains("report 20260102T100000.000Z"));
@@ -206,7 +195,7 @@ class StatusCommandTest {
     void aProfileEditedWhileTheVmRunsIsPointedOut() throws Exception {
         apply();
         Files.writeString(root.resolve("etc/vfio-orchestrator/profiles/small.yaml"), PROFILE + "# tuned later\n");
-        Run r = status("small");
+        CliRun r = status("small");
         assertEquals(0, r.code(), r.out());
         assertTrue(r.out().contains("note: the profile file changed since it was applied; the VM keeps the applied one"), r.out());
         assertEquals(true, ((List<?>) JSON.std.mapFrom(status("small", "--json").out()).get("vms")).stream()
@@ -217,18 +206,18 @@ class StatusCommandTest {
     void afterRevertNothingIsApplied() throws Exception {
         apply();
         new Reverter(new PlanService(host), line -> { }).revert("small", false);
-        Run r = status();
+        CliRun r = status();
         assertEquals(0, r.code());
         assertTrue(r.out().startsWith("journal: none"), r.out());
     }
 
     @Test
     void aStoppedVmWithoutAProfileIsSaidSo() {
-        Run r = status("nobody");
+        CliRun r = status("nobody");
         assertEquals(0, r.code());
         assertTrue(r.out().contains("nobody: not isolated\n  QEMU: not running\n  note: not applied, not running, and no"
                 + " profile at " + root + "/etc/vfio-orchestrator/profiles/nobody.yaml\n"), r.out());
-        Run bad = status("../etc");
+        CliRun bad = status("../etc");
         assertEquals(1, bad.code());
         assertTrue(bad.err().startsWith("vfio-orchestrator status: VM name '../etc' is not supported"), bad.err());
     }
@@ -256,7 +245,7 @@ class StatusCommandTest {
 
     @Test
     void xmlPrintsTheCputuneWithTheRunningVmsIothreadIds() {
-        Run r = run("xml", "small", "--host-root", root.toString());
+        CliRun r = run("xml", "small", "--host-root", root.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("<!-- small: the thread pins of " + root + "/etc/vfio-orchestrator/profiles/small.yaml"),
                 r.out());
@@ -271,7 +260,7 @@ class StatusCommandTest {
         Path domain = dir.resolve("small.xml");
         Files.writeString(domain, "<domain type='kvm'><name>small</name><vcpu>4</vcpu><iothreads>2</iothreads>"
                 + "<iothreadids><iothread id='7'/><iothread id='9'/></iothreadids></domain>");
-        Run r = run("xml", "other", "--profile", other.toString(), "--domain", domain.toString(), "--host-root", root.toString());
+        CliRun r = run("xml", "other", "--profile", other.toString(), "--domain", domain.toString(), "--host-root", root.toString());
         assertEquals(1, r.code());
         assertTrue(r.err().contains("the domain is 'small' but " + other + " is for 'other'"), r.err());
 
@@ -285,7 +274,7 @@ class StatusCommandTest {
 
     @Test
     void xmlWithoutProfileOrRunningVmSaysWhatToDo() throws Exception {
-        Run r = run("xml", "ghost", "--host-root", root.toString());
+        CliRun r = run("xml", "ghost", "--host-root", root.toString());
         assertEquals(1, r.code());
         assertEquals("vfio-orchestrator xml: VM ghost has no profile at " + root + "/etc/vfio-orchestrator/profiles/ghost.yaml;"
                 + " write one (vfio-orchestrator suggest ghost) or pass --profile FILE\n", r.err());
