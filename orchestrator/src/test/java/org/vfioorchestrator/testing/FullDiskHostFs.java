@@ -1,13 +1,6 @@
 package org.vfioorchestrator.testing;
 
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-import java.util.Optional;
-import java.util.OptionalLong;
-import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.Errno;
-import org.vfioorchestrator.host.FileFacts;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.host.HostIoException;
 
@@ -17,16 +10,15 @@ import org.vfioorchestrator.host.HostIoException;
  * {@link Mode#STAYS_FULL} so does every later one. Deleting a file still works
  * (unlink needs no space); kernel files in /proc and /sys are not on that disk.
  */
-public final class FullDiskHostFs implements HostFs {
+public final class FullDiskHostFs extends ForwardingHostFs {
     public enum Mode { ONCE, STAYS_FULL }
 
-    private final HostFs host;
     private final int failAt;
     private final Mode mode;
     private int saves;
 
     public FullDiskHostFs(HostFs host, int failAt, Mode mode) {
-        this.host = host;
+        super(host);
         this.failAt = failAt;
         this.mode = mode;
     }
@@ -46,22 +38,4 @@ public final class FullDiskHostFs implements HostFs {
         host.replaceAtomically(path, content);
     }
 
-    @Override public Path root() { return host.root(); }
-    @Override public boolean isLive() { return host.isLive(); }
-    @Override public Optional<String> read(String path) { return host.read(path); }
-    @Override public boolean exists(String path) { return host.exists(path); }
-    @Override public boolean isDirectory(String path) { return host.isDirectory(path); }
-    @Override public List<String> list(String dir) { return host.list(dir); }
-    @Override public Optional<FileFacts> stat(String path) { return host.stat(path); }
-    @Override public OptionalLong allocatedBytes(String path) { return host.allocatedBytes(path); }
-    @Override public void write(String path, String value) { host.write(path, value); }
-    @Override public void mkdir(String path) { host.mkdir(path); }
-    @Override public void rmdir(String path) { host.rmdir(path); }
-    @Override public void createPrivateDirectories(String path) { host.createPrivateDirectories(path); }
-    @Override public void delete(String path) { host.delete(path); }
-    @Override public void append(String path, String text) { host.append(path, text); }
-    @Override public AutoCloseable tryLock(String path, Duration timeout) { return host.tryLock(path, timeout); }
-    @Override public CpuSet threadAffinity(int tid) { return host.threadAffinity(tid); }
-    @Override public void setThreadAffinity(int tid, CpuSet cpus) { host.setThreadAffinity(tid, cpus); }
-    @Override public Path resolve(String path) { return host.resolve(path); }
 }
