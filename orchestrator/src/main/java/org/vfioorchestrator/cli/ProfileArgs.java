@@ -12,8 +12,16 @@ final class ProfileArgs {
             description = "Profile to use instead of " + ProfileStore.DIR + "/VM.yaml.")
     Path profile;
 
-    Path locate(HostFs host, String vm) {
+    /**
+     * The profile file. With {@code changesLiveHost} (apply on the real machine), a {@code --profile FILE}
+     * must pass an installed profile's checks; on a host tree nothing real changes, so a checkout's
+     * example profile works whatever the umask made of its mode.
+     */
+    Path locate(HostFs host, String vm, boolean changesLiveHost) {
         if (profile != null) {
+            if (changesLiveHost) {
+                ProfileStore.checkTrustedFile(profile);
+            }
             return profile;
         }
         return ProfileStore.find(host, vm).orElseThrow(() -> OrchestratorException.data("VM " + vm + " has no profile at "

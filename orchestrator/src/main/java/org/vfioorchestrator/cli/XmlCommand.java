@@ -45,7 +45,7 @@ final class XmlCommand implements Callable<Integer> {
     public Integer call() {
         ProfileStore.checkVmName(vm);
         PlanService service = new PlanService(hostOptions.open());
-        Profile profile = service.load(profileArgs.locate(service.host(), vm));
+        Profile profile = service.load(profileArgs.locate(service.host(), vm, false));
         if (!profile.vm().equals(vm)) {
             throw OrchestratorException.data(profile.source() + " is for VM '" + profile.vm() + "', not '" + vm
                     + "'; name the file " + vm + ".yaml or set vm: " + vm);

@@ -52,14 +52,29 @@ public final class ProfileStore {
         if (facts.isEmpty()) {
             return Optional.empty();
         }
-        checkTrusted(host, path, facts.get());
+        checkTrusted(host, path, facts.get(), true);
         return Optional.of(host.resolve(path));
     }
 
-    static void checkTrusted(HostFs host, String path, FileFacts f) {
+    /**
+     * A profile named with {@code --profile FILE} for a command that changes the host: the same
+     * checks as an installed one (root would act on what anyone who can write the file put there).
+     */
+    public static void checkTrustedFile(Path file) {
+        HostFs real = HostFs.open(Path.of("/"));
+        String path = file.toAbsolutePath().normalize().toString();
+        Optional<FileFacts> facts = real.stat(path);
+        if (facts.isPresent()) { // a missing file is reported by the loader, with its name
+            checkTrusted(real, path, facts.get(), false);
+        }
+    }
+
+    /** @param installed the VM's installed profile (else one named with --profile): only the fixes differ */
+    static void checkTrusted(HostFs host, String path, FileFacts f, boolean installed) {
         String where = host.resolve(path).toString();
         if (f.symlink()) {
-            throw OrchestratorException.data(where + " is a symlink; refusing it. Put the profile file itself there");
+            throw OrchestratorException.data(where + " is a symlink; refusing it. " + (installed
+                    ? "Put the profile file itself there" : "Name the profile file itself"));
         }
         if (f.directory()) {
             throw OrchestratorException.data(where + " is a directory; a profile is a YAML file");
@@ -67,7 +82,7 @@ public final class ProfileStore {
         if (!f.regular()) {
             // a FIFO would hang the hook (and libvirt with it), a device could be read forever
             throw OrchestratorException.data(where + " is not a regular file (a pipe, socket or device); a profile is a"
-                    + " YAML file: remove it and put the profile file itself there");
+                    + " YAML file" + (installed ? ": remove it and put the profile file itself there" : ""));
         }
         int me = (int) new com.sun.security.auth.module.UnixSystem().getUid();
         if (f.ownerUid() != 0 && f.ownerUid() != me) {

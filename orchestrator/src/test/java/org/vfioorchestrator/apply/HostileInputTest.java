@@ -1,6 +1,7 @@
 package org.vfioorchestrator.apply;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
@@ -25,7 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cli.Main;
+import org.vfioorchestrator.profile.ProfileStore;
 import org.vfioorchestrator.testing.HostSpec;
 import org.vfioorchestrator.testing.Tally;
 import org.vfioorchestrator.testing.TreeSnapshot;
@@ -307,6 +310,9 @@ class HostileInputTest {
                 + " a profile is a page of YAML, check you named the right file\n", "plan /dev/zero");
         assertResult(cli("apply", "tiny", "--profile", "/dev/zero"), 1, "vfio-orchestrator apply: /dev/zero: profile is larger"
                 + " than 64 KiB; a profile is a page of YAML, check you named the right file\n", "apply --profile /dev/zero");
+        // on the real machine it is not even opened
+        assertEquals("/dev/zero is not a regular file (a pipe, socket or device); a profile is a YAML file",
+                assertThrows(OrchestratorException.class, () -> ProfileStore.checkTrustedFile(Path.of("/dev/zero"))).getMessage());
     }
 
     /** How the installed profile is made untrustworthy, and the message that refuses it. */
@@ -356,12 +362,25 @@ class HostileInputTest {
 
     @ParameterizedTest
     @org.junit.jupiter.params.provider.EnumSource(UnsafeProfile.class)
-    void anUnsafeInstalledProfileIsRefusedLikeSudoAndSshdDo(UnsafeProfile how) throws Exception {
+    void anUnsafeProfileIsRefusedLikeSudoAndSshdDo(UnsafeProfile how) throws Exception {
         kind = "profile files";
         org.junit.jupiter.api.Assumptions.assumeTrue(isRoot() || how != UnsafeProfile.NOT_OWNED_BY_ROOT, "needs root: chown");
         String why = how.apply(profile);
         setUpDone();
         assertResult(cli("apply", "tiny"), 1, "vfio-orchestrator apply: " + why + "\n", "apply");
+        // named by hand for the real machine: the same checks, as root acts on it all the same (only the fix differs)
+        OrchestratorException byHand = assertThrows(OrchestratorException.class, () -> ProfileStore.checkTrustedFile(profile));
+        assertEquals(why.replace("Put the profile file itself there", "Name the profile file itself")
+                .replace(": remove it and put the profile file itself there", ""), byHand.getMessage());
+        if (how == UnsafeProfile.GROUP_WRITABLE) {
+            // on a host tree nothing real changes: a checkout's example profile works whatever the umask made of it
+            Path copy = Files.createDirectories(dir.resolve("by-hand")).resolve("tiny.yaml");
+            Files.copy(profile, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-rw-r--"));
+            var byHandRun = cli("apply", "tiny", "--profile", copy.toString());
+            assertEquals(0, byHandRun.code(), "apply --profile on a tree: " + byHandRun);
+            assertEquals(0, cli("revert", "tiny").code(), "revert on a tree");
+        }
         assertResult(hook("", "tiny", "prepare", "begin", "-"), 1, "vfio-orchestrator: VM tiny not started: " + why + "\n",
                 "hook prepare");
         assertResult(hook("", "tiny", "release", "end", "-"), 0, "", "hook release");
