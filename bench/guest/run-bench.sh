@@ -37,6 +37,9 @@
 #   --profile-dir DIR  where the hook reads profiles (default: the installed shim's
 #                      profiles= setting, else /etc/vfio-orchestrator/profiles)
 #   --out DIR          work folder (default bench/out, or $BENCH_OUT)
+#   --load "ARGS"      stress-ng stressors instead of the standard load, for
+#                      diagnosis only (e.g. "--cpu 2 --vm 1 --vm-bytes 128M" to
+#                      leave out --io); results with it are not the benchmark
 #
 # Needs root, QEMU, stress-ng, libvirtd running (for b..d through libvirt) and
 # the guest (bench/guest/build-guest.sh). Never touches a process it did not
@@ -81,6 +84,7 @@ while [[ $# -gt 0 ]]; do
         --name)        need_value "$@"; name="$2"; shift 2 ;;
         --profile-dir) need_value "$@"; profile_dir="$2"; profile_dir_given=1; shift 2 ;;
         --out)         need_value "$@"; out="$2"; shift 2 ;;
+        --load)        need_value "$@"; load_args="$2"; shift 2 ;;
         -h|--help)     usage; exit 0 ;;
         *) echo "run-bench: unknown option '$1' (try --help)" >&2; exit 2 ;;
     esac
@@ -99,6 +103,7 @@ bad() { echo "run-bench: $1" >&2; exit 2; }
 [[ "$launcher" =~ ^(auto|libvirt|qemu)$ ]] || bad "--launcher '$launcher': give auto, libvirt or qemu"
 [[ "$name" =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,40}$ ]] || bad "--name '$name': letters, digits, _ . - only"
 [[ "$profile_dir" == /* && "$profile_dir" != *$'\n'* ]] || bad "--profile-dir '$profile_dir': give an absolute path"
+[[ -z "${load_args:-}" || "$load_args" =~ ^[a-zA-Z0-9\ -]+$ ]] || bad "--load '$load_args': stress-ng options only (letters, digits, -, spaces)"
 [[ -d "/sys/devices/system/cpu/cpu$guest_cpu" ]] || bad "--guest-cpu $guest_cpu: this machine has no CPU $guest_cpu"
 
 [[ $EUID -eq 0 ]] || die "run as root (libvirt's system instance, cgroups and cyclictest's priorities need it)"
@@ -119,7 +124,13 @@ say "results in $results"
 # The load: 2 CPU hogs, 1 sync() loop, 1 memory thrasher, sized for a 2-core
 # machine. The timeout only guards against this script dying; each run stops it.
 load_timeout=$(( secs + 300 ))
-load=(stress-ng --cpu 2 --io 1 --vm 1 --vm-bytes 128M --timeout "${load_timeout}s" --quiet)
+if [[ -n "${load_args:-}" ]]; then
+    read -r -a stressors <<< "$load_args"   # split on spaces into an argument array, no shell evaluation
+    say "--load: a diagnostic load ($load_args), not the benchmark's"
+else
+    stressors=(--cpu 2 --io 1 --vm 1 --vm-bytes 128M)
+fi
+load=(stress-ng "${stressors[@]}" --timeout "${load_timeout}s" --quiet)
 
 virsh_=(virsh -q -c qemu:///system)
 
