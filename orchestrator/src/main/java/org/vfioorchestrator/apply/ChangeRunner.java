@@ -91,8 +91,8 @@ final class ChangeRunner {
             differs |= !ahead.entry(change.path()).orElseThrow().inFlight().isEmpty();
         }
         for (Change change : changes) {
-            current = current.with(current.entry(change.path()).map(e -> e.withExpected(change.after()))
-                    .orElseGet(() -> newEntry(vm, change)));
+            JournalEntry previous = current.entry(change.path()).orElse(null);
+            current = current.with(previous != null ? previous.withExpected(change.after()) : newEntry(vm, change));
             Actuator.Result result;
             try {
                 result = actuator.perform(change);
@@ -112,9 +112,10 @@ final class ChangeRunner {
                     }
                 }
                 case REFUSED, GONE -> {
-                    // nothing changed: drop a fresh entry again so revert has nothing to do for it
-                    if (journal.entry(change.path()).isEmpty() && !(change instanceof MoveProcesses)) {
-                        current = current.without(change.path());
+                    // nothing changed: a fresh entry goes again (revert has nothing to do for it), an existing
+                    // one keeps the value we wrote before, which is still there
+                    if (!(change instanceof MoveProcesses)) {
+                        current = previous == null ? current.without(change.path()) : current.with(previous);
                         differs = true;
                     }
                     (result.outcome() == Actuator.Outcome.REFUSED ? refused : gone).add(change.path());

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -16,8 +17,10 @@ import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.host.Errno;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.host.HostIoException;
 import org.vfioorchestrator.plan.PlanService;
 import org.vfioorchestrator.testing.FaultyHostFs;
+import org.vfioorchestrator.testing.ForwardingHostFs;
 import org.vfioorchestrator.testing.HostSpec;
 import org.vfioorchestrator.testing.Tally;
 import org.vfioorchestrator.testing.TreeSnapshot;
@@ -140,5 +143,45 @@ class FaultInjectionTest {
             assertTrue(last.complete(), "step " + k + ": the last VM out, no drift: " + last);
             assertEquals(List.of(), pristine.differences(TreeSnapshot.of(root)), "step " + k + ": the last VM out");
         }
+    }
+
+    /**
+     * The kernel refuses (EIO) a write to an IRQ the first VM already moved, when a second VM starts
+     * (a device that changed its mind, say): the journal keeps the first VM's value for it, so neither
+     * revert reports drift and the host comes back byte for byte.
+     */
+    @Test
+    void aSharedIrqRefusedAtASecondStartKeepsTheFirstVmsValue() throws Exception {
+        HostSpec spec = TreeHosts.small(HostSpec.Cgroup.V2);
+        String first = "host_cpus: 0,3,4,7\nvcpus:\n  pin: [1, 5, 2, 6]\ngovernor: performance\n";
+        String second = "host_cpus: 0,4\nvcpus:\n  pin: [3, 7]\ngovernor: performance\n";
+        Path root = TreeHosts.generate(spec, dir, "refused-second");
+        TreeSnapshot pristine = TreeSnapshot.of(root);
+        PlanService healthy = new PlanService(HostFs.open(root));
+        new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "small", first), true);
+        TreeSnapshot firstApplied = TreeSnapshot.of(root);
+        String irq = "/proc/irq/0/smp_affinity_list";
+        assertEquals("0,3-4,7", Files.readString(root.resolve(irq.substring(1))).strip(), "the first VM moved it");
+
+        HostFs refusing = new ForwardingHostFs(HostFs.open(root)) {
+            @Override
+            public void write(String path, String value) {
+                if (path.equals(irq)) {
+                    throw new HostIoException(path, Errno.EIO, Errno.EIO.text());
+                }
+                host.write(path, value);
+            }
+        };
+        PlanService plans = new PlanService(refusing);
+        ApplyReport report = new Applier(plans, line -> { }).apply(TreeHosts.profile(plans, dir, "other", second), true);
+        assertTrue(report.refused().contains(irq), "reported as unmovable: " + report.refused());
+        assertEquals("0,3-4,7", Files.readString(root.resolve(irq.substring(1))).strip(), "still the first VM's value");
+
+        RevertReport r = new Reverter(healthy, line -> { }).revert("other", false);
+        assertTrue(r.complete(), "no drift: " + r);
+        assertEquals(List.of(), firstApplied.differences(TreeSnapshot.of(root)), "the first VM as it was");
+        RevertReport last = new Reverter(healthy, line -> { }).revert("small", false);
+        assertTrue(last.complete(), "no drift: " + last);
+        assertEquals(List.of(), pristine.differences(TreeSnapshot.of(root)), "the last VM out");
     }
 }
