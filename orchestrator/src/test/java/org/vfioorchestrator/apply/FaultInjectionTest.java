@@ -173,6 +173,7 @@ class FaultInjectionTest {
             }
         };
         PlanService plans = new PlanService(refusing);
+        TALLY.fault("the kernel refuses a shared IRQ at a second VM's start");
         ApplyReport report = new Applier(plans, line -> { }).apply(TreeHosts.profile(plans, dir, "other", second), true);
         assertTrue(report.refused().contains(irq), "reported as unmovable: " + report.refused());
         assertEquals("0,3-4,7", Files.readString(root.resolve(irq.substring(1))).strip(), "still the first VM's value");
