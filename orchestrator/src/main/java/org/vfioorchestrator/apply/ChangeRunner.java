@@ -77,7 +77,8 @@ final class ChangeRunner {
         }
         Journal ahead = journal;
         for (Change change : changes) {
-            ahead = ahead.with(ahead.entry(change.path()).map(e -> e.ahead(change.after())).orElseGet(() -> newEntry(vm, change)));
+            ahead = ahead.with(ahead.entry(change.path()).map(e -> e.ahead(change.after()))
+                    .orElseGet(() -> newEntry(vm, change)));
         }
         try {
             store.save(ahead);
