@@ -192,6 +192,8 @@ public final class Installer {
             return false;
         }
         save(m.with(Step.archive(archive)));
+        out.accept("writing " + fs.show(archive) + ": a training run of the hook on the bundled example host, a few"
+                + " seconds (this host is not touched)");
         CommandRunner.Result r = commands.run(List.of(launcher, "cds-archive"), java.time.Duration.ofMinutes(3));
         if (r.exitCode() != 0) {
             String why = r.stderr().strip().lines().reduce((a, b) -> b).orElse("exit code " + r.exitCode());
