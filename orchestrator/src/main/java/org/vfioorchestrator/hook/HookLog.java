@@ -1,5 +1,7 @@
 package org.vfioorchestrator.hook;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,6 +24,8 @@ final class HookLog implements Consumer<String> {
     private final HostFs host;
     private final String prefix;
     private final List<String> lines = new ArrayList<>();
+    private OutputStream file;
+    private boolean fileFailed;
 
     HookLog(HostFs host, String vm, String operation) {
         this.host = host;
@@ -32,17 +36,34 @@ final class HookLog implements Consumer<String> {
     public void accept(String line) {
         String full = prefix + line.replace('\n', ' ');
         lines.add(full);
+        if (fileFailed) {
+            return;
+        }
         try {
+            if (file == null) {
+                file = host.appendStream(FILE); // opened once per call; each line is written at once
+            }
             // UTC, as syslog and the journal show it in local time anyway; a local offset would load the time zone
             // database on every hook call
-            host.append(FILE, Instant.now() + " " + full + "\n");
-        } catch (RuntimeException e) {
-            // a full or read-only /var must not stop a VM from starting
+            file.write((Instant.now() + " " + full + "\n").getBytes(StandardCharsets.UTF_8));
+        } catch (RuntimeException | IOException e) {
+            fileFailed = true; // a full or read-only /var must not stop a VM from starting
         }
     }
 
-    /** Sends the collected lines to syslog in one go. */
-    void flushToSyslog() {
+    /** Closes the log file and sends the collected lines to syslog in one go. */
+    void finish() {
+        if (file != null) {
+            try {
+                file.close();
+            } catch (IOException e) {
+                // every line was written when it came
+            }
+        }
+        flushToSyslog();
+    }
+
+    private void flushToSyslog() {
         if (lines.isEmpty() || !host.isLive() || !host.exists("/dev/log")) {
             return;
         }

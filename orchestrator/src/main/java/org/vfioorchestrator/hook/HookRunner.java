@@ -94,7 +94,7 @@ public final class HookRunner {
                 default -> 0; // migrate, restore, attach, start, anything new: not ours
             };
         } finally {
-            log.flushToSyslog();
+            log.finish();
         }
     }
 
@@ -161,7 +161,7 @@ public final class HookRunner {
             log.accept(why + "; reverting from the journal");
             stop(vm, log);
         } finally {
-            log.flushToSyslog();
+            log.finish();
         }
     }
 

@@ -333,6 +333,27 @@ abstract class FileTreeHostFs implements HostFs {
     }
 
     @Override
+    public OutputStream appendStream(String path) {
+        Path p = resolve(path);
+        try {
+            try {
+                return Files.newOutputStream(p, StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS);
+            } catch (NoSuchFileException e) {
+                // the first line: create the directories and the private file below
+            }
+            Files.createDirectories(p.getParent());
+            try {
+                Files.createFile(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            } catch (FileAlreadyExistsException e) {
+                // another hook call wrote its first line first; append to its file (a symlink is refused below)
+            }
+            return Files.newOutputStream(p, StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            throw toHostIo(path, e);
+        }
+    }
+
+    @Override
     public void append(String path, String text) {
         Path p = resolve(path);
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);

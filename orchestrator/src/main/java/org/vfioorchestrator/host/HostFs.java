@@ -1,5 +1,6 @@
 package org.vfioorchestrator.host;
 
+import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -77,6 +78,24 @@ public interface HostFs {
 
     /** Appends text to a log file of ours (created 0600 if missing, never through a symlink). */
     void append(String path, String text);
+
+    /**
+     * A log file of ours opened once for many appends, on the same terms as {@link #append}; each
+     * {@code write} reaches the file at once (nothing is buffered). The caller closes it.
+     */
+    default OutputStream appendStream(String path) {
+        return new OutputStream() {
+            @Override
+            public void write(int b) {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                append(path, new String(b, off, len, java.nio.charset.StandardCharsets.UTF_8));
+            }
+        };
+    }
 
     /**
      * Takes an exclusive lock on a state file (created if missing, never

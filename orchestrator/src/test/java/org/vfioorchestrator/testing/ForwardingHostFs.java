@@ -1,5 +1,6 @@
 package org.vfioorchestrator.testing;
 
+import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -32,6 +33,7 @@ public abstract class ForwardingHostFs implements HostFs {
     @Override public void createPrivateDirectories(String path) { host.createPrivateDirectories(path); }
     @Override public void delete(String path) { host.delete(path); }
     @Override public void append(String path, String text) { host.append(path, text); }
+    @Override public OutputStream appendStream(String path) { return host.appendStream(path); }
     @Override public AutoCloseable tryLock(String path, Duration timeout) { return host.tryLock(path, timeout); }
     @Override public CpuSet threadAffinity(int tid) { return host.threadAffinity(tid); }
     @Override public void setThreadAffinity(int tid, CpuSet cpus) { host.setThreadAffinity(tid, cpus); }
