@@ -135,7 +135,8 @@ public final class DomainXml {
     }
 
     static DocumentBuilderFactory factory() throws ParserConfigurationException {
-        DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
+        // the JDK's own parser, never one a jar on the class path registers (that lookup also scans the jar)
+        DocumentBuilderFactory f = DocumentBuilderFactory.newDefaultInstance();
         f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
         f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
         f.setFeature("http://xml.org/sax/features/external-general-entities", false);
