@@ -102,8 +102,10 @@ public final class Reverter {
             // the VMs still running may now get more host CPUs back (e.g. a wider host cpuset)
             ChangeRunner runner = new ChangeRunner(store, actuator, log);
             try {
-                // on failure the runner puts back a journal that still names this VM: 'revert VM' finishes the job
-                current = runner.run(current, current.withVm(vm, journal.vms().get(vm)), remaining.get(0).vm(), keep.changes());
+                // the journal names this VM until the last save below: after a crash or a failure on the way,
+                // 'revert VM' again finishes the job
+                Journal stillNamed = current.withVm(vm, journal.vms().get(vm));
+                current = runner.run(stillNamed, stillNamed, remaining.get(0).vm(), keep.changes()).withoutVm(vm);
                 restored += runner.done();
             } catch (OrchestratorException e) {
                 failed.add("what the VMs still running need back (" + String.join(", ", remaining.stream().map(Profile::vm)

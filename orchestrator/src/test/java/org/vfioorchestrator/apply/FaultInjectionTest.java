@@ -185,4 +185,38 @@ class FaultInjectionTest {
         assertTrue(last.complete(), "no drift: " + last);
         assertEquals(List.of(), pristine.differences(TreeSnapshot.of(root)), "the last VM out");
     }
+
+    /**
+     * Stopping the second VM restores what only it needed and gives the first VM's settings back
+     * (the host's wider share). The process dies before each step of that; `revert` of the same VM
+     * again must then finish the job: no drift, the first VM exactly as it was.
+     */
+    @Test
+    void aRevertKilledBeforeAnyStepIsFinishedByTheNextRevert() throws Exception {
+        HostSpec spec = TreeHosts.small(HostSpec.Cgroup.V1);
+        String first = "host_cpus: 0,3,4,7\nvcpus:\n  pin: [1, 5, 2, 6]\ngovernor: performance\n";
+        String second = "host_cpus: 0,4\nvcpus:\n  pin: [3, 7]\ngovernor: performance\n";
+        Path root = TreeHosts.generate(spec, dir, "crash-revert");
+        PlanService healthy = new PlanService(HostFs.open(root));
+        new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "small", first), true);
+        TreeSnapshot firstApplied = TreeSnapshot.of(root);
+
+        new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "other", second), true);
+        FaultyHostFs counting = new FaultyHostFs(HostFs.open(root), Integer.MAX_VALUE, FaultyHostFs.Mode.FAIL, Errno.EIO);
+        assertTrue(new Reverter(new PlanService(counting), line -> { }).revert("other", false).complete());
+        int steps = counting.count();
+        assertTrue(steps >= 8, "restores and re-asserts: " + steps + " steps");
+        assertEquals(List.of(), firstApplied.differences(TreeSnapshot.of(root)), "a clean stop of the second VM");
+
+        for (int k = 1; k <= steps; k++) { // one tree for all: each k must end where the first VM left it
+            new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "other", second), true);
+            TALLY.fault("the process dies before step k of a second VM's revert");
+            PlanService dying = new PlanService(new FaultyHostFs(HostFs.open(root), k, FaultyHostFs.Mode.CRASH, Errno.OTHER));
+            assertThrows(FaultyHostFs.Crash.class, () -> new Reverter(dying, line -> { }).revert("other", false));
+            RevertReport again = new Reverter(healthy, line -> { }).revert("other", false);
+            assertTrue(again.wasApplied(), "step " + k + ": the journal still names the VM being stopped");
+            assertTrue(again.complete(), "step " + k + ": " + again);
+            assertEquals(List.of(), firstApplied.differences(TreeSnapshot.of(root)), "step " + k);
+        }
+    }
 }
