@@ -273,7 +273,6 @@ public final class VmSampler {
         return Optional.of(new Snapshot(nanos, vcpus, tasks, counters));
     }
 
-    /** Threads come and go while we look; one that vanished or hides its files is skipped. */
     /** A task's stat, or empty when it is malformed or stops before the processor field (the task is skipped). */
     private static Optional<ProcStat> taskStat(String text) {
         try {
@@ -284,6 +283,7 @@ public final class VmSampler {
         }
     }
 
+    /** Threads come and go while we look; one that vanished or hides its files is skipped. */
     private Optional<String> readQuietly(String path) {
         try {
             return host.read(path);
