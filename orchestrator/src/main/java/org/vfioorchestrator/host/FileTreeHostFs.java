@@ -355,23 +355,8 @@ abstract class FileTreeHostFs implements HostFs {
 
     @Override
     public void append(String path, String text) {
-        Path p = resolve(path);
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        try {
-            try {
-                // the usual case, one open: the log exists (the hook appends a line per change)
-                Files.write(p, bytes, StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS);
-                return;
-            } catch (NoSuchFileException e) {
-                // first line: create the directories and the private file below
-            }
-            Files.createDirectories(p.getParent());
-            try {
-                Files.createFile(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            } catch (FileAlreadyExistsException e) {
-                // another hook call wrote its first line first; append to its file (a symlink is refused below)
-            }
-            Files.write(p, bytes, StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS);
+        try (OutputStream out = appendStream(path)) {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw toHostIo(path, e);
         }
