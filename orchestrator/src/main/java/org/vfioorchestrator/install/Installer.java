@@ -106,12 +106,14 @@ public final class Installer {
         String launcher = prefix + "/bin/vfio-orchestrator";
         String orig = hooks + "/qemu.orig";
         String chain = placement == Placement.CHAINED ? orig : null;
-        byte[] shim = Resources.shim(ProfileStore.DIR, lib + "/vfio-orchestrator.jar", chain);
+        String installedJar = lib + "/vfio-orchestrator.jar";
+        String archive = lib + "/vfio-orchestrator.jsa";
+        byte[] shim = Resources.shim(ProfileStore.DIR, installedJar, chain);
 
         List<Op> ops = new ArrayList<>();
         dirs(ops, start, CONFIG_DIR);
         dirs(ops, start, lib);
-        file(ops, start, lib + "/vfio-orchestrator.jar", jar, false);
+        file(ops, start, installedJar, jar, false);
         dirs(ops, start, prefix + "/bin");
         file(ops, start, launcher, Resources.bytes(Resources.LAUNCHER), true);
         dirs(ops, start, hooks);
@@ -135,13 +137,16 @@ public final class Installer {
         dirs(ops, start, ProfileStore.DIR);
         file(ops, start, README, Resources.bytes(Resources.TEMPLATE), false);
 
+        // the archive belongs to the JDK that writes it: only on the live host, and again for a new jar
+        boolean archiveDue = fs.isLive()
+                && (!fs.exists(archive) || ops.stream().anyMatch(op -> op.step().path().equals(installedJar)));
         Optional<String> running = runningDaemon();
         if (req.dryRun()) {
             ops.forEach(op -> out.accept(would(op.describe())));
-            if (fs.isLive() && (!ops.isEmpty() || !fs.exists(lib + "/vfio-orchestrator.jsa"))) {
-                out.accept("would write " + fs.show(lib + "/vfio-orchestrator.jsa") + " (vfio-orchestrator cds-archive)");
+            if (archiveDue) {
+                out.accept("would write " + fs.show(archive) + " (vfio-orchestrator cds-archive)");
             }
-            if (ops.isEmpty()) {
+            if (ops.isEmpty() && !archiveDue) {
                 out.accept("nothing to do: already installed as " + fs.show(Manifest.PATH) + " records");
             }
             if (running.isPresent() && !ops.isEmpty()) {
@@ -159,11 +164,15 @@ public final class Installer {
             out.accept(op.describe());
         }
         save(m);
-        boolean jarChanged = ops.stream().anyMatch(op -> op.step().path().equals(lib + "/vfio-orchestrator.jar"));
         int changes = ops.size();
-        if (cdsArchive(m, launcher, lib + "/vfio-orchestrator.jsa", jarChanged)) {
-            m = m.with(Step.archive(lib + "/vfio-orchestrator.jsa"));
+        if (archiveDue) {
+            m = m.with(Step.archive(archive));
+            save(m); // recorded before it is written: uninstall removes whatever the run leaves
+            writeCdsArchive(launcher, archive);
             changes++;
+        } else if (!fs.isLive()) {
+            out.accept("no class-data-sharing archive in a --root install (it belongs to the JDK that writes it):"
+                    + " run 'vfio-orchestrator cds-archive' on the installed host for faster hook calls");
         }
         if (changes == 0) {
             out.accept("already installed, nothing changed (" + fs.show(Manifest.PATH) + ")");
@@ -178,20 +187,10 @@ public final class Installer {
     /**
      * Writes the class-data-sharing archive the shim and launcher use (a hook call starts about a
      * third faster with it), by running the installed launcher's {@code cds-archive}: a training run
-     * on the bundled example host, nothing of this host is touched. Only on a live install, as the
-     * archive belongs to the JDK that wrote it; a failure is reported, not fatal (the hook works
-     * without it). Recorded in the manifest before it is written. True if it was (re)written.
+     * on the bundled example host, nothing of this host is touched. A failure is reported, not fatal:
+     * the hook works without it.
      */
-    private boolean cdsArchive(Manifest m, String launcher, String archive, boolean jarChanged) {
-        if (!fs.isLive()) {
-            out.accept("no class-data-sharing archive in a --root install (it belongs to the JDK that writes it):"
-                    + " run 'vfio-orchestrator cds-archive' on the installed host for faster hook calls");
-            return false;
-        }
-        if (!jarChanged && fs.exists(archive)) {
-            return false;
-        }
-        save(m.with(Step.archive(archive)));
+    private void writeCdsArchive(String launcher, String archive) {
         out.accept("writing " + fs.show(archive) + ": a training run of the hook on the bundled example host, a few"
                 + " seconds (this host is not touched)");
         CommandRunner.Result r = commands.run(List.of(launcher, "cds-archive"), java.time.Duration.ofMinutes(3));
@@ -199,10 +198,9 @@ public final class Installer {
             String why = r.stderr().strip().lines().reduce((a, b) -> b).orElse("exit code " + r.exitCode());
             out.accept("could not write the class-data-sharing archive " + fs.show(archive) + " (" + why + "); the hook"
                     + " works without it, only slower. Retry with: vfio-orchestrator cds-archive");
-            return true; // recorded: uninstall removes whatever it left
+            return;
         }
         out.accept("wrote " + fs.show(archive) + " (class-data sharing: the hook's JVM starts faster)");
-        return true;
     }
 
     /** One planned step, with the bytes for a file. */
