@@ -111,17 +111,15 @@ class FaultInjectionTest {
     @EnumSource(HostSpec.Cgroup.class)
     void aSecondVmKilledBeforeAnyStepRevertsWithoutDriftAndTheFirstStaysAsItWas(HostSpec.Cgroup cgroup) throws Exception {
         HostSpec spec = TreeHosts.small(cgroup);
-        String first = "host_cpus: 0,3,4,7\nvcpus:\n  pin: [1, 5, 2, 6]\ngovernor: performance\n";
-        String second = "host_cpus: 0,4\nvcpus:\n  pin: [3, 7]\ngovernor: performance\n";
         Path root = TreeHosts.generate(spec, dir, "crash-second");
         TreeSnapshot pristine = TreeSnapshot.of(root);
         PlanService healthy = new PlanService(HostFs.open(root));
-        new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "small", first), true);
+        new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "small", TreeHosts.WIDE_HOST_SMALL_PROFILE), true);
         TreeSnapshot firstApplied = TreeSnapshot.of(root);
 
         FaultyHostFs counting = new FaultyHostFs(HostFs.open(root), Integer.MAX_VALUE, FaultyHostFs.Mode.FAIL, Errno.EIO);
         PlanService countingPlans = new PlanService(counting);
-        new Applier(countingPlans, line -> { }).apply(TreeHosts.profile(countingPlans, dir, "other", second), true);
+        new Applier(countingPlans, line -> { }).apply(TreeHosts.profile(countingPlans, dir, "other", TreeHosts.OTHER_PROFILE), true);
         int steps = counting.count();
         assertTrue(steps >= 8, "the second start changes shared entries too: " + steps + " steps");
         assertTrue(new Reverter(healthy, line -> { }).revert("other", false).complete());
@@ -129,11 +127,11 @@ class FaultInjectionTest {
         assertTrue(new Reverter(healthy, line -> { }).revert("small", false).complete());
 
         for (int k = 1; k <= steps; k++) { // one tree for all: each k must restore it
-            new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "small", first), true);
+            new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "small", TreeHosts.WIDE_HOST_SMALL_PROFILE), true);
             TALLY.fault("the process dies before step k of a second VM's start");
             FaultyHostFs dying = new FaultyHostFs(HostFs.open(root), k, FaultyHostFs.Mode.CRASH, Errno.OTHER);
             PlanService plans = new PlanService(dying);
-            var profile = TreeHosts.profile(plans, dir, "other", second);
+            var profile = TreeHosts.profile(plans, dir, "other", TreeHosts.OTHER_PROFILE);
             assertThrows(FaultyHostFs.Crash.class, () -> new Applier(plans, line -> { }).apply(profile, true));
             RevertReport r = new Reverter(healthy, line -> { }).revert("other", false);
             assertTrue(r.wasApplied(), "step " + k + ": the journal names the second VM");
@@ -153,12 +151,10 @@ class FaultInjectionTest {
     @Test
     void aSharedIrqRefusedAtASecondStartKeepsTheFirstVmsValue() throws Exception {
         HostSpec spec = TreeHosts.small(HostSpec.Cgroup.V2);
-        String first = "host_cpus: 0,3,4,7\nvcpus:\n  pin: [1, 5, 2, 6]\ngovernor: performance\n";
-        String second = "host_cpus: 0,4\nvcpus:\n  pin: [3, 7]\ngovernor: performance\n";
         Path root = TreeHosts.generate(spec, dir, "refused-second");
         TreeSnapshot pristine = TreeSnapshot.of(root);
         PlanService healthy = new PlanService(HostFs.open(root));
-        new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "small", first), true);
+        new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "small", TreeHosts.WIDE_HOST_SMALL_PROFILE), true);
         TreeSnapshot firstApplied = TreeSnapshot.of(root);
         String irq = "/proc/irq/0/smp_affinity_list";
         assertEquals("0,3-4,7", Files.readString(root.resolve(irq.substring(1))).strip(), "the first VM moved it");
@@ -174,7 +170,7 @@ class FaultInjectionTest {
         };
         PlanService plans = new PlanService(refusing);
         TALLY.fault("the kernel refuses a shared IRQ at a second VM's start");
-        ApplyReport report = new Applier(plans, line -> { }).apply(TreeHosts.profile(plans, dir, "other", second), true);
+        ApplyReport report = new Applier(plans, line -> { }).apply(TreeHosts.profile(plans, dir, "other", TreeHosts.OTHER_PROFILE), true);
         assertTrue(report.refused().contains(irq), "reported as unmovable: " + report.refused());
         assertEquals("0,3-4,7", Files.readString(root.resolve(irq.substring(1))).strip(), "still the first VM's value");
 
@@ -194,14 +190,12 @@ class FaultInjectionTest {
     @Test
     void aRevertKilledBeforeAnyStepIsFinishedByTheNextRevert() throws Exception {
         HostSpec spec = TreeHosts.small(HostSpec.Cgroup.V1);
-        String first = "host_cpus: 0,3,4,7\nvcpus:\n  pin: [1, 5, 2, 6]\ngovernor: performance\n";
-        String second = "host_cpus: 0,4\nvcpus:\n  pin: [3, 7]\ngovernor: performance\n";
         Path root = TreeHosts.generate(spec, dir, "crash-revert");
         PlanService healthy = new PlanService(HostFs.open(root));
-        new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "small", first), true);
+        new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "small", TreeHosts.WIDE_HOST_SMALL_PROFILE), true);
         TreeSnapshot firstApplied = TreeSnapshot.of(root);
 
-        new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "other", second), true);
+        new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "other", TreeHosts.OTHER_PROFILE), true);
         FaultyHostFs counting = new FaultyHostFs(HostFs.open(root), Integer.MAX_VALUE, FaultyHostFs.Mode.FAIL, Errno.EIO);
         assertTrue(new Reverter(new PlanService(counting), line -> { }).revert("other", false).complete());
         int steps = counting.count();
@@ -209,7 +203,7 @@ class FaultInjectionTest {
         assertEquals(List.of(), firstApplied.differences(TreeSnapshot.of(root)), "a clean stop of the second VM");
 
         for (int k = 1; k <= steps; k++) { // one tree for all: each k must end where the first VM left it
-            new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "other", second), true);
+            new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "other", TreeHosts.OTHER_PROFILE), true);
             TALLY.fault("the process dies before step k of a second VM's revert");
             PlanService dying = new PlanService(new FaultyHostFs(HostFs.open(root), k, FaultyHostFs.Mode.CRASH, Errno.OTHER));
             assertThrows(FaultyHostFs.Crash.class, () -> new Reverter(dying, line -> { }).revert("other", false));

@@ -153,11 +153,11 @@ class JournalFaultTest {
         Path root = TreeHosts.generate(spec, dir, "enospc-revert");
         TreeSnapshot pristine = TreeSnapshot.of(root);
         PlanService healthy = new PlanService(HostFs.open(root));
-        new Applier(healthy, log::add).apply(TreeHosts.profile(healthy, dir, "small", WIDE_HOST_SMALL), true);
+        new Applier(healthy, log::add).apply(TreeHosts.profile(healthy, dir, "small", TreeHosts.WIDE_HOST_SMALL_PROFILE), true);
         TreeSnapshot smallApplied = TreeSnapshot.of(root);
         int saves = -1;
         for (int k = 1; saves < 0 || k <= saves; k++) { // one tree for all: each k must restore it
-            new Applier(healthy, log::add).apply(TreeHosts.profile(healthy, dir, "other", OTHER), true);
+            new Applier(healthy, log::add).apply(TreeHosts.profile(healthy, dir, "other", TreeHosts.OTHER_PROFILE), true);
             FullDiskHostFs full = new FullDiskHostFs(HostFs.open(root), saves < 0 ? Integer.MAX_VALUE : k, mode);
             if (saves < 0) {
                 assertTrue(new Reverter(new PlanService(full), log::add).revert("other", false).complete());
@@ -191,19 +191,19 @@ class JournalFaultTest {
         Path root = TreeHosts.generate(spec, dir, "enospc-second");
         TreeSnapshot pristine = TreeSnapshot.of(root);
         PlanService healthy = new PlanService(HostFs.open(root));
-        new Applier(healthy, log::add).apply(TreeHosts.profile(healthy, dir, "small", WIDE_HOST_SMALL), true);
+        new Applier(healthy, log::add).apply(TreeHosts.profile(healthy, dir, "small", TreeHosts.WIDE_HOST_SMALL_PROFILE), true);
         TreeSnapshot smallApplied = TreeSnapshot.of(root);
         byte[] journalWithSmall = Files.readAllBytes(root.resolve("run/vfio-orchestrator/journal.json"));
         FullDiskHostFs counter = new FullDiskHostFs(HostFs.open(root), Integer.MAX_VALUE, FullDiskHostFs.Mode.ONCE);
         PlanService counting = new PlanService(counter);
-        new Applier(counting, log::add).apply(TreeHosts.profile(counting, dir, "other", OTHER), true);
+        new Applier(counting, log::add).apply(TreeHosts.profile(counting, dir, "other", TreeHosts.OTHER_PROFILE), true);
         int saves = counter.saves();
         assertEquals(2, saves, "ahead of the changes, and after them without the values in flight");
         assertTrue(new Reverter(healthy, log::add).revert("other", false).complete());
         assertRestored(smallApplied, root, "counting round");
         for (int k = 1; k <= saves; k++) { // one tree for all: each k must restore it
             PlanService full = new PlanService(new FullDiskHostFs(HostFs.open(root), k, FullDiskHostFs.Mode.STAYS_FULL));
-            Profile p = TreeHosts.profile(full, dir, "other", OTHER);
+            Profile p = TreeHosts.profile(full, dir, "other", TreeHosts.OTHER_PROFILE);
             TALLY.fault("/run full while a second VM starts");
             if (k == 1) {
                 OrchestratorException e = assertThrows(OrchestratorException.class, () -> new Applier(full, log::add).apply(p, true));
@@ -318,10 +318,6 @@ class JournalFaultTest {
         return code + (err.toString().isEmpty() ? "" : " " + err);
     }
 
-    private static final String OTHER = "host_cpus: 0,4\nvcpus:\n  pin: [3, 7]\ngovernor: performance\n";
-
-    /** The small VM, leaving the host CPUs 3 and 7 that OTHER takes: a second start narrows the host's share. */
-    private static final String WIDE_HOST_SMALL = "host_cpus: 0,3,4,7\nvcpus:\n  pin: [1, 5, 2, 6]\ngovernor: performance\n";
 
     @Test
     void twoHookCallsRacingForTwoVmsAreSerialisedAndBothRevertToTheByte() throws Exception {
@@ -329,7 +325,7 @@ class JournalFaultTest {
         // what the two starts give one after the other
         Path reference = TreeHosts.generate(spec, dir, "reference");
         installProfile(reference, "small", TreeHosts.SMALL_PROFILE);
-        installProfile(reference, "other", OTHER);
+        installProfile(reference, "other", TreeHosts.OTHER_PROFILE);
         for (String vm : List.of("small", "other")) {
             assertEquals("0", hook(reference, vm, "prepare", "begin"));
             assertEquals("0", hook(reference, vm, "started", "begin"));
@@ -341,7 +337,7 @@ class JournalFaultTest {
             for (int round = 1; round <= 3; round++) {
                 Path root = TreeHosts.generate(spec, dir, "race-" + round);
                 installProfile(root, "small", TreeHosts.SMALL_PROFILE);
-                installProfile(root, "other", OTHER);
+                installProfile(root, "other", TreeHosts.OTHER_PROFILE);
                 TreeSnapshot before = TreeSnapshot.of(root);
 
                 List<String> starts = race(pool, root, List.of("prepare begin", "started begin"));

@@ -34,6 +34,14 @@ final class TreeHosts {
               max_latency_us: 0
             """;
 
+    /**
+     * On the small host: VM "small" leaving CPUs 0,3,4,7 to the host, and VM "other" taking 3 and 7
+     * of them. Started after it, "other" narrows what the host keeps (the host cpuset, IRQs and
+     * workqueues move from 0,3,4,7 to 0,4): journal entries both VMs share.
+     */
+    static final String WIDE_HOST_SMALL_PROFILE = "host_cpus: 0,3,4,7\nvcpus:\n  pin: [1, 5, 2, 6]\ngovernor: performance\n";
+    static final String OTHER_PROFILE = "host_cpus: 0,4\nvcpus:\n  pin: [3, 7]\ngovernor: performance\n";
+
     /** 4 CPUs (two cores, siblings n, n+2), a few IRQs and processes: for tests that build many trees. */
     static HostSpec tiny(HostSpec.Cgroup cgroup) {
         return small(cgroup).toBuilder().cpus(4).cpusPerL3(4).irqs(16).nvmeQueues(2).processes(5).vm("tiny", 2, 1).build();
