@@ -38,9 +38,10 @@ class ShimTest {
         profiles = Files.createDirectories(dir.resolve("profiles"));
         Files.writeString(profiles.resolve("win11.yaml"), "host_cpus: 0\n");
         log = dir.resolve("log");
-        // a stand-in 'java' first on PATH: records what follows '-jar JAR', and stdin
+        // a stand-in 'java' first on PATH: records the jar after '-cp', what follows '-cp JAR MAIN', and stdin
         Files.createDirectories(dir.resolve("bin"));
-        script("bin/java", "while [ \"$1\" != -jar ]; do shift; done\necho \"$2\" > " + dir.resolve("jar-used") + "\nshift 2\n"
+        script("bin/java", "while [ \"$1\" != -cp ]; do shift; done\necho \"$2\" > " + dir.resolve("jar-used")
+                + "\n[ \"$3\" = org.vfioorchestrator.cli.Entry ] || exit 99\nshift 3\n"
                 + "printf 'launcher %s|' \"$*\" >> " + log + "\ncat >> " + log + "\necho '|' >> " + log
                 + "\necho launcher-stdout\necho launcher-stderr >&2\nexit $(cat " + dir.resolve("rc") + " 2>/dev/null || echo 0)\n");
         jar = dir.resolve("lib/vfio-orchestrator.jar");
