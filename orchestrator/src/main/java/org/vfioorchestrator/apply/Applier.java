@@ -1,12 +1,12 @@
 package org.vfioorchestrator.apply;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.vfioorchestrator.OrchestratorException;
+import org.vfioorchestrator.UtcTime;
 import org.vfioorchestrator.plan.Change;
 import org.vfioorchestrator.plan.Plan;
 import org.vfioorchestrator.plan.PlanService;
@@ -82,10 +82,10 @@ public final class Applier {
 
         boolean wasApplied = journal.vms().containsKey(profile.vm());
         Journal.AppliedVm record = wasApplied ? journal.vms().get(profile.vm())
-                : new Journal.AppliedVm(profile.source(), profile.text(), profile.sha256(), Instant.now().toString());
-        if (wasApplied && !record.sha256().equals(profile.sha256())) {
+                : new Journal.AppliedVm(profile.source(), profile.text(), UtcTime.now());
+        if (wasApplied && !record.profileText().equals(profile.text())) {
             log.accept(profile.vm() + ": profile changed since it was applied; using the new one");
-            record = new Journal.AppliedVm(profile.source(), profile.text(), profile.sha256(), record.appliedAt());
+            record = new Journal.AppliedVm(profile.source(), profile.text(), record.appliedAt());
         }
         Journal withVm = journal.withVm(profile.vm(), record);
         ChangeRunner runner = new ChangeRunner(store, new Actuator(plans.host()), log);

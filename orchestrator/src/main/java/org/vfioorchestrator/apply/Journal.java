@@ -13,7 +13,8 @@ import java.util.Optional;
  * profiles they started with). Immutable; every change makes a new one.
  */
 public record Journal(String bootId, Map<String, AppliedVm> vms, List<JournalEntry> entries) {
-    public static final int VERSION = 1;
+    /** 2: a CRC-32C checksum line and no profile hash (1, with SHA-256 for both, is still read). */
+    public static final int VERSION = 2;
 
     public Journal {
         vms = Map.copyOf(vms);
@@ -23,10 +24,9 @@ public record Journal(String bootId, Map<String, AppliedVm> vms, List<JournalEnt
     /**
      * @param profileSource where the profile was read from
      * @param profileText   its exact text, re-parsed when another VM stops
-     * @param sha256        hash of that text
      * @param appliedAt     ISO-8601 time of the first apply
      */
-    public record AppliedVm(String profileSource, String profileText, String sha256, String appliedAt) {
+    public record AppliedVm(String profileSource, String profileText, String appliedAt) {
     }
 
     public static Journal empty(String bootId) {

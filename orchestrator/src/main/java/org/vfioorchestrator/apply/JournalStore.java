@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.zip.CRC32C;
 import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.host.FileFacts;
@@ -28,7 +29,9 @@ public final class JournalStore {
     public static final String STATE_DIR = "/run/vfio-orchestrator";
     public static final String JOURNAL = STATE_DIR + "/journal.json";
     static final String LOCK = STATE_DIR + "/lock";
-    private static final String HEADER = "# vfio-orchestrator journal v" + Journal.VERSION + " sha256=";
+    private static final String HEADER = "# vfio-orchestrator journal v" + Journal.VERSION + " crc32c=";
+    /** What version 1 wrote (SHA-256 of the body): read, so that an upgrade while a VM runs still restores it. */
+    private static final String HEADER_V1 = "# vfio-orchestrator journal v1 sha256=";
     private static final int MAX_BYTES = 16 * 1024 * 1024;
 
     private final HostFs host;
@@ -72,25 +75,27 @@ public final class JournalStore {
     Journal parse(String text) {
         String where = host.resolve(JOURNAL).toString();
         int nl = text.indexOf('\n');
-        if (!text.startsWith(HEADER) || nl < 0) {
+        String header = nl < 0 ? text : text.substring(0, nl);
+        String body = text.substring(nl + 1);
+        int headerVersion = header.startsWith(HEADER) ? Journal.VERSION : header.startsWith(HEADER_V1) ? 1 : 0;
+        if (headerVersion == 0 || nl < 0) {
             throw corrupt(where, "it does not start with the journal header");
         }
-        String sha = text.substring(HEADER.length(), nl).strip();
-        String body = text.substring(nl + 1);
-        if (!sha.equals(sha256(body))) {
+        String sum = header.substring(headerVersion == 1 ? HEADER_V1.length() : HEADER.length()).strip();
+        if (!sum.equals(headerVersion == 1 ? sha256(body) : crc32c(body))) {
             throw corrupt(where, "its checksum does not match (truncated or edited)");
         }
         try {
             Map<String, Object> m = JSON.std.mapFrom(body);
-            if (!(m.get("version") instanceof Number version) || version.intValue() != Journal.VERSION) {
-                throw corrupt(where, "it has journal version " + m.get("version") + ", this tool reads " + Journal.VERSION);
+            if (!(m.get("version") instanceof Number version) || version.longValue() != headerVersion) {
+                throw corrupt(where, "it has journal version " + m.get("version") + ", this tool reads 1 and " + Journal.VERSION);
             }
             Map<String, Journal.AppliedVm> vms = new LinkedHashMap<>();
             Map<?, ?> vmMap = (Map<?, ?>) m.get("vms");
             for (Map.Entry<?, ?> e : vmMap.entrySet()) {
                 Map<?, ?> v = (Map<?, ?>) e.getValue();
                 vms.put(e.getKey().toString(), new Journal.AppliedVm((String) v.get("profileSource"),
-                        (String) v.get("profileText"), (String) v.get("sha256"), (String) v.get("appliedAt")));
+                        (String) v.get("profileText"), (String) v.get("appliedAt")));
             }
             List<JournalEntry> entries = new ArrayList<>();
             for (Object o : (List<?>) m.get("entries")) {
@@ -128,7 +133,6 @@ public final class JournalStore {
             Map<String, Object> v = new LinkedHashMap<>();
             v.put("profileSource", e.getValue().profileSource());
             v.put("profileText", e.getValue().profileText());
-            v.put("sha256", e.getValue().sha256());
             v.put("appliedAt", e.getValue().appliedAt());
             vms.put(e.getKey(), v);
         });
@@ -140,7 +144,7 @@ public final class JournalStore {
         } catch (IOException e) {
             throw new IllegalStateException("journal does not serialise", e);
         }
-        byte[] bytes = (HEADER + sha256(json) + "\n" + json).getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = (HEADER + crc32c(json) + "\n" + json).getBytes(StandardCharsets.UTF_8);
         if (bytes.length > MAX_BYTES) {
             throw new IllegalStateException("journal grew beyond " + MAX_BYTES + " bytes");
         }
@@ -193,6 +197,18 @@ public final class JournalStore {
         });
     }
 
+    /**
+     * The checksum line: it catches a truncated or hand-edited file (the file is written atomically and
+     * only root can write it, so no adversary forges it). CRC-32C, not a cryptographic hash: the JDK
+     * computes it without loading its security providers, about 15 ms of every hook call.
+     */
+    static String crc32c(String s) {
+        CRC32C crc = new CRC32C();
+        crc.update(s.getBytes(StandardCharsets.UTF_8));
+        return HexFormat.of().toHexDigits((int) crc.getValue());
+    }
+
+    /** Version 1's checksum line. */
     static String sha256(String s) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));

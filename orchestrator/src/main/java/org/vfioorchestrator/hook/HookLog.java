@@ -3,7 +3,6 @@ package org.vfioorchestrator.hook;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -11,6 +10,7 @@ import org.apache.commons.exec.CommandLine;
 import org.apache.commons.exec.DefaultExecutor;
 import org.apache.commons.exec.ExecuteWatchdog;
 import org.apache.commons.exec.PumpStreamHandler;
+import org.vfioorchestrator.UtcTime;
 import org.vfioorchestrator.host.HostFs;
 
 /**
@@ -45,7 +45,7 @@ final class HookLog implements Consumer<String> {
             }
             // UTC, as syslog and the journal show it in local time anyway; a local offset would load the time zone
             // database on every hook call
-            file.write((Instant.now() + " " + full + "\n").getBytes(StandardCharsets.UTF_8));
+            file.write((UtcTime.now() + " " + full + "\n").getBytes(StandardCharsets.UTF_8));
         } catch (RuntimeException | IOException e) {
             fileFailed = true; // a full or read-only /var must not stop a VM from starting
         }

@@ -11,7 +11,6 @@ import org.vfioorchestrator.cpu.CpuSet;
  *
  * @param vm           the libvirt domain name
  * @param source       where it was read from, for messages
- * @param sha256       hash of the file's bytes, recorded in the journal
  * @param text         the file's text, kept in the journal so other VMs can be re-planned exactly
  * @param hostCpus     CPUs the host keeps while the VM runs
  * @param vcpuPins     host CPU of vCPU 0, 1, 2, ...
@@ -21,7 +20,6 @@ import org.vfioorchestrator.cpu.CpuSet;
 public record Profile(
         String vm,
         String source,
-        String sha256,
         String text,
         CpuSet hostCpus,
         List<Integer> vcpuPins,

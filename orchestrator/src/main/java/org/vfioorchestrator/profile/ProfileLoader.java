@@ -7,11 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -110,7 +107,7 @@ public final class ProfileLoader {
         }
         Node root = compose(text, source);
         Walk w = new Walk(source);
-        return new Reader(w, host, defaultVm, sha256(bytes), text).read(root);
+        return new Reader(w, host, defaultVm, text).read(root);
     }
 
     private static Node compose(String text, String source) {
@@ -150,14 +147,6 @@ public final class ProfileLoader {
             // SnakeYAML throws this, not a YAMLException, for some malformed tags such as !=*%c (found by Jazzer)
             throw OrchestratorException.data(source + ": not valid YAML: " + e.getMessage()
                     + " A profile needs no '!' tags; remove them");
-        }
-    }
-
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 
@@ -379,15 +368,13 @@ public final class ProfileLoader {
         private final Walk w;
         private final HostFacts host;
         private final String defaultVm;
-        private final String sha;
         private final String text;
 
-        Reader(Walk w, HostFacts host, String defaultVm, String sha, String text) {
+        Reader(Walk w, HostFacts host, String defaultVm, String text) {
             this.text = text;
             this.w = w;
             this.host = host;
             this.defaultVm = defaultVm;
-            this.sha = sha;
         }
 
         Profile read(Node root) {
@@ -432,7 +419,7 @@ public final class ProfileLoader {
             if (!w.problems.isEmpty()) {
                 throw new OrchestratorException(ExitCode.HOST_OR_DATA, w.problems);
             }
-            return new Profile(vm, w.source, sha, text, hostCpus, List.copyOf(pins), emulator, iothreads, irqs, wq,
+            return new Profile(vm, w.source, text, hostCpus, List.copyOf(pins), emulator, iothreads, irqs, wq,
                     governor, cstates, cgroups, measure);
         }
 

@@ -130,7 +130,7 @@ public final class StatusService {
                         applied.profileSource() + " (as applied)", vm);
                 if (installed.isPresent()) {
                     Profile now = new ProfileLoader(facts).load(installed.get());
-                    changed = !now.sha256().equals(applied.sha256());
+                    changed = !now.text().equals(applied.profileText());
                 } else {
                     notes.add("its profile " + host.resolve(ProfileStore.pathOf(vm)) + " is gone; the journal keeps the"
                             + " applied text, so stopping the VM still restores the host");

@@ -5,10 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -182,6 +187,42 @@ class ApplyRevertTest {
             assertTrue(e.getMessage().contains("refusing the journal"), e.getMessage());
             assertEquals(List.of(), now.differences(TreeSnapshot.of(root)));
         }
+    }
+
+    /** A journal written by version 1 (SHA-256 checksum and profile hash) when the tool is upgraded while a VM runs. */
+    @Test
+    void aVersion1JournalStillRestoresTheHost() throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.V2), dir);
+        TreeSnapshot before = TreeSnapshot.of(root);
+        HostFs host = HostFs.open(root);
+        PlanService plans = new PlanService(host);
+        new Applier(plans, log::add).apply(TreeHosts.profile(plans, dir, "small", TreeHosts.SMALL_PROFILE), true);
+        Path journal = host.resolve(JournalStore.JOURNAL);
+        String v2 = Files.readString(journal);
+        assertTrue(v2.startsWith("# vfio-orchestrator journal v2 crc32c="), v2);
+        Map<String, Object> body = JSON.std.mapFrom(v2.substring(v2.indexOf('\n') + 1));
+        body.put("version", 1);
+        for (Object vm : ((Map<?, ?>) body.get("vms")).values()) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> v = (Map<String, Object>) vm;
+            v.put("sha256", sha256((String) v.get("profileText")));
+        }
+        String v1 = JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(body) + "\n";
+
+        Files.writeString(journal, "# vfio-orchestrator journal v1 sha256=" + sha256("x") + "\n" + v1);
+        TreeSnapshot applied = TreeSnapshot.of(root);
+        OrchestratorException e = assertThrows(OrchestratorException.class,
+                () -> new Reverter(plans, log::add).revert("small", false));
+        assertTrue(e.getMessage().contains("its checksum does not match"), e.getMessage());
+        assertEquals(List.of(), applied.differences(TreeSnapshot.of(root)));
+
+        Files.writeString(journal, "# vfio-orchestrator journal v1 sha256=" + sha256(v1) + "\n" + v1);
+        new Reverter(plans, log::add).revert("small", false);
+        assertEquals(List.of(), before.differences(TreeSnapshot.of(root)));
+    }
+
+    private static String sha256(String s) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
     }
 
     @Test

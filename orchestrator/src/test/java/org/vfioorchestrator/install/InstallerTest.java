@@ -305,7 +305,7 @@ class InstallerTest {
         assertEquals(0, install("--libvirt-version", "9.0.0").code());
         HostFs host = HostFs.open(root);
         new JournalStore(host).save(Journal.empty("boot").withVm("win11",
-                new Journal.AppliedVm("/etc/vfio-orchestrator/profiles/win11.yaml", "host_cpus: 0\n", "00", "2026-01-01T00:00:00Z")));
+                new Journal.AppliedVm("/etc/vfio-orchestrator/profiles/win11.yaml", "host_cpus: 0\n", "2026-01-01T00:00:00Z")));
         Map<String, String> installed = snapshot(root);
         CliRun u = uninstall();
         assertEquals(3, u.code());
