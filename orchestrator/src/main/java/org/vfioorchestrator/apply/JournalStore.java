@@ -1,7 +1,5 @@
 package org.vfioorchestrator.apply;
 
-import com.fasterxml.jackson.jr.ob.JSON;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -86,7 +84,9 @@ public final class JournalStore {
             throw corrupt(where, "its checksum does not match (truncated or edited)");
         }
         try {
-            Map<String, Object> m = JSON.std.mapFrom(body);
+            if (!(JournalJson.read(body) instanceof Map<?, ?> m)) {
+                throw corrupt(where, "it is not a JSON object");
+            }
             if (!(m.get("version") instanceof Number version) || version.longValue() != headerVersion) {
                 throw corrupt(where, "it has journal version " + m.get("version") + ", this tool reads 1 and " + Journal.VERSION);
             }
@@ -104,7 +104,7 @@ public final class JournalStore {
                 entries.add(JournalEntry.fromJson(em));
             }
             return new Journal((String) m.get("bootId"), vms, entries);
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             if (e instanceof OrchestratorException oe) {
                 throw oe;
             }
@@ -138,12 +138,7 @@ public final class JournalStore {
         });
         body.put("vms", vms);
         body.put("entries", journal.entries().stream().map(JournalEntry::toJson).toList());
-        String json;
-        try {
-            json = JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(body) + "\n";
-        } catch (IOException e) {
-            throw new IllegalStateException("journal does not serialise", e);
-        }
+        String json = JournalJson.write(body) + "\n";
         byte[] bytes = (HEADER + crc32c(json) + "\n" + json).getBytes(StandardCharsets.UTF_8);
         if (bytes.length > MAX_BYTES) {
             throw new IllegalStateException("journal grew beyond " + MAX_BYTES + " bytes");
