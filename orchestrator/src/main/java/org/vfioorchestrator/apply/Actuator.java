@@ -1,5 +1,6 @@
 package org.vfioorchestrator.apply;
 
+import org.vfioorchestrator.host.KernelText;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -158,7 +159,7 @@ final class Actuator {
                 case WRITE -> undoWrite(e, force);
                 case ENABLE_CONTROLLER -> {
                     String now = host.read(e.path()).orElse("");
-                    if (List.of(e.original().split("\\s+")).contains("cpuset") || !List.of(now.strip().split("\\s+")).contains("cpuset")) {
+                    if (KernelText.words(e.original()).contains("cpuset") || !KernelText.words(now).contains("cpuset")) {
                         yield new Undo(UndoStatus.ALREADY, "");
                     }
                     host.write(e.path(), "-cpuset");

@@ -221,11 +221,11 @@ abstract class FileTreeHostFs implements HostFs {
         exec.setExitValues(null);
         try {
             int rc = exec.execute(cmd);
-            String[] f = stdout.toString(StandardCharsets.UTF_8).strip().split("\\s+");
-            if (rc != 0 || f.length != 2) {
+            List<String> f = KernelText.words(stdout.toString(StandardCharsets.UTF_8));
+            if (rc != 0 || f.size() != 2) {
                 return OptionalLong.empty();
             }
-            return OptionalLong.of(Long.parseLong(f[0]) * Long.parseLong(f[1]));
+            return OptionalLong.of(Long.parseLong(f.get(0)) * Long.parseLong(f.get(1)));
         } catch (IOException | NumberFormatException e) {
             return OptionalLong.empty();
         }

@@ -1,5 +1,7 @@
 package org.vfioorchestrator.host;
 
+import java.util.List;
+
 /**
  * The fields of {@code /proc/PID[/task/TID]/stat} this tool reads. The command
  * name sits in parentheses and may itself hold spaces or ')', so fields are
@@ -21,12 +23,12 @@ public record ProcStat(String comm, long flags, long startTime, int processor) {
             throw new IllegalArgumentException("not a /proc stat line: no '(comm)'");
         }
         // after "(comm) " comes field 3 (state): field n is f[n - 3]
-        String[] f = stat.substring(close + 2).strip().split("\\s+");
-        if (f.length < 20) {
-            throw new IllegalArgumentException("not a /proc stat line: " + (f.length + 2) + " fields");
+        List<String> f = KernelText.words(stat.substring(close + 2));
+        if (f.size() < 20) {
+            throw new IllegalArgumentException("not a /proc stat line: " + (f.size() + 2) + " fields");
         }
-        return new ProcStat(stat.substring(open + 1, close), Long.parseLong(f[6]), Long.parseLong(f[19]),
-                f.length > 36 ? Integer.parseInt(f[36]) : -1);
+        return new ProcStat(stat.substring(open + 1, close), Long.parseLong(f.get(6)), Long.parseLong(f.get(19)),
+                f.size() > 36 ? Integer.parseInt(f.get(36)) : -1);
     }
 
     public boolean perCpuKernelThread() {

@@ -11,8 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.cpu.CpuSetFormatException;
@@ -26,9 +24,10 @@ import org.vfioorchestrator.cpu.CpuSetFormatException;
  */
 final class TreeHostFs extends FileTreeHostFs {
 
-    private static final Pattern IRQ_AFFINITY = Pattern.compile("/proc/irq/(\\d+)/smp_affinity(_list)?");
-    private static final Pattern WORKQUEUE_MASK = Pattern.compile("/sys/devices/virtual/workqueue/(?:[^/]+/)?cpumask");
-    private static final Pattern GOVERNOR = Pattern.compile("(/sys/devices/system/cpu/cpu\\d+/cpufreq)/scaling_governor");
+    private static final String IRQ_DIR = "/proc/irq/";
+    private static final String WORKQUEUES = "/sys/devices/virtual/workqueue/";
+    private static final String CPU_DIR = "/sys/devices/system/cpu/";
+    private static final String GOVERNOR = "/cpufreq/scaling_governor";
     private static final List<String> CONTROLLER_ORDER =
             List.of("cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc");
 
@@ -52,10 +51,10 @@ final class TreeHostFs extends FileTreeHostFs {
         if (!exists(path)) {
             throw new HostIoException(path, Errno.ENOENT, "missing");
         }
-        Matcher irq = IRQ_AFFINITY.matcher(path);
-        if (irq.matches()) {
-            writeIrqAffinity(path, Integer.parseInt(irq.group(1)), irq.group(2) != null, v);
-        } else if (path.equals("/proc/irq/default_smp_affinity") || WORKQUEUE_MASK.matcher(path).matches()) {
+        int irq = irqOf(path);
+        if (irq >= 0) {
+            writeIrqAffinity(path, irq, path.endsWith("_list"), v);
+        } else if (path.equals("/proc/irq/default_smp_affinity") || isWorkqueueMask(path)) {
             writeSameWidthMask(path, parseMask(path, v));
         } else if (path.startsWith("/sys/fs/cgroup/") && (path.endsWith("/cgroup.procs") || path.endsWith("/tasks"))) {
             moveTask(path, v);
@@ -64,15 +63,41 @@ final class TreeHostFs extends FileTreeHostFs {
         } else if (path.startsWith("/sys/fs/cgroup/") && (path.endsWith("/cpuset.cpus") || path.endsWith("/cpuset.mems"))) {
             super.write(path, parseList(path, v).toString());
         } else {
-            Matcher gov = GOVERNOR.matcher(path);
-            if (gov.matches()) {
-                String offered = read(gov.group(1) + "/scaling_available_governors").orElse("");
-                if (!List.of(offered.strip().split("\\s+")).contains(v)) {
+            if (isGovernor(path)) {
+                String offered = read(path.substring(0, path.lastIndexOf('/')) + "/scaling_available_governors").orElse("");
+                if (!KernelText.words(offered).contains(v)) {
                     throw new HostIoException(path, Errno.EINVAL, Errno.EINVAL.text());
                 }
             }
             super.write(path, v);
         }
+    }
+
+    /** N for /proc/irq/N/smp_affinity and /proc/irq/N/smp_affinity_list, else -1. */
+    private static int irqOf(String path) {
+        int slash = path.indexOf('/', IRQ_DIR.length());
+        if (!path.startsWith(IRQ_DIR) || slash < 0) {
+            return -1;
+        }
+        String file = path.substring(slash + 1);
+        return file.equals("smp_affinity") || file.equals("smp_affinity_list")
+                ? KernelText.numberAfter("", path.substring(IRQ_DIR.length(), slash)) : -1;
+    }
+
+    /** The workqueues' cpumask, or one workqueue's: WORKQUEUES/cpumask, WORKQUEUES/NAME/cpumask. */
+    private static boolean isWorkqueueMask(String path) {
+        if (!path.startsWith(WORKQUEUES) || !path.endsWith("cpumask")) {
+            return false;
+        }
+        String rest = path.substring(WORKQUEUES.length());
+        int slash = rest.indexOf('/');
+        return rest.equals("cpumask") || (slash > 0 && slash == rest.length() - "/cpumask".length());
+    }
+
+    /** CPU_DIR/cpuN/cpufreq/scaling_governor. */
+    private static boolean isGovernor(String path) {
+        return path.startsWith(CPU_DIR) && path.endsWith(GOVERNOR) && path.length() > CPU_DIR.length() + GOVERNOR.length()
+                && KernelText.numberAfter("cpu", path.substring(CPU_DIR.length(), path.length() - GOVERNOR.length())) >= 0;
     }
 
     private CpuSet parseList(String path, String v) {
@@ -119,12 +144,12 @@ final class TreeHostFs extends FileTreeHostFs {
 
     private void writeSubtreeControl(String path, String v) {
         TreeSet<String> enabled = new TreeSet<>(Comparator.comparingInt(CONTROLLER_ORDER::indexOf));
-        for (String c : read(path).orElse("").strip().split("\\s+")) {
-            if (!c.isEmpty()) {
-                enabled.add(c);
-            }
+        enabled.addAll(KernelText.words(read(path).orElse("")));
+        List<String> tokens = KernelText.words(v);
+        if (tokens.isEmpty()) {
+            throw new HostIoException(path, Errno.EINVAL, Errno.EINVAL.text());
         }
-        for (String token : v.split("\\s+")) {
+        for (String token : tokens) {
             if (token.length() < 2 || (token.charAt(0) != '+' && token.charAt(0) != '-')
                     || !CONTROLLER_ORDER.contains(token.substring(1))) {
                 throw new HostIoException(path, Errno.EINVAL, Errno.EINVAL.text());
@@ -407,7 +432,13 @@ final class TreeHostFs extends FileTreeHostFs {
         return "";
     }
 
+    /** The status text with the first line "KEY:..." replaced by "KEY:\tVALUE"; unchanged without one. */
     private static String replaceField(String status, String key, String value) {
-        return status.replaceFirst("(?m)^" + Pattern.quote(key) + ":[^\n]*", Matcher.quoteReplacement(key + ":\t" + value));
+        int start = status.startsWith(key + ":") ? 0 : status.indexOf("\n" + key + ":") + 1;
+        if (start == 0 && !status.startsWith(key + ":")) {
+            return status;
+        }
+        int end = status.indexOf('\n', start);
+        return status.substring(0, start) + key + ":\t" + value + (end < 0 ? "" : status.substring(end));
     }
 }

@@ -1,5 +1,6 @@
 package org.vfioorchestrator.plan;
 
+import org.vfioorchestrator.host.KernelText;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -275,8 +276,7 @@ public final class HostSnapshotReader {
         for (int cpu : cpus.toList()) {
             String base = "/sys/devices/system/cpu/cpu" + cpu;
             String governor = host.read(base + "/cpufreq/scaling_governor").map(String::strip).orElse(null);
-            List<String> governors = List.of(host.read(base + "/cpufreq/scaling_available_governors").orElse("")
-                    .strip().split("\\s+")).stream().filter(s -> !s.isEmpty()).toList();
+            List<String> governors = KernelText.words(host.read(base + "/cpufreq/scaling_available_governors").orElse(""));
             String pmQos = host.read(base + "/power/pm_qos_resume_latency_us").map(String::strip).orElse(null);
             List<IdleState> states = new ArrayList<>();
             for (String s : host.list(base + "/cpuidle")) {
@@ -331,7 +331,7 @@ public final class HostSnapshotReader {
     }
 
     private boolean v2HasCpuset() {
-        return List.of(host.read(V2_MOUNT + "/cgroup.controllers").orElse("").strip().split("\\s+")).contains("cpuset");
+        return KernelText.words(host.read(V2_MOUNT + "/cgroup.controllers").orElse("")).contains("cpuset");
     }
 
     private Cgroups none(String root, String why) {

@@ -1,6 +1,6 @@
 package org.vfioorchestrator.profile;
 
-import java.util.ArrayList;
+import org.vfioorchestrator.host.KernelText;
 import java.util.List;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.HostFs;
@@ -36,13 +36,7 @@ public final class HostFacts {
     /** The governors a CPU offers; empty when it has no cpufreq driver. */
     public List<String> governorsOffered(int cpu) {
         String text = host.read("/sys/devices/system/cpu/cpu" + cpu + "/cpufreq/scaling_available_governors").orElse("");
-        List<String> out = new ArrayList<>();
-        for (String g : text.strip().split("\\s+")) {
-            if (!g.isEmpty()) {
-                out.add(g);
-            }
-        }
-        return out;
+        return KernelText.words(text);
     }
 
     public boolean workqueueHasCpumask(String name) {

@@ -2,7 +2,6 @@ package org.vfioorchestrator.profile;
 
 import java.nio.file.Path;
 import java.util.Optional;
-import java.util.regex.Pattern;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.host.FileFacts;
 import org.vfioorchestrator.host.HostFs;
@@ -14,19 +13,35 @@ import org.vfioorchestrator.host.HostFs;
  */
 public final class ProfileStore {
     public static final String DIR = "/etc/vfio-orchestrator/profiles";
-    /** libvirt allows more, but a name that is also a safe file name is all a profile needs. */
-    private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}");
 
     private ProfileStore() {
     }
 
     /** Refuses names that could leave the profile or state directories: '/', '..', NUL, newlines, very long. */
     public static String checkVmName(String vm) {
-        if (vm == null || !SAFE_NAME.matcher(vm).matches() || vm.contains("..")) {
+        if (!safeName(vm) || vm.contains("..")) {
             throw OrchestratorException.data("VM name '" + shown(vm)
                     + "' is not supported: use letters, digits, '.', '_', '+' and '-' (at most 128, no '..')");
         }
         return vm;
+    }
+
+    /**
+     * libvirt allows more, but a name that is also a safe file name is all a profile needs: 1 to 128
+     * letters, digits, '_', '.', '+' and '-', not starting with one of the last four.
+     */
+    private static boolean safeName(String vm) {
+        if (vm == null || vm.isEmpty() || vm.length() > 128) {
+            return false;
+        }
+        for (int i = 0; i < vm.length(); i++) {
+            char c = vm.charAt(i);
+            boolean alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+            if (!alnum && (i == 0 || "_.+-".indexOf(c) < 0)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -1,11 +1,10 @@
 package org.vfioorchestrator.qemu;
 
+import org.vfioorchestrator.host.KernelText;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.vfioorchestrator.host.HostFs;
 
 /**
@@ -14,8 +13,6 @@ import org.vfioorchestrator.host.HostFs;
  * Never asks libvirt (the hook must not call back into it).
  */
 public record QemuProcess(String vm, int pid, List<QemuThread> threads) {
-    private static final Pattern VCPU = Pattern.compile("CPU (\\d+)/(KVM|TCG|HVF|WHPX)");
-    private static final Pattern IOTHREAD = Pattern.compile("IO iothread(\\d+)");
 
     public static String pidFile(String vm) {
         return "/run/libvirt/qemu/" + vm + ".pid";
@@ -58,13 +55,15 @@ public record QemuProcess(String vm, int pid, List<QemuThread> threads) {
     }
 
     static QemuThread classify(int tid, String name, long startTime) {
-        Matcher m = VCPU.matcher(name);
-        if (m.matches()) {
-            return new QemuThread(tid, name, ThreadRole.VCPU, Integer.parseInt(m.group(1)), startTime);
+        // QEMU names them "CPU 3/KVM" (or /TCG, /HVF, /WHPX, by accelerator) and "IO iothread1"
+        int slash = name.indexOf('/');
+        int vcpu = slash < 0 ? -1 : KernelText.numberAfter("CPU ", name.substring(0, slash));
+        if (vcpu >= 0 && List.of("KVM", "TCG", "HVF", "WHPX").contains(name.substring(slash + 1))) {
+            return new QemuThread(tid, name, ThreadRole.VCPU, vcpu, startTime);
         }
-        m = IOTHREAD.matcher(name);
-        if (m.matches()) {
-            return new QemuThread(tid, name, ThreadRole.IOTHREAD, Integer.parseInt(m.group(1)), startTime);
+        int iothread = KernelText.numberAfter("IO iothread", name);
+        if (iothread >= 0) {
+            return new QemuThread(tid, name, ThreadRole.IOTHREAD, iothread, startTime);
         }
         return new QemuThread(tid, name, ThreadRole.EMULATOR, -1, startTime);
     }

@@ -1,5 +1,6 @@
 package org.vfioorchestrator.topology;
 
+import org.vfioorchestrator.host.KernelText;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -9,8 +10,6 @@ import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.cpu.CpuSetFormatException;
@@ -53,9 +52,6 @@ public final class TopologyReader {
     static final String PMU_CORE = "/sys/devices/cpu_core/cpus";
     static final String PMU_ATOM = "/sys/devices/cpu_atom/cpus";
 
-    private static final Pattern CPU_NAME = Pattern.compile("cpu(\\d+)");
-    private static final Pattern NODE_NAME = Pattern.compile("node(\\d+)");
-    private static final Pattern INDEX_NAME = Pattern.compile("index\\d+");
 
     private final HostFs host;
 
@@ -135,9 +131,9 @@ public final class TopologyReader {
     private CpuSet presentFromDirectories() {
         List<Integer> ids = new ArrayList<>();
         for (String name : host.list(CPU_DIR)) {
-            Matcher m = CPU_NAME.matcher(name);
-            if (m.matches() && host.isDirectory(CPU_DIR + "/" + name)) {
-                ids.add(Integer.parseInt(m.group(1)));
+            int id = KernelText.numberAfter("cpu", name);
+            if (id >= 0 && host.isDirectory(CPU_DIR + "/" + name)) {
+                ids.add(id);
             }
         }
         if (ids.isEmpty()) {
@@ -166,7 +162,7 @@ public final class TopologyReader {
         for (int cpu : online.toList()) {
             String cacheDir = CPU_DIR + "/cpu" + cpu + "/cache";
             for (String name : host.list(cacheDir)) {
-                if (!INDEX_NAME.matcher(name).matches()) {
+                if (KernelText.numberAfter("index", name) < 0) {
                     continue;
                 }
                 String dir = cacheDir + "/" + name;
@@ -190,8 +186,8 @@ public final class TopologyReader {
         SortedMap<Integer, CpuSet> nodes = new TreeMap<>();
         Map<Integer, String> seenIn = new HashMap<>();
         for (String name : host.list(NODE_DIR)) {
-            Matcher m = NODE_NAME.matcher(name);
-            if (!m.matches()) {
+            int node = KernelText.numberAfter("node", name);
+            if (node < 0) {
                 continue;
             }
             String dir = NODE_DIR + "/" + name;
@@ -204,7 +200,7 @@ public final class TopologyReader {
                 }
             }
             if (!cpus.isEmpty()) {
-                nodes.put(Integer.parseInt(m.group(1)), cpus);
+                nodes.put(node, cpus);
             }
         }
         return nodes;
