@@ -1,6 +1,5 @@
 package org.vfioorchestrator.apply;
 
-import org.vfioorchestrator.host.KernelText;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -8,12 +7,13 @@ import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.Errno;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.host.HostIoException;
-import org.vfioorchestrator.plan.Change;
+import org.vfioorchestrator.host.KernelText;
 import org.vfioorchestrator.plan.Change.EnableController;
 import org.vfioorchestrator.plan.Change.MakeCgroup;
 import org.vfioorchestrator.plan.Change.MoveProcesses;
 import org.vfioorchestrator.plan.Change.PinThread;
 import org.vfioorchestrator.plan.Change.WriteFile;
+import org.vfioorchestrator.plan.Change;
 import org.vfioorchestrator.qemu.QemuProcess;
 
 /**

@@ -205,7 +205,9 @@ public final class CpuSet implements Comparable<CpuSet> {
 
     public List<Integer> toList() {
         List<Integer> out = new ArrayList<>(size());
-        bits.stream().forEach(out::add);
+        for (int cpu = bits.nextSetBit(0); cpu >= 0; cpu = bits.nextSetBit(cpu + 1)) {
+            out.add(cpu); // a loop, not bits.stream(): called all over every hook call, cold
+        }
         return out;
     }
 

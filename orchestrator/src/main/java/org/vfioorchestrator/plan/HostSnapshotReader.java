@@ -1,6 +1,5 @@
 package org.vfioorchestrator.plan;
 
-import org.vfioorchestrator.host.KernelText;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +14,7 @@ import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.cpu.CpuSetFormatException;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.host.HostIoException;
+import org.vfioorchestrator.host.KernelText;
 import org.vfioorchestrator.plan.HostSnapshot.CgroupVersion;
 import org.vfioorchestrator.plan.HostSnapshot.Cgroups;
 import org.vfioorchestrator.plan.HostSnapshot.CpuPower;

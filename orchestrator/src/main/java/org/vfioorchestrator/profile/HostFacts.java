@@ -1,9 +1,9 @@
 package org.vfioorchestrator.profile;
 
-import org.vfioorchestrator.host.KernelText;
 import java.util.List;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.host.KernelText;
 import org.vfioorchestrator.topology.Topology;
 import org.vfioorchestrator.topology.TopologyReader;
 

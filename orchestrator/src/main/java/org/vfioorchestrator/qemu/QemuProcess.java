@@ -1,11 +1,11 @@
 package org.vfioorchestrator.qemu;
 
-import org.vfioorchestrator.host.KernelText;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.host.KernelText;
 
 /**
  * A running VM's QEMU process, found the way libvirt records it: the PID in

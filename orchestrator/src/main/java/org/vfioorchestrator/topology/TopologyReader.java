@@ -1,12 +1,14 @@
 package org.vfioorchestrator.topology;
 
-import org.vfioorchestrator.host.KernelText;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -14,6 +16,7 @@ import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.cpu.CpuSetFormatException;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.host.KernelText;
 
 /**
  * Reads the CPU topology from sysfs through {@link HostFs}.
@@ -69,8 +72,12 @@ public final class TopologyReader {
     }
 
     private Topology read() {
-        CpuSet present = list(CPU_DIR + "/present").orElseGet(this::presentFromDirectories);
-        CpuSet online = list(CPU_DIR + "/online").orElseGet(() -> onlineFromFiles(present));
+        // plain loops and no lambdas here: this is the first code of every hook call, and in a fresh JVM the first
+        // lambdas and streams cost more than the reads (see BENCHMARKS.md)
+        Optional<CpuSet> listed = list(CPU_DIR + "/present");
+        CpuSet present = listed.isPresent() ? listed.get() : presentFromDirectories();
+        listed = list(CPU_DIR + "/online");
+        CpuSet online = listed.isPresent() ? listed.get() : onlineFromFiles(present);
         if (online.isEmpty()) {
             throw problem(CPU_DIR + "/online", "no online CPUs");
         }
@@ -79,7 +86,7 @@ public final class TopologyReader {
                     + " that " + CPU_DIR + "/present (" + present + ") does not");
         }
         Optional<CpuSet> possible = list(CPU_DIR + "/possible");
-        int nrCpuIds = Math.max(possible.map(CpuSet::last).orElse(-1), present.last()) + 1;
+        int nrCpuIds = Math.max(possible.isPresent() ? possible.get().last() : -1, present.last()) + 1;
 
         Map<Integer, Integer> packageOf = new HashMap<>();
         Map<Integer, Integer> dieOf = new HashMap<>();
@@ -93,18 +100,21 @@ public final class TopologyReader {
             packageOf.put(cpu, requiredInt(dir + "/physical_package_id"));
             coreIdOf.put(cpu, requiredInt(dir + "/core_id"));
             dieOf.put(cpu, optionalInt(dir + "/die_id").orElse(-1));
-            Sourced siblings = firstSet(dir, "core_cpus_list", "thread_siblings_list", "core_cpus", "thread_siblings")
-                    .orElseThrow(() -> missing(dir, "thread_siblings_list", "core_cpus_list", "core_cpus", "thread_siblings"));
+            Sourced siblings = firstSet(dir, "core_cpus_list", "thread_siblings_list", "core_cpus", "thread_siblings");
+            if (siblings == null) {
+                throw missing(dir, "thread_siblings_list", "core_cpus_list", "core_cpus", "thread_siblings");
+            }
             siblingsOf.put(cpu, new Sourced(siblings.cpus().intersection(online), siblings.file()));
         }
         checkPartition(siblingsOf);
         List<CpuSet> cores = new ArrayList<>();
         for (CpuSet siblings : distinct(siblingsOf)) {
-            Map<Integer, List<Integer>> byCoreId = new TreeMap<>();
+            Map<Integer, CpuSet> byCoreId = new TreeMap<>();
             for (int cpu : siblings.toList()) {
-                byCoreId.computeIfAbsent(coreIdOf.get(cpu), k -> new ArrayList<>()).add(cpu);
+                CpuSet sameId = byCoreId.get(coreIdOf.get(cpu));
+                byCoreId.put(coreIdOf.get(cpu), sameId == null ? CpuSet.of(cpu) : sameId.union(CpuSet.of(cpu)));
             }
-            byCoreId.values().forEach(cpus -> cores.add(CpuSet.of(cpus)));
+            cores.addAll(byCoreId.values());
         }
 
         Map<Integer, Sourced> l3Of = readL3(online);
@@ -118,12 +128,12 @@ public final class TopologyReader {
         SortedMap<Integer, CpuSet> packages = new TreeMap<>();
         for (int cpu : online.toList()) {
             int l3Id = indexOfGroup(l3Groups, cpu);
-            int node = numaNodes.entrySet().stream().filter(e -> e.getValue().contains(cpu))
-                    .mapToInt(Map.Entry::getKey).findFirst().orElse(-1);
-            CoreType type = coreTypes.entrySet().stream().filter(e -> e.getValue().contains(cpu))
-                    .map(Map.Entry::getKey).findFirst().orElse(CoreType.UNKNOWN);
-            cpus.put(cpu, new Cpu(cpu, packageOf.get(cpu), dieOf.get(cpu), coreIdOf.get(cpu), l3Id, node, type));
-            packages.merge(packageOf.get(cpu), CpuSet.of(cpu), CpuSet::union);
+            Integer node = keyHolding(numaNodes, cpu);
+            CoreType type = keyHolding(coreTypes, cpu);
+            cpus.put(cpu, new Cpu(cpu, packageOf.get(cpu), dieOf.get(cpu), coreIdOf.get(cpu), l3Id,
+                    node == null ? -1 : node, type == null ? CoreType.UNKNOWN : type));
+            CpuSet inPackage = packages.get(packageOf.get(cpu));
+            packages.put(packageOf.get(cpu), inPackage == null ? CpuSet.of(cpu) : inPackage.union(CpuSet.of(cpu)));
         }
         return new Topology(present, online, nrCpuIds, cpus, cores, l3Groups, numaNodes, packages, coreTypes);
     }
@@ -146,7 +156,8 @@ public final class TopologyReader {
         List<Integer> ids = new ArrayList<>();
         for (int cpu : present.toList()) {
             String file = CPU_DIR + "/cpu" + cpu + "/online";
-            String state = host.read(file).map(String::strip).orElse("1");
+            Optional<String> text = host.read(file);
+            String state = text.isPresent() ? text.get().strip() : "1";
             switch (state) {
                 case "1" -> ids.add(cpu);
                 case "0" -> { }
@@ -173,8 +184,10 @@ public final class TopologyReader {
                 if (type.equals("Instruction")) {
                     continue;
                 }
-                Sourced shared = firstSet(dir, "shared_cpu_list", "shared_cpu_map")
-                        .orElseThrow(() -> missing(dir, "shared_cpu_list", "shared_cpu_map"));
+                Sourced shared = firstSet(dir, "shared_cpu_list", "shared_cpu_map");
+                if (shared == null) {
+                    throw missing(dir, "shared_cpu_list", "shared_cpu_map");
+                }
                 l3.put(cpu, new Sourced(shared.cpus().intersection(online), shared.file()));
                 break;
             }
@@ -191,7 +204,10 @@ public final class TopologyReader {
                 continue;
             }
             String dir = NODE_DIR + "/" + name;
-            Sourced read = firstSet(dir, "cpulist", "cpumap").orElseThrow(() -> missing(dir, "cpulist", "cpumap"));
+            Sourced read = firstSet(dir, "cpulist", "cpumap");
+            if (read == null) {
+                throw missing(dir, "cpulist", "cpumap");
+            }
             CpuSet cpus = read.cpus().intersection(online);
             for (int cpu : cpus.toList()) {
                 String other = seenIn.putIfAbsent(cpu, read.file());
@@ -240,15 +256,14 @@ public final class TopologyReader {
         if (distinct.size() < 2) {
             return Map.of();
         }
-        Map<CoreType, List<Integer>> split = new EnumMap<>(CoreType.class);
+        Map<CoreType, CpuSet> types = new EnumMap<>(CoreType.class);
         for (int cpu : online.toList()) {
             long v = value.get(cpu);
             CoreType type = v == distinct.last() ? CoreType.PERFORMANCE
                     : v == distinct.first() ? CoreType.EFFICIENCY : CoreType.UNKNOWN;
-            split.computeIfAbsent(type, k -> new ArrayList<>()).add(cpu);
+            CpuSet same = types.get(type);
+            types.put(type, same == null ? CpuSet.of(cpu) : same.union(CpuSet.of(cpu)));
         }
-        Map<CoreType, CpuSet> types = new EnumMap<>(CoreType.class);
-        split.forEach((type, cpus) -> types.put(type, CpuSet.of(cpus)));
         return types;
     }
 
@@ -260,7 +275,9 @@ public final class TopologyReader {
 
     /** Every CPU's set must hold the CPU itself and agree with the sets of the CPUs it lists. */
     private void checkPartition(Map<Integer, Sourced> perCpu) {
-        perCpu.forEach((cpu, read) -> {
+        for (Map.Entry<Integer, Sourced> e : perCpu.entrySet()) {
+            int cpu = e.getKey();
+            Sourced read = e.getValue();
             if (!read.cpus().contains(cpu)) {
                 throw problem(read.file(), "does not list CPU " + cpu + " itself (found '" + read.cpus() + "' among online CPUs)");
             }
@@ -271,11 +288,27 @@ public final class TopologyReader {
                             + " lists " + theirs.cpus() + "; the two must agree");
                 }
             }
-        });
+        }
     }
 
     private static List<CpuSet> distinct(Map<Integer, Sourced> perCpu) {
-        return perCpu.values().stream().map(Sourced::cpus).distinct().sorted().toList();
+        Set<CpuSet> distinct = new LinkedHashSet<>();
+        for (Sourced s : perCpu.values()) {
+            distinct.add(s.cpus());
+        }
+        List<CpuSet> sorted = new ArrayList<>(distinct);
+        Collections.sort(sorted);
+        return List.copyOf(sorted);
+    }
+
+    /** The key whose CPU set holds {@code cpu}; null when none does. */
+    private static <K> K keyHolding(Map<K, CpuSet> sets, int cpu) {
+        for (Map.Entry<K, CpuSet> e : sets.entrySet()) {
+            if (e.getValue().contains(cpu)) {
+                return e.getKey();
+            }
+        }
+        return null;
     }
 
     private static int indexOfGroup(List<CpuSet> groups, int cpu) {
@@ -287,20 +320,21 @@ public final class TopologyReader {
         return -1;
     }
 
-    /** The first of {@code names} in {@code dir} that exists; names ending in "list" are lists, the rest hex masks. */
-    private Optional<Sourced> firstSet(String dir, String... names) {
+    /** The first of {@code names} in {@code dir} that exists (null: none); names ending in "list" are lists, the rest hex masks. */
+    private Sourced firstSet(String dir, String... names) {
         for (String name : names) {
             String file = dir + "/" + name;
             Optional<String> text = host.read(file);
             if (text.isPresent()) {
-                return Optional.of(new Sourced(parse(file, text.get(), !name.endsWith("list")), file));
+                return new Sourced(parse(file, text.get(), !name.endsWith("list")), file);
             }
         }
-        return Optional.empty();
+        return null;
     }
 
     private Optional<CpuSet> list(String file) {
-        return host.read(file).map(text -> parse(file, text, false));
+        Optional<String> text = host.read(file);
+        return text.isPresent() ? Optional.of(parse(file, text.get(), false)) : Optional.empty();
     }
 
     private CpuSet parse(String file, String text, boolean mask) {
@@ -312,7 +346,11 @@ public final class TopologyReader {
     }
 
     private String required(String file) {
-        return host.read(file).orElseThrow(() -> problem(file, "missing; the kernel shows it for every online CPU. Is the host tree complete?"));
+        Optional<String> text = host.read(file);
+        if (text.isEmpty()) {
+            throw problem(file, "missing; the kernel shows it for every online CPU. Is the host tree complete?");
+        }
+        return text.get();
     }
 
     private int requiredInt(String file) {
@@ -320,7 +358,8 @@ public final class TopologyReader {
     }
 
     private Optional<Integer> optionalInt(String file) {
-        return host.read(file).map(text -> parseInt(file, text));
+        Optional<String> text = host.read(file);
+        return text.isPresent() ? Optional.of(parseInt(file, text.get())) : Optional.empty();
     }
 
     private int parseInt(String file, String text) {
