@@ -16,8 +16,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
@@ -67,8 +65,6 @@ public final class ProfileLoader {
         SCHEMA.put("measure", Set.of("after_start", "duration", "max_latency_us"));
     }
 
-    private static final Pattern VM_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}");
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,6})(ms|s|m|h)");
 
     private final HostFacts host;
 
@@ -297,13 +293,19 @@ public final class ProfileLoader {
             if (v == null) {
                 return null;
             }
-            Matcher m = DURATION.matcher(v.strip());
-            if (!m.matches()) {
+            // 1 to 6 digits and a unit
+            String text = v.strip();
+            int digits = 0;
+            while (digits < text.length() && text.charAt(digits) >= '0' && text.charAt(digits) <= '9') {
+                digits++;
+            }
+            String unit = text.substring(digits);
+            if (digits < 1 || digits > 6 || !List.of("ms", "s", "m", "h").contains(unit)) {
                 problem(n, key, "'" + v + "' is not a duration; write it like 500ms, 30s, 2m or 1h");
                 return null;
             }
-            long amount = Long.parseLong(m.group(1));
-            Duration d = switch (m.group(2)) {
+            long amount = Long.parseLong(text.substring(0, digits));
+            Duration d = switch (unit) {
                 case "ms" -> Duration.ofMillis(amount);
                 case "s" -> Duration.ofSeconds(amount);
                 case "m" -> Duration.ofMinutes(amount);
@@ -383,7 +385,7 @@ public final class ProfileLoader {
             if (top.containsKey("vm")) {
                 vm = w.scalar(top.get("vm"), "vm", "the libvirt domain name");
             }
-            if (vm != null && !VM_NAME.matcher(vm).matches()) {
+            if (vm != null && !ProfileStore.isSafeName(vm)) {
                 w.problem(top.getOrDefault("vm", root), "vm", "'" + vm
                         + "' is not a usable VM name; use letters, digits, '.', '_', '+' or '-' (at most 128)");
             }

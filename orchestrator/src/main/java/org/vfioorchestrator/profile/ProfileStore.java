@@ -19,7 +19,7 @@ public final class ProfileStore {
 
     /** Refuses names that could leave the profile or state directories: '/', '..', NUL, newlines, very long. */
     public static String checkVmName(String vm) {
-        if (!safeName(vm) || vm.contains("..")) {
+        if (!isSafeName(vm) || vm.contains("..")) {
             throw OrchestratorException.data("VM name '" + shown(vm)
                     + "' is not supported: use letters, digits, '.', '_', '+' and '-' (at most 128, no '..')");
         }
@@ -30,7 +30,7 @@ public final class ProfileStore {
      * libvirt allows more, but a name that is also a safe file name is all a profile needs: 1 to 128
      * letters, digits, '_', '.', '+' and '-', not starting with one of the last four.
      */
-    private static boolean safeName(String vm) {
+    static boolean isSafeName(String vm) {
         if (vm == null || vm.isEmpty() || vm.length() > 128) {
             return false;
         }

@@ -49,8 +49,7 @@ public record QemuProcess(String vm, int pid, List<QemuThread> threads) {
             }
             threads.add(classify(tid, comm.get().strip(), startTime(stat.get())));
         }
-        threads.sort(Comparator.comparing(QemuThread::role).thenComparingInt(QemuThread::index)
-                .thenComparingInt(QemuThread::tid));
+        threads.sort(BY_ROLE_INDEX_TID);
         return Optional.of(new QemuProcess(vm, pid, List.copyOf(threads)));
     }
 
@@ -74,6 +73,25 @@ public record QemuProcess(String vm, int pid, List<QemuThread> threads) {
     }
 
     public List<QemuThread> threads(ThreadRole role) {
-        return threads.stream().filter(t -> t.role() == role).toList();
+        List<QemuThread> out = new ArrayList<>();
+        for (QemuThread t : threads) {
+            if (t.role() == role) {
+                out.add(t);
+            }
+        }
+        return List.copyOf(out);
     }
+
+    /** vCPUs, then iothreads, then emulator threads; each by index, then thread id. Written out, not built from
+     * Comparator.comparing: five lambda sites, which a fresh JVM links at some cost on every hook call. */
+    private static final Comparator<QemuThread> BY_ROLE_INDEX_TID = new Comparator<>() {
+        @Override
+        public int compare(QemuThread a, QemuThread b) {
+            int c = a.role().compareTo(b.role());
+            if (c == 0) {
+                c = Integer.compare(a.index(), b.index());
+            }
+            return c != 0 ? c : Integer.compare(a.tid(), b.tid());
+        }
+    };
 }

@@ -1,5 +1,6 @@
 package org.vfioorchestrator.topology;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
@@ -37,12 +38,18 @@ public final class Topology {
         this.online = online;
         this.nrCpuIds = nrCpuIds;
         this.cpus = Collections.unmodifiableSortedMap(new TreeMap<>(cpus));
-        this.cores = cores.stream().sorted().toList();
-        this.l3Groups = l3Groups.stream().sorted().toList();
+        this.cores = sorted(cores);
+        this.l3Groups = sorted(l3Groups);
         this.numaNodes = Collections.unmodifiableSortedMap(new TreeMap<>(numaNodes));
         this.packages = Collections.unmodifiableSortedMap(new TreeMap<>(packages));
         this.coreTypes = coreTypes.isEmpty()
                 ? Map.of() : Collections.unmodifiableMap(new EnumMap<>(coreTypes));
+    }
+
+    private static List<CpuSet> sorted(List<CpuSet> sets) {
+        List<CpuSet> out = new ArrayList<>(sets);
+        Collections.sort(out); // not a stream: the topology is read first on every hook call, in a cold JVM
+        return List.copyOf(out);
     }
 
     /** CPUs that physically exist ({@code /sys/devices/system/cpu/present}). */
