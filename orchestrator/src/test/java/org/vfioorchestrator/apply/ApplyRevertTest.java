@@ -35,6 +35,19 @@ class ApplyRevertTest {
 
     private final List<String> log = new ArrayList<>();
 
+    /** The small cgroup v2 host, its tree as generated, and 'small' applied to it. */
+    private record Applied(Path root, TreeSnapshot before, HostFs host, PlanService plans) {
+    }
+
+    private Applied applySmall() throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.V2), dir);
+        TreeSnapshot before = TreeSnapshot.of(root);
+        HostFs host = HostFs.open(root);
+        PlanService plans = new PlanService(host);
+        new Applier(plans, log::add).apply(TreeHosts.profile(plans, dir, "small", TreeHosts.SMALL_PROFILE), true);
+        return new Applied(root, before, host, plans);
+    }
+
     private String read(Path root, String path) throws Exception {
         return Files.readString(root.resolve(path.substring(1))).strip();
     }
@@ -136,68 +149,54 @@ class ApplyRevertTest {
 
     @Test
     void driftIsLeftAloneUnlessForced() throws Exception {
-        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.V2), dir);
-        TreeSnapshot before = TreeSnapshot.of(root);
-        HostFs host = HostFs.open(root);
-        PlanService plans = new PlanService(host);
-        new Applier(plans, log::add).apply(TreeHosts.profile(plans, dir, "small", TreeHosts.SMALL_PROFILE), true);
-        host.write("/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor", "powersave"); // someone else
+        Applied a = applySmall();
+        a.host().write("/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor", "powersave"); // someone else
 
-        RevertReport r = new Reverter(plans, log::add).revert("small", false);
+        RevertReport r = new Reverter(a.plans(), log::add).revert("small", false);
         assertEquals(1, r.drift().size(), r.toString());
         assertTrue(r.drift().get(0).startsWith("/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor: now 'powersave'"));
-        assertEquals("powersave", read(root, "/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor"));
-        assertTrue(host.exists(JournalStore.JOURNAL), "the drifted entry stays in the journal");
+        assertEquals("powersave", read(a.root(), "/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor"));
+        assertTrue(a.host().exists(JournalStore.JOURNAL), "the drifted entry stays in the journal");
 
-        RevertReport forced = new Reverter(plans, log::add).revert("small", true);
+        RevertReport forced = new Reverter(a.plans(), log::add).revert("small", true);
         assertTrue(forced.complete());
-        assertEquals(List.of(), before.differences(TreeSnapshot.of(root)));
+        assertEquals(List.of(), a.before().differences(TreeSnapshot.of(a.root())));
     }
 
     @Test
     void aJournalFromAnotherBootIsReportedNotApplied() throws Exception {
-        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.V2), dir);
-        HostFs host = HostFs.open(root);
-        PlanService plans = new PlanService(host);
-        new Applier(plans, log::add).apply(TreeHosts.profile(plans, dir, "small", TreeHosts.SMALL_PROFILE), true);
-        Files.writeString(root.resolve("proc/sys/kernel/random/boot_id"), "00000000-1111-2222-3333-444444444444\n");
-        TreeSnapshot rebooted = TreeSnapshot.of(root);
+        Applied a = applySmall();
+        Files.writeString(a.root().resolve("proc/sys/kernel/random/boot_id"), "00000000-1111-2222-3333-444444444444\n");
+        TreeSnapshot rebooted = TreeSnapshot.of(a.root());
         OrchestratorException e = assertThrows(OrchestratorException.class,
-                () -> new Reverter(plans, log::add).revert("small", false));
+                () -> new Reverter(a.plans(), log::add).revert("small", false));
         assertEquals(ExitCode.UNEXPECTED_STATE, e.exitCode());
         assertTrue(e.getMessage().contains("is from an earlier boot"), e.getMessage());
-        assertEquals(List.of(), rebooted.differences(TreeSnapshot.of(root)));
+        assertEquals(List.of(), rebooted.differences(TreeSnapshot.of(a.root())));
     }
 
     @Test
     void aCorruptOrTruncatedJournalIsRefusedAndNothingChanges() throws Exception {
-        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.V2), dir);
-        HostFs host = HostFs.open(root);
-        PlanService plans = new PlanService(host);
-        new Applier(plans, log::add).apply(TreeHosts.profile(plans, dir, "small", TreeHosts.SMALL_PROFILE), true);
-        Path journal = host.resolve(JournalStore.JOURNAL);
+        Applied a = applySmall();
+        Path journal = a.host().resolve(JournalStore.JOURNAL);
         byte[] full = Files.readAllBytes(journal);
         for (byte[] damaged : List.of(java.util.Arrays.copyOf(full, full.length / 2), new byte[0],
                 new String(full).replace("\"WRITE\"", "\"WRITE \"").getBytes())) {
             Files.write(journal, damaged);
-            TreeSnapshot now = TreeSnapshot.of(root);
+            TreeSnapshot now = TreeSnapshot.of(a.root());
             OrchestratorException e = assertThrows(OrchestratorException.class,
-                    () -> new Reverter(plans, log::add).revert("small", false));
+                    () -> new Reverter(a.plans(), log::add).revert("small", false));
             assertEquals(ExitCode.UNEXPECTED_STATE, e.exitCode());
             assertTrue(e.getMessage().contains("refusing the journal"), e.getMessage());
-            assertEquals(List.of(), now.differences(TreeSnapshot.of(root)));
+            assertEquals(List.of(), now.differences(TreeSnapshot.of(a.root())));
         }
     }
 
     /** A journal written by version 1 (SHA-256 checksum and profile hash) when the tool is upgraded while a VM runs. */
     @Test
     void aVersion1JournalStillRestoresTheHost() throws Exception {
-        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.V2), dir);
-        TreeSnapshot before = TreeSnapshot.of(root);
-        HostFs host = HostFs.open(root);
-        PlanService plans = new PlanService(host);
-        new Applier(plans, log::add).apply(TreeHosts.profile(plans, dir, "small", TreeHosts.SMALL_PROFILE), true);
-        Path journal = host.resolve(JournalStore.JOURNAL);
+        Applied a = applySmall();
+        Path journal = a.host().resolve(JournalStore.JOURNAL);
         String v2 = Files.readString(journal);
         assertTrue(v2.startsWith("# vfio-orchestrator journal v2 crc32c="), v2);
         Map<String, Object> body = JSON.std.mapFrom(v2.substring(v2.indexOf('\n') + 1));
@@ -210,15 +209,15 @@ class ApplyRevertTest {
         String v1 = JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(body) + "\n";
 
         Files.writeString(journal, "# vfio-orchestrator journal v1 sha256=" + sha256("x") + "\n" + v1);
-        TreeSnapshot applied = TreeSnapshot.of(root);
+        TreeSnapshot applied = TreeSnapshot.of(a.root());
         OrchestratorException e = assertThrows(OrchestratorException.class,
-                () -> new Reverter(plans, log::add).revert("small", false));
+                () -> new Reverter(a.plans(), log::add).revert("small", false));
         assertTrue(e.getMessage().contains("its checksum does not match"), e.getMessage());
-        assertEquals(List.of(), applied.differences(TreeSnapshot.of(root)));
+        assertEquals(List.of(), applied.differences(TreeSnapshot.of(a.root())));
 
         Files.writeString(journal, "# vfio-orchestrator journal v1 sha256=" + sha256(v1) + "\n" + v1);
-        new Reverter(plans, log::add).revert("small", false);
-        assertEquals(List.of(), before.differences(TreeSnapshot.of(root)));
+        new Reverter(a.plans(), log::add).revert("small", false);
+        assertEquals(List.of(), a.before().differences(TreeSnapshot.of(a.root())));
     }
 
     private static String sha256(String s) throws Exception {

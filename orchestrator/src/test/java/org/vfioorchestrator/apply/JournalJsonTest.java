@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.vfioorchestrator.testing.Damage;
 
 /** The journal's own JSON, held to jackson-jr (what the journal was written with before). */
 class JournalJsonTest {
@@ -70,16 +71,7 @@ class JournalJsonTest {
         SplittableRandom r = new SplittableRandom(5);
         int refused = 0;
         for (int i = 0; i < 5000; i++) {
-            StringBuilder b = new StringBuilder(good);
-            for (int k = r.nextInt(1, 4); k > 0 && b.length() > 0; k--) {
-                int at = r.nextInt(b.length());
-                switch (r.nextInt(3)) {
-                    case 0 -> b.setCharAt(at, DAMAGE.charAt(r.nextInt(DAMAGE.length())));
-                    case 1 -> b.deleteCharAt(at);
-                    default -> b.setLength(at);
-                }
-            }
-            String text = b.toString();
+            String text = Damage.of(good, r, DAMAGE);
             Object ours;
             try {
                 ours = JournalJson.read(text);

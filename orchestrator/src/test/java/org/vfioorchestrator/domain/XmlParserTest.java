@@ -18,6 +18,7 @@ import javax.xml.XMLConstants;
 import javax.xml.parsers.DocumentBuilder;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
+import org.vfioorchestrator.testing.Damage;
 import org.w3c.dom.Attr;
 import org.w3c.dom.Element;
 import org.w3c.dom.NamedNodeMap;
@@ -151,16 +152,7 @@ class XmlParserTest {
         SplittableRandom r = new SplittableRandom(13);
         int refused = 0;
         for (int i = 0; i < 3000; i++) {
-            StringBuilder b = new StringBuilder(good);
-            for (int k = r.nextInt(1, 4); k > 0 && b.length() > 0; k--) {
-                int at = r.nextInt(b.length());
-                switch (r.nextInt(3)) {
-                    case 0 -> b.setCharAt(at, damage.charAt(r.nextInt(damage.length())));
-                    case 1 -> b.deleteCharAt(at);
-                    default -> b.insert(at, damage.charAt(r.nextInt(damage.length())));
-                }
-            }
-            String xml = b.toString();
+            String xml = Damage.of(good, r, damage);
             if (ours(xml) == null) {
                 refused++;
             } else {
