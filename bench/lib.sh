@@ -6,7 +6,7 @@ OUT=$BENCH/out
 # Scratch copies of host trees: tmpfs, like /proc, /sys and /run on a real host. BENCH_TMP=DIR to change.
 TMP=${BENCH_TMP:-/dev/shm/vfio-orchestrator-bench}
 # The command under test. Default: the launcher, exactly as the hook shim runs it.
-# Baseline runs set RUN to 'java FLAGS -jar OLD.jar' (see BENCHMARKS.md).
+# To compare with an older build, use hook-ab.sh (runs alternate; the machine's speed drifts).
 RUN=${RUN:-$REPO/vfio-orchestrator}
 SIZES=${SIZES:-16 64 256 1024}
 RUNS=${RUNS:-30}
