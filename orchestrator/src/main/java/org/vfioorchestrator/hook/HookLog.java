@@ -3,39 +3,59 @@ package org.vfioorchestrator.hook;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Consumer;
-import org.apache.commons.exec.CommandLine;
-import org.apache.commons.exec.DefaultExecutor;
-import org.apache.commons.exec.ExecuteWatchdog;
-import org.apache.commons.exec.PumpStreamHandler;
 import org.vfioorchestrator.UtcTime;
 import org.vfioorchestrator.host.HostFs;
 
 /**
- * One line per action, to {@code /var/log/vfio-orchestrator/hook.log} and,
- * where a syslog socket exists, to syslog/the journal (through {@code logger},
- * once per hook call). Logging never fails the hook.
+ * One line per action, to {@code /var/log/vfio-orchestrator/hook.log} and, where the shim hands
+ * the hook a pipe to {@code logger} ({@link #syslogFromShim}), to syslog/the journal. Each line is
+ * written when it comes, so a hook that is killed still leaves what it did. Logging never fails
+ * the hook.
  */
 final class HookLog implements Consumer<String> {
     static final String FILE = "/var/log/vfio-orchestrator/hook.log";
+    /** The shim's variable naming the descriptor of its pipe to logger (see hooks/qemu). */
+    static final String SYSLOG_FD = "VFIO_ORCHESTRATOR_SYSLOG_FD";
 
     private final HostFs host;
     private final String prefix;
-    private final List<String> lines = new ArrayList<>();
     private OutputStream file;
     private boolean fileFailed;
+    private OutputStream syslog;
 
-    HookLog(HostFs host, String vm, String operation) {
+    /** @param syslog where lines go to syslog, one per line; null: nowhere */
+    HookLog(HostFs host, String vm, String operation, OutputStream syslog) {
         this.host = host;
         this.prefix = vm + " " + operation + ": ";
+        this.syslog = syslog;
+    }
+
+    /**
+     * The shim's pipe to logger: the descriptor {@link #SYSLOG_FD} names, opened through
+     * /dev/fd (a descriptor of this process, not a host file); null where there is none.
+     */
+    static OutputStream syslogFromShim(String fd) {
+        if (fd == null || fd.length() != 1 || fd.charAt(0) < '3' || fd.charAt(0) > '9') {
+            return null;
+        }
+        try {
+            return new java.io.FileOutputStream("/dev/fd/" + fd);
+        } catch (IOException e) {
+            return null; // the shell closed it, or this is no Linux: the log file still has every line
+        }
     }
 
     @Override
     public void accept(String line) {
         String full = prefix + line.replace('\n', ' ');
-        lines.add(full);
+        if (syslog != null) {
+            try {
+                syslog.write((full + "\n").getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                syslog = null; // logger went away; syslog is a convenience
+            }
+        }
         if (fileFailed) {
             return;
         }
@@ -51,7 +71,7 @@ final class HookLog implements Consumer<String> {
         }
     }
 
-    /** Closes the log file and sends the collected lines to syslog in one go. */
+    /** Closes the log file (the syslog pipe closes when the JVM exits, after the last line of the call). */
     void finish() {
         if (file != null) {
             try {
@@ -59,25 +79,6 @@ final class HookLog implements Consumer<String> {
             } catch (IOException e) {
                 // every line was written when it came
             }
-        }
-        flushToSyslog();
-    }
-
-    private void flushToSyslog() {
-        if (lines.isEmpty() || !host.isLive() || !host.exists("/dev/log")) {
-            return;
-        }
-        try {
-            CommandLine cmd = new CommandLine("logger");
-            cmd.addArgument("-t", false);
-            cmd.addArgument("vfio-orchestrator", false);
-            DefaultExecutor exec = DefaultExecutor.builder().get();
-            exec.setWatchdog(ExecuteWatchdog.builder().setTimeout(java.time.Duration.ofSeconds(2)).get());
-            exec.setStreamHandler(new PumpStreamHandler(null, null,
-                    new java.io.ByteArrayInputStream((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8))));
-            exec.execute(cmd);
-        } catch (Exception e) {
-            // syslog is a convenience; the log file has every line
         }
     }
 }

@@ -1,6 +1,7 @@
 package org.vfioorchestrator.hook;
 
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -23,11 +24,19 @@ public final class HookMain {
     public static void main(String[] args) {
         PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
         System.setOut(System.err);
-        System.exit(run(err, System.in, Arrays.asList(args)));
+        System.exit(run(err, System.in, Arrays.asList(args), HookLog.syslogFromShim(System.getenv(HookLog.SYSLOG_FD))));
     }
 
-    /** Exit codes follow libvirt's rules (see {@link HookRunner}); a bug never aborts a stop. */
+    /** A hook call without syslog (tests, and runs by hand); see {@link #run(PrintWriter, InputStream, List, OutputStream)}. */
     public static int run(PrintWriter err, InputStream stdin, List<String> args) {
+        return run(err, stdin, args, null);
+    }
+
+    /**
+     * Exit codes follow libvirt's rules (see {@link HookRunner}); a bug never aborts a stop. Log lines also
+     * go to {@code syslog} unless it is null.
+     */
+    public static int run(PrintWriter err, InputStream stdin, List<String> args, OutputStream syslog) {
         Path root = Path.of("/");
         List<String> argv = args;
         if (args.size() >= 2 && args.get(0).equals("--host-root")) {
@@ -37,7 +46,7 @@ public final class HookMain {
         boolean mayFail = argv.size() >= 3 && (argv.get(1).equals("prepare") || argv.get(1).equals("started"));
         try {
             HostFs host = HostFs.open(root);
-            return new HookRunner(host, err, new DetachedMeasurementLauncher(host)).run(argv, stdin);
+            return new HookRunner(host, err, new DetachedMeasurementLauncher(host), syslog).run(argv, stdin);
         } catch (RuntimeException | Error e) {
             // Even an Error (out of memory, a broken jar) must not fail a reconnect: libvirt would kill the VM.
             err.println("vfio-orchestrator hook: internal error, please report it: " + e);

@@ -2,6 +2,7 @@ package org.vfioorchestrator.hook;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -35,13 +36,16 @@ public final class HookRunner {
     private final HostFs host;
     private final PrintWriter err;
     private final MeasurementLauncher measurements;
+    private final OutputStream syslog;
     /** Bytes libvirt sent on stdin when that was more than {@link #MAX_XML}; 0 otherwise. */
     private long xmlTooLarge;
 
-    public HookRunner(HostFs host, PrintWriter err, MeasurementLauncher measurements) {
+    /** @param syslog where log lines also go to syslog (the shim's pipe to logger); null: only the log file */
+    public HookRunner(HostFs host, PrintWriter err, MeasurementLauncher measurements, OutputStream syslog) {
         this.host = host;
         this.err = err;
         this.measurements = measurements;
+        this.syslog = syslog;
     }
 
     public int run(List<String> argv, InputStream stdin) {
@@ -78,7 +82,7 @@ public final class HookRunner {
             }
             return 0; // not our VM
         }
-        HookLog log = new HookLog(host, vm, operation);
+        HookLog log = new HookLog(host, vm, operation, syslog);
         try {
             return switch (operation) {
                 case "prepare begin" -> prepare(vm, profileFile.get(), xml, log);
@@ -156,7 +160,7 @@ public final class HookRunner {
         if (!host.exists(JournalStore.JOURNAL)) {
             return; // nothing applied on this host: not our VM
         }
-        HookLog log = new HookLog(host, vm, operation);
+        HookLog log = new HookLog(host, vm, operation, syslog);
         try {
             log.accept(why + "; reverting from the journal");
             stop(vm, log);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -48,6 +49,8 @@ class HookRunnerTest {
     private TreeSnapshot original;
     private final List<String> measurements = new ArrayList<>();
     private final StringWriter err = new StringWriter();
+    /** The shim's pipe to logger, as the hook sees it. */
+    private final ByteArrayOutputStream syslog = new ByteArrayOutputStream();
 
     @BeforeEach
     void host() throws Exception {
@@ -73,7 +76,7 @@ class HookRunnerTest {
     }
 
     private int hookWithXml(String xml, String... argv) {
-        return new HookRunner(host, new PrintWriter(err, true), (vm, d) -> measurements.add(vm + " " + d.toSeconds()))
+        return new HookRunner(host, new PrintWriter(err, true), (vm, d) -> measurements.add(vm + " " + d.toSeconds()), syslog)
                 .run(List.of(argv), new ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8)));
     }
 
@@ -102,6 +105,9 @@ class HookRunnerTest {
         String log = Files.readString(root.resolve("var/log/vfio-orchestrator/hook.log"));
         assertTrue(log.contains("tiny prepare begin: set /sys/devices/system/cpu/cpu1/cpufreq/scaling_governor: schedutil -> performance"), log);
         assertTrue(log.contains("tiny release end") || log.contains("tiny stopped end: restored"), log);
+        List<String> withoutTime = log.lines().map(l -> l.substring(l.indexOf(' ') + 1)).toList();
+        assertEquals(withoutTime, syslog.toString(StandardCharsets.UTF_8).lines().toList(),
+                "syslog gets every line of the log file, without the time stamp (syslog adds its own)");
     }
 
     @Test

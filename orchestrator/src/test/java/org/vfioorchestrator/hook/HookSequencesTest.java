@@ -68,7 +68,7 @@ class HookSequencesTest {
 
     Result hook(HostFs on, String stdin, String... argv) {
         StringWriter err = new StringWriter();
-        int code = new HookRunner(on, new PrintWriter(err), (vm, d) -> launched.add(vm))
+        int code = new HookRunner(on, new PrintWriter(err), (vm, d) -> launched.add(vm), null)
                 .run(List.of(argv), new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
         return new Result(code, err.toString());
     }

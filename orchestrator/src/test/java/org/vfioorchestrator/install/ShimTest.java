@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +45,7 @@ class ShimTest {
         Files.createDirectories(dir.resolve("bin"));
         script("bin/java", "while [ \"$1\" != -cp ]; do shift; done\necho \"$2\" > " + dir.resolve("jar-used")
                 + "\n[ \"$3\" = org.vfioorchestrator.cli.Entry ] || exit 99\nshift 3\n"
+                + "[ \"$VFIO_ORCHESTRATOR_SYSLOG_FD\" = 3 ] && echo \"to syslog: $*\" >&3\n"
                 + "printf 'launcher %s|' \"$*\" >> " + log + "\ncat >> " + log + "\necho '|' >> " + log
                 + "\necho launcher-stdout\necho launcher-stderr >&2\nexit $(cat " + dir.resolve("rc") + " 2>/dev/null || echo 0)\n");
         jar = dir.resolve("lib/vfio-orchestrator.jar");
@@ -183,6 +187,64 @@ class ShimTest {
         Run r = run(shim(orig.toString()), XML, "win11", "release", "end", "-");
         assertEquals(0, r.code(), r.err());
         assertFalse(log().isEmpty());
+    }
+
+    /** The shim with a syslog socket of the test's own where it looks for /dev/log, and a stand-in logger. */
+    Path shimWithSyslog(String chain, ServerSocketChannel socket) throws IOException {
+        Path sock = dir.resolve("log.sock");
+        socket.bind(UnixDomainSocketAddress.of(sock));
+        script("bin/logger", "printf 'logger %s|' \"$*\" >> " + dir.resolve("syslog") + "\ncat >> " + dir.resolve("syslog") + "\n");
+        Path p = shim(chain);
+        Files.writeString(p, Files.readString(p).replace("[ -S /dev/log ]", "[ -S '" + sock + "' ]"));
+        return p;
+    }
+
+    String syslog() throws IOException {
+        Path f = dir.resolve("syslog");
+        return Files.exists(f) ? Files.readString(f) : "";
+    }
+
+    @Test
+    void withASyslogSocketTheHooksLinesGoToLoggerAndExitCodesStayTheSame() throws Exception {
+        try (ServerSocketChannel socket = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            Path shim = shimWithSyslog(null, socket);
+            Run r = run(shim, XML, "win11", "prepare", "begin", "-");
+            assertEquals(new Run(0, "", "launcher-stdout\nlauncher-stderr\n"), r, "nothing reaches stdout");
+            assertEquals("logger -t vfio-orchestrator|to syslog: hook win11 prepare begin -\n", syslog());
+            assertEquals("launcher hook win11 prepare begin -|" + XML + "|\n", log(), "stdin reaches the JVM");
+
+            Files.writeString(dir.resolve("rc"), "1\n");
+            assertEquals(1, run(shim, XML, "win11", "prepare", "begin", "-").code(), "a refusal reaches libvirt");
+            Files.writeString(dir.resolve("rc"), "127\n");
+            assertEquals(127, run(shim, XML, "win11", "started", "begin", "-").code());
+            for (String[] op : List.of(new String[] {"reconnect", "begin"}, new String[] {"release", "end"})) {
+                assertEquals(new Run(0, "", "launcher-stdout\nlauncher-stderr\n"), run(shim, XML, "win11", op[0], op[1], "-"));
+            }
+
+            Path chained = shimWithSyslogAgain(script("qemu.orig", "echo old-hook-stdout\nexit 2\n").toString());
+            Files.writeString(dir.resolve("rc"), "0\n");
+            Files.writeString(dir.resolve("syslog"), "");
+            r = run(chained, XML, "win11", "prepare", "begin", "-");
+            assertEquals(2, r.code(), "the old hook's refusal first");
+            assertEquals("old-hook-stdout\n", r.out());
+            assertEquals("logger -t vfio-orchestrator|to syslog: hook win11 prepare begin -\n", syslog(), "ours ran too");
+        }
+    }
+
+    /** Another shim with the socket already bound by {@link #shimWithSyslog}. */
+    private Path shimWithSyslogAgain(String chain) throws IOException {
+        Path p = shim(chain);
+        Files.writeString(p, Files.readString(p).replace("[ -S /dev/log ]", "[ -S '" + dir.resolve("log.sock") + "' ]"));
+        return p;
+    }
+
+    @Test
+    void withoutASyslogSocketLoggerIsNotStarted() throws Exception {
+        script("bin/logger", "echo started > " + dir.resolve("syslog") + "\n");
+        Path shim = shim(null);
+        Files.writeString(shim, Files.readString(shim).replace("[ -S /dev/log ]", "[ -S '" + dir.resolve("no.sock") + "' ]"));
+        assertEquals(new Run(0, "", "launcher-stdout\nlauncher-stderr\n"), run(shim, XML, "win11", "prepare", "begin", "-"));
+        assertEquals("", syslog());
     }
 
     @Test
