@@ -8,12 +8,12 @@ import org.vfioorchestrator.host.Errno;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.host.HostIoException;
 import org.vfioorchestrator.host.KernelText;
+import org.vfioorchestrator.plan.Change;
 import org.vfioorchestrator.plan.Change.EnableController;
 import org.vfioorchestrator.plan.Change.MakeCgroup;
 import org.vfioorchestrator.plan.Change.MoveProcesses;
 import org.vfioorchestrator.plan.Change.PinThread;
 import org.vfioorchestrator.plan.Change.WriteFile;
-import org.vfioorchestrator.plan.Change;
 import org.vfioorchestrator.qemu.QemuProcess;
 
 /**

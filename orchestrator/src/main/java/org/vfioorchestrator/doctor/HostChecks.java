@@ -9,6 +9,7 @@ import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.cpu.CpuSetFormatException;
 import org.vfioorchestrator.domain.Sched;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.host.KernelText;
 
 /** Host-side settings the hook cannot change or that undo its work. */
 final class HostChecks {
@@ -34,7 +35,7 @@ final class HostChecks {
     /** Kernel parameters on /proc/cmdline; isolcpus may carry flags before the list ({@code isolcpus=domain,managed_irq,2-7}). */
     static Map<String, CpuSet> cpuParams(String cmdline) {
         Map<String, CpuSet> out = new LinkedHashMap<>();
-        for (String tok : cmdline.strip().split("\\s+")) {
+        for (String tok : KernelText.words(cmdline)) {
             int eq = tok.indexOf('=');
             if (eq < 0) {
                 continue;
@@ -165,7 +166,7 @@ final class HostChecks {
 
     /** The flags of isolcpus= (the words before its CPU list), e.g. [managed_irq, domain]. */
     static List<String> isolcpusFlags(String cmdline) {
-        for (String tok : cmdline.strip().split("\\s+")) {
+        for (String tok : KernelText.words(cmdline)) {
             if (tok.startsWith("isolcpus=")) {
                 return java.util.Arrays.stream(tok.substring("isolcpus=".length()).split(","))
                         .filter(p -> !p.isEmpty() && !Character.isDigit(p.charAt(0))).toList();
@@ -251,7 +252,7 @@ final class HostChecks {
         }
         Optional<String> controllers = fs.read("/sys/fs/cgroup/cgroup.controllers");
         if (controllers.isPresent()) {
-            if (!List.of(controllers.get().strip().split("\\s+")).contains("cpuset")) {
+            if (!KernelText.words(controllers.get()).contains("cpuset")) {
                 out.add(new Finding(Severity.WARNING, "host.cgroup-no-cpuset", "/sys/fs/cgroup/cgroup.controllers: "
                         + controllers.get().strip(),
                         "Without the cpuset controller the hook cannot keep host tasks off the VM's CPUs while it runs.",

@@ -1,5 +1,6 @@
 package org.vfioorchestrator.host;
 
+import java.util.List;
 import java.util.Optional;
 
 /** One line of /proc/mounts. */
@@ -9,11 +10,11 @@ public record Mount(String device, String mountPoint, String fsType) {
     public static Optional<Mount> containing(HostFs fs, String path) {
         Mount best = null;
         for (String line : fs.read("/proc/mounts").orElse("").split("\n")) {
-            String[] f = line.strip().split("\\s+");
-            if (f.length < 3) {
+            List<String> f = KernelText.words(line);
+            if (f.size() < 3) {
                 continue;
             }
-            Mount m = new Mount(unescape(f[0]), unescape(f[1]), f[2]);
+            Mount m = new Mount(unescape(f.get(0)), unescape(f.get(1)), f.get(2));
             String mp = m.mountPoint();
             boolean holds = mp.equals("/") || path.equals(mp) || path.startsWith(mp.endsWith("/") ? mp : mp + "/");
             // a later mount on the same point hides the earlier one

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
+import org.vfioorchestrator.host.KernelText;
 import org.vfioorchestrator.plan.Change.EnableController;
 import org.vfioorchestrator.plan.Change.MakeCgroup;
 import org.vfioorchestrator.plan.Change.MoveProcesses;
@@ -122,7 +123,7 @@ public final class Planner {
             String why = "host processes run on the host CPUs only";
             if (cg.version() == CgroupVersion.V2) {
                 for (Map.Entry<String, String> e : cg.subtreeControl().entrySet()) {
-                    if (!List.of(e.getValue().split("\\s+")).contains("cpuset")) {
+                    if (!KernelText.words(e.getValue()).contains("cpuset")) {
                         changes.add(new EnableController(e.getKey() + "/cgroup.subtree_control", "cpuset", e.getValue(),
                                 "its children need the cpuset controller"));
                     }
@@ -145,7 +146,7 @@ public final class Planner {
                     // libvirtd lives here and must keep the VM's CPUs: confine its siblings one by one instead.
                     String controllers = cg.childControllers().getOrDefault(child.getKey(), "");
                     controlled.add(dir + "/cgroup.subtree_control");
-                    if (!List.of(controllers.split("\\s+")).contains("cpuset")) {
+                    if (!KernelText.words(controllers).contains("cpuset")) {
                         changes.add(new EnableController(dir + "/cgroup.subtree_control", "cpuset", controllers,
                                 "its services need the cpuset controller"));
                     }

@@ -14,6 +14,7 @@ import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.cpu.CpuSetFormatException;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.host.HostIoException;
+import org.vfioorchestrator.host.KernelText;
 import org.vfioorchestrator.install.Installer;
 import org.vfioorchestrator.measure.MeasurementReport;
 import org.vfioorchestrator.measure.ReportStore;
@@ -250,7 +251,7 @@ public final class StatusService {
                         : Optional.of(new Status.Drift(e.path(), e.vm(), "(created)", "(gone)", e.original()));
             }
             case ENABLE_CONTROLLER -> {
-                boolean on = List.of(host.read(e.path()).orElse("").strip().split("\\s+")).contains("cpuset");
+                boolean on = KernelText.words(host.read(e.path()).orElse("")).contains("cpuset");
                 return on ? Optional.empty()
                         : Optional.of(new Status.Drift(e.path(), e.vm(), "+cpuset", "(cpuset disabled)", e.original()));
             }
