@@ -83,19 +83,7 @@ public interface HostFs {
      * A log file of ours opened once for many appends, on the same terms as {@link #append}; each
      * {@code write} reaches the file at once (nothing is buffered). The caller closes it.
      */
-    default OutputStream appendStream(String path) {
-        return new OutputStream() {
-            @Override
-            public void write(int b) {
-                write(new byte[] {(byte) b}, 0, 1);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) {
-                append(path, new String(b, off, len, java.nio.charset.StandardCharsets.UTF_8));
-            }
-        };
-    }
+    OutputStream appendStream(String path);
 
     /**
      * Takes an exclusive lock on a state file (created if missing, never

@@ -1,5 +1,6 @@
 package org.vfioorchestrator.host;
 
+import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -145,6 +146,11 @@ public final class RecordingHostFs implements HostFs {
 
     @Override
     public void append(String path, String text) {
+        throw readOnly();
+    }
+
+    @Override
+    public OutputStream appendStream(String path) {
         throw readOnly();
     }
 
