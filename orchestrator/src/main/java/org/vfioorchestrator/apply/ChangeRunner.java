@@ -76,9 +76,12 @@ final class ChangeRunner {
             return journal;
         }
         Journal ahead = journal;
+        boolean differs = false; // the journal after the run differs from the one written ahead, so it is saved again
         for (Change change : changes) {
-            ahead = ahead.with(ahead.entry(change.path()).map(e -> e.ahead(change.after()))
-                    .orElseGet(() -> newEntry(vm, change)));
+            JournalEntry entry = ahead.entry(change.path()).map(e -> e.ahead(change.after()))
+                    .orElseGet(() -> newEntry(vm, change));
+            differs |= !entry.inFlight().isEmpty(); // the run's end drops them
+            ahead = ahead.with(entry);
         }
         try {
             store.save(ahead);
@@ -87,10 +90,6 @@ final class ChangeRunner {
         }
         // the journal as it is once every change is made: no values in flight, no entries for what the kernel refused
         Journal current = journal;
-        boolean differs = false; // from the journal written ahead, so it is saved again
-        for (Change change : changes) {
-            differs |= !ahead.entry(change.path()).orElseThrow().inFlight().isEmpty();
-        }
         for (Change change : changes) {
             JournalEntry previous = current.entry(change.path()).orElse(null);
             current = current.with(previous != null ? previous.withExpected(change.after()) : newEntry(vm, change));
