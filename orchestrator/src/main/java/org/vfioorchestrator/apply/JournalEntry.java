@@ -1,8 +1,10 @@
 package org.vfioorchestrator.apply;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.vfioorchestrator.plan.ValueFormat;
 
 /**
@@ -43,7 +45,7 @@ public record JournalEntry(Type type, String path, String original, String expec
      * before ({@code expected} now) may still be there, and is ours too.
      */
     JournalEntry ahead(String value) {
-        List<String> maybeThere = new java.util.ArrayList<>(inFlight);
+        List<String> maybeThere = new ArrayList<>(inFlight);
         if (expected != null && !expected.equals(value) && !maybeThere.contains(expected)) {
             maybeThere.add(expected);
         }
@@ -51,7 +53,7 @@ public record JournalEntry(Type type, String path, String original, String expec
     }
 
     /** Whether {@code now} is a value we wrote (the last one, or one of an unfinished run). */
-    public boolean isOurs(java.util.function.Predicate<String> sameAsNow) {
+    public boolean isOurs(Predicate<String> sameAsNow) {
         return sameAsNow.test(expected) || inFlight.stream().anyMatch(sameAsNow);
     }
 

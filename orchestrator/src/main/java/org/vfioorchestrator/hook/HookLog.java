@@ -1,5 +1,6 @@
 package org.vfioorchestrator.hook;
 
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -40,7 +41,7 @@ final class HookLog implements Consumer<String> {
             return null;
         }
         try {
-            return new java.io.FileOutputStream("/dev/fd/" + fd);
+            return new FileOutputStream("/dev/fd/" + fd);
         } catch (IOException e) {
             return null; // the shell closed it, or this is no Linux: the log file still has every line
         }

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.vfioorchestrator.cpu.CpuSet;
+import org.vfioorchestrator.host.ProcStat;
 import org.vfioorchestrator.qemu.QemuProcess;
 import org.vfioorchestrator.topology.Topology;
 
@@ -69,7 +70,7 @@ public record HostSnapshot(
     public record Proc(int pid, String comm, long flags) {
         /** PF_NO_SETAFFINITY: per-CPU kernel threads, which no cpuset can move. */
         public boolean perCpuKernelThread() {
-            return (flags & org.vfioorchestrator.host.ProcStat.PF_NO_SETAFFINITY) != 0;
+            return (flags & ProcStat.PF_NO_SETAFFINITY) != 0;
         }
     }
 

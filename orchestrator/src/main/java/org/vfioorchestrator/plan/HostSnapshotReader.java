@@ -15,6 +15,7 @@ import org.vfioorchestrator.cpu.CpuSetFormatException;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.host.HostIoException;
 import org.vfioorchestrator.host.KernelText;
+import org.vfioorchestrator.host.ProcStat;
 import org.vfioorchestrator.plan.HostSnapshot.CgroupVersion;
 import org.vfioorchestrator.plan.HostSnapshot.Cgroups;
 import org.vfioorchestrator.plan.HostSnapshot.CpuPower;
@@ -387,7 +388,7 @@ public final class HostSnapshotReader {
             if (stat.isEmpty()) {
                 continue; // exited while we looked
             }
-            org.vfioorchestrator.host.ProcStat ps = org.vfioorchestrator.host.ProcStat.parse(stat.get());
+            ProcStat ps = ProcStat.parse(stat.get());
             procs.add(new Proc(pid, ps.comm(), ps.flags()));
         }
         return new Cgroups(CgroupVersion.V1, root, Map.of(), childCgroups(root), Map.of(), Map.of(), host.read(root + "/cpuset.cpus").orElse("").strip(),

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Optional;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.host.KernelText;
+import org.vfioorchestrator.host.ProcStat;
 
 /**
  * A running VM's QEMU process, found the way libvirt records it: the PID in
@@ -69,7 +70,7 @@ public record QemuProcess(String vm, int pid, List<QemuThread> threads) {
 
     /** Field 22 of /proc/.../stat, counted after the parenthesised comm (which may hold spaces). */
     public static long startTime(String stat) {
-        return org.vfioorchestrator.host.ProcStat.parse(stat).startTime();
+        return ProcStat.parse(stat).startTime();
     }
 
     public List<QemuThread> threads(ThreadRole role) {
