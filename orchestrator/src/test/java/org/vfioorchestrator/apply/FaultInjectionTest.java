@@ -114,7 +114,7 @@ class FaultInjectionTest {
         Path root = TreeHosts.generate(spec, dir, "crash-second");
         TreeSnapshot pristine = TreeSnapshot.of(root);
         PlanService healthy = new PlanService(HostFs.open(root));
-        new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "small", TreeHosts.WIDE_HOST_SMALL_PROFILE), true);
+        TreeHosts.applyWideHostSmall(healthy, dir, line -> { });
         TreeSnapshot firstApplied = TreeSnapshot.of(root);
 
         FaultyHostFs counting = new FaultyHostFs(HostFs.open(root), Integer.MAX_VALUE, FaultyHostFs.Mode.FAIL, Errno.EIO);
@@ -127,7 +127,7 @@ class FaultInjectionTest {
         assertTrue(new Reverter(healthy, line -> { }).revert("small", false).complete());
 
         for (int k = 1; k <= steps; k++) { // one tree for all: each k must restore it
-            new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "small", TreeHosts.WIDE_HOST_SMALL_PROFILE), true);
+            TreeHosts.applyWideHostSmall(healthy, dir, line -> { });
             TALLY.fault("the process dies before step k of a second VM's start");
             FaultyHostFs dying = new FaultyHostFs(HostFs.open(root), k, FaultyHostFs.Mode.CRASH, Errno.OTHER);
             PlanService plans = new PlanService(dying);
@@ -154,7 +154,7 @@ class FaultInjectionTest {
         Path root = TreeHosts.generate(spec, dir, "refused-second");
         TreeSnapshot pristine = TreeSnapshot.of(root);
         PlanService healthy = new PlanService(HostFs.open(root));
-        new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "small", TreeHosts.WIDE_HOST_SMALL_PROFILE), true);
+        TreeHosts.applyWideHostSmall(healthy, dir, line -> { });
         TreeSnapshot firstApplied = TreeSnapshot.of(root);
         String irq = "/proc/irq/0/smp_affinity_list";
         assertEquals("0,3-4,7", Files.readString(root.resolve(irq.substring(1))).strip(), "the first VM moved it");
@@ -192,7 +192,7 @@ class FaultInjectionTest {
         HostSpec spec = TreeHosts.small(HostSpec.Cgroup.V1);
         Path root = TreeHosts.generate(spec, dir, "crash-revert");
         PlanService healthy = new PlanService(HostFs.open(root));
-        new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "small", TreeHosts.WIDE_HOST_SMALL_PROFILE), true);
+        TreeHosts.applyWideHostSmall(healthy, dir, line -> { });
         TreeSnapshot firstApplied = TreeSnapshot.of(root);
 
         new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "other", TreeHosts.OTHER_PROFILE), true);

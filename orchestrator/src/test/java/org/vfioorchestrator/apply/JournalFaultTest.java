@@ -153,7 +153,7 @@ class JournalFaultTest {
         Path root = TreeHosts.generate(spec, dir, "enospc-revert");
         TreeSnapshot pristine = TreeSnapshot.of(root);
         PlanService healthy = new PlanService(HostFs.open(root));
-        new Applier(healthy, log::add).apply(TreeHosts.profile(healthy, dir, "small", TreeHosts.WIDE_HOST_SMALL_PROFILE), true);
+        TreeHosts.applyWideHostSmall(healthy, dir, log::add);
         TreeSnapshot smallApplied = TreeSnapshot.of(root);
         int saves = -1;
         for (int k = 1; saves < 0 || k <= saves; k++) { // one tree for all: each k must restore it
@@ -191,7 +191,7 @@ class JournalFaultTest {
         Path root = TreeHosts.generate(spec, dir, "enospc-second");
         TreeSnapshot pristine = TreeSnapshot.of(root);
         PlanService healthy = new PlanService(HostFs.open(root));
-        new Applier(healthy, log::add).apply(TreeHosts.profile(healthy, dir, "small", TreeHosts.WIDE_HOST_SMALL_PROFILE), true);
+        TreeHosts.applyWideHostSmall(healthy, dir, log::add);
         TreeSnapshot smallApplied = TreeSnapshot.of(root);
         byte[] journalWithSmall = Files.readAllBytes(root.resolve("run/vfio-orchestrator/journal.json"));
         FullDiskHostFs counter = new FullDiskHostFs(HostFs.open(root), Integer.MAX_VALUE, FullDiskHostFs.Mode.ONCE);

@@ -3,6 +3,7 @@ package org.vfioorchestrator.apply;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Consumer;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.plan.PlanService;
 import org.vfioorchestrator.profile.Profile;
@@ -72,6 +73,11 @@ final class TreeHosts {
         Path file = dir.resolve(vm + ".yaml");
         Files.writeString(file, yaml);
         return plans.load(file);
+    }
+
+    /** Starts VM "small" with {@link #WIDE_HOST_SMALL_PROFILE}: the first of the two VMs. */
+    static void applyWideHostSmall(PlanService plans, Path dir, Consumer<String> log) throws IOException {
+        new Applier(plans, log).apply(profile(plans, dir, "small", WIDE_HOST_SMALL_PROFILE), true);
     }
 
     static PlanService plans(HostFs host) {
