@@ -12,7 +12,7 @@ HOST=${HOST:-$REPO/examples/hosts/gaming-rig}
 PROFILE=${PROFILE:-$OUT/win11-bench.yaml}
 [ -n "${PROFILE##$OUT/win11-bench.yaml}" ] ||
     sed 's/after_start: true/after_start: false/' "$REPO/examples/profiles/win11.yaml" > "$PROFILE"
-jvm="-XX:TieredStopAtLevel=1 -XX:+UseG1GC -Xms16m -Xmx1g -XX:-UsePerfData -Xss512k -Xshare:auto -Xlog:disable -Xlog:all=warning:stderr"
+jvm="$HOOK_JVM -Xshare:auto"
 main=org.vfioorchestrator.cli.Entry
 for side in a b; do
     jar=$([ $side = a ] && echo "$1" || echo "$2")

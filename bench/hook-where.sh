@@ -27,8 +27,8 @@ while [ $i -lt "$N" ]; do
     i=$((i + 1))
     fresh_tree "$REPO/examples/hosts/gaming-rig" "$copy" "$profile"
     [ "$PHASE" = started ] && $RUN hook --host-root "$copy" win11 prepare begin - < "$REPO/examples/domains/win11.xml"
-    java -XX:TieredStopAtLevel=1 -XX:+UseG1GC -Xms16m -Xmx1g -XX:-UsePerfData -Xss512k -Xlog:disable \
-        -Xlog:all=warning:stderr "-XX:SharedArchiveFile=${jar%.jar}.jsa" \
+    # shellcheck disable=SC2086
+    java $HOOK_JVM "-XX:SharedArchiveFile=${jar%.jar}.jsa" \
         "-agentpath:$lib=start,event=cpu,interval=500us,threads,file=$samples/$i.txt,collapsed" \
         -cp "$jar" org.vfioorchestrator.cli.Entry hook --host-root "$copy" win11 "$PHASE" begin - \
         < "$REPO/examples/domains/win11.xml" 2>/dev/null

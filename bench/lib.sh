@@ -8,6 +8,9 @@ TMP=${BENCH_TMP:-/dev/shm/vfio-orchestrator-bench}
 # The command under test. Default: the launcher, exactly as the hook shim runs it.
 # To compare with an older build, use hook-ab.sh (runs alternate; the machine's speed drifts).
 RUN=${RUN:-$REPO/vfio-orchestrator}
+# The JVM flags the hook shim starts the hook with, read from the shim itself (hook-ab.sh, hook-where.sh).
+HOOK_JVM=$(sed -n "s/^jvm='\(.*\)'$/\1/p" "$REPO/hooks/qemu")
+[ -n "$HOOK_JVM" ] || { echo "bench/lib.sh: no jvm='...' line in hooks/qemu" >&2; exit 1; }
 SIZES=${SIZES:-16 64 256 1024}
 RUNS=${RUNS:-30}
 WARMUP=${WARMUP:-3}
