@@ -88,7 +88,7 @@ public final class DomainXml {
         return new Reader(sourceName).domain(root);
     }
 
-    /** XmlElement walking with errors that name the source and the element. */
+    /** Element walking with errors that name the source and the element. */
     private static final class Reader {
         private final String source;
 

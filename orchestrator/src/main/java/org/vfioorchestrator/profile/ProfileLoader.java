@@ -65,7 +65,6 @@ public final class ProfileLoader {
         SCHEMA.put("measure", Set.of("after_start", "duration", "max_latency_us"));
     }
 
-
     private final HostFacts host;
 
     public ProfileLoader(HostFacts host) {
