@@ -1,7 +1,6 @@
 package org.vfioorchestrator.profile;
 
 import java.io.IOException;
-import java.io.StringReader;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,20 +27,6 @@ import org.vfioorchestrator.profile.Profile.IrqPolicy;
 import org.vfioorchestrator.profile.Profile.MeasurePolicy;
 import org.vfioorchestrator.profile.Profile.PassthroughIrqs;
 import org.vfioorchestrator.profile.Profile.WorkqueuePolicy;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.composer.Composer;
-import org.yaml.snakeyaml.error.Mark;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
-import org.yaml.snakeyaml.error.YAMLException;
-import org.yaml.snakeyaml.nodes.MappingNode;
-import org.yaml.snakeyaml.nodes.Node;
-import org.yaml.snakeyaml.nodes.NodeTuple;
-import org.yaml.snakeyaml.nodes.ScalarNode;
-import org.yaml.snakeyaml.nodes.SequenceNode;
-import org.yaml.snakeyaml.parser.ParserImpl;
-import org.yaml.snakeyaml.reader.ReaderException;
-import org.yaml.snakeyaml.reader.StreamReader;
-import org.yaml.snakeyaml.resolver.Resolver;
 
 /**
  * Reads a profile and checks it against the host. Every problem is collected
@@ -88,7 +73,13 @@ public final class ProfileLoader {
         } catch (IOException e) {
             throw OrchestratorException.data(file + ": cannot read profile: " + e.getMessage());
         }
-        String name = file.getFileName().toString().replaceFirst("\\.ya?ml$", "");
+        String name = file.getFileName().toString();
+        for (String suffix : new String[] {".yaml", ".yml"}) {
+            if (name.endsWith(suffix)) {
+                name = name.substring(0, name.length() - suffix.length());
+                break;
+            }
+        }
         return parse(bytes, file.toString(), name);
     }
 
@@ -100,68 +91,30 @@ public final class ProfileLoader {
         } catch (CharacterCodingException e) {
             throw OrchestratorException.data(source + ": not UTF-8 text; save the profile as UTF-8");
         }
-        Node root = compose(text, source);
+        YamlNode root = PlainYaml.read(text);
+        if (root == null) {
+            root = FullYaml.read(text, source);
+        }
         Walk w = new Walk(source);
         return new Reader(w, host, defaultVm, text).read(root);
-    }
-
-    private static Node compose(String text, String source) {
-        LoaderOptions options = new LoaderOptions();
-        options.setAllowDuplicateKeys(false);
-        options.setMaxAliasesForCollections(10);
-        options.setAllowRecursiveKeys(false);
-        options.setCodePointLimit(MAX_BYTES);
-        options.setNestingDepthLimit(20);
-        try {
-            // what Yaml.compose does, without building the Yaml facade's object constructor and dumper
-            // (dozens of classes a hook call would load only to compose one node tree)
-            Node root = new Composer(new ParserImpl(new StreamReader(new StringReader(text)), options), new Resolver(), options)
-                    .getSingleNode();
-            if (root == null) {
-                throw OrchestratorException.data(source + ": the profile is empty; start from profiles/template.yaml");
-            }
-            return root;
-        } catch (MarkedYAMLException e) {
-            Mark m = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
-            String where = m == null ? source : source + ":" + (m.getLine() + 1) + ":" + (m.getColumn() + 1);
-            throw OrchestratorException.data(where + ": not valid YAML: " + e.getProblem()
-                    + "; check indentation (spaces, not tabs) and quoting");
-        } catch (ReaderException e) {
-            // a control character such as NUL: SnakeYAML says only "special characters are not allowed"
-            long line = 1 + text.codePoints().limit(Math.max(0, e.getPosition())).filter(c -> c == '\n').count();
-            throw OrchestratorException.data(source + ": character U+" + String.format(Locale.ROOT, "%04X", e.getCodePoint())
-                    + " at line " + line + " is not allowed in YAML; remove it");
-        } catch (YAMLException e) {
-            if (String.valueOf(e.getMessage()).startsWith("Number of aliases")) {
-                // SnakeYAML's guard against "billion laughs" (aliases of aliases blowing up memory)
-                throw OrchestratorException.data(source + ": too many YAML aliases (*name); a profile needs none,"
-                        + " write the values out");
-            }
-            throw OrchestratorException.data(source + ": not valid YAML: " + e.getMessage());
-        } catch (IllegalArgumentException e) {
-            // SnakeYAML throws this, not a YAMLException, for some malformed tags such as !=*%c (found by Jazzer)
-            throw OrchestratorException.data(source + ": not valid YAML: " + e.getMessage()
-                    + " A profile needs no '!' tags; remove them");
-        }
     }
 
     /** Collects problems with positions; values of the wrong kind are reported and replaced by null. */
     static final class Walk {
         final String source;
         final List<String> problems = new ArrayList<>();
-        private final Map<Node, Boolean> seen = new IdentityHashMap<>();
+        private final Map<YamlNode, Boolean> seen = new IdentityHashMap<>();
 
         Walk(String source) {
             this.source = source;
         }
 
-        void problem(Node at, String key, String message) {
-            Mark m = at.getStartMark();
-            problems.add(source + ":" + (m.getLine() + 1) + ":" + (m.getColumn() + 1) + ": " + key + ": " + message);
+        void problem(YamlNode at, String key, String message) {
+            problems.add(source + ":" + at.line() + ":" + at.column() + ": " + key + ": " + message);
         }
 
         /** A node reached twice is a YAML alias; profiles are small and never need them. */
-        boolean firstVisit(Node n, String key) {
+        boolean firstVisit(YamlNode n, String key) {
             if (seen.put(n, Boolean.TRUE) != null) {
                 problem(n, key, "YAML aliases (*name) are not allowed in a profile; write the value out");
                 return false;
@@ -169,8 +122,8 @@ public final class ProfileLoader {
             return true;
         }
 
-        Map<String, Node> mapping(Node n, String key) {
-            if (!(n instanceof MappingNode mn)) {
+        Map<String, YamlNode> mapping(YamlNode n, String key) {
+            if (!(n instanceof YamlNode.Mapping mn)) {
                 problem(n, key.isEmpty() ? "profile" : key, "expected a mapping of keys (" + String.join(", ",
                         sorted(SCHEMA.get(key))) + ")");
                 return Map.of();
@@ -178,37 +131,37 @@ public final class ProfileLoader {
             if (!firstVisit(n, key)) {
                 return Map.of();
             }
-            Map<String, Node> out = new LinkedHashMap<>();
+            Map<String, YamlNode> out = new LinkedHashMap<>();
             Set<String> allowed = SCHEMA.get(key);
-            for (NodeTuple t : mn.getValue()) {
-                String k = t.getKeyNode() instanceof ScalarNode s ? s.getValue() : null;
+            for (YamlNode.Entry t : mn.entries()) {
+                String k = t.key() instanceof YamlNode.Scalar s ? s.value() : null;
                 String full = key.isEmpty() ? String.valueOf(k) : key + "." + k;
                 if (k == null) {
-                    problem(t.getKeyNode(), key.isEmpty() ? "profile" : key, "keys must be plain words");
+                    problem(t.key(), key.isEmpty() ? "profile" : key, "keys must be plain words");
                 } else if (!allowed.contains(k)) {
                     String hint = closest(k, allowed);
-                    problem(t.getKeyNode(), full, "unknown key" + (hint == null ? "" : "; did you mean '" + hint + "'?")
+                    problem(t.key(), full, "unknown key" + (hint == null ? "" : "; did you mean '" + hint + "'?")
                             + " Allowed here: " + String.join(", ", sorted(allowed)));
                 } else if (out.containsKey(k)) {
-                    problem(t.getKeyNode(), full, "given twice; keep one");
+                    problem(t.key(), full, "given twice; keep one");
                 } else {
-                    out.put(k, t.getValueNode());
+                    out.put(k, t.value());
                 }
             }
             return out;
         }
 
-        String scalar(Node n, String key, String expected) {
-            if (n instanceof ScalarNode s && firstVisit(n, key)) {
-                return s.getValue();
+        String scalar(YamlNode n, String key, String expected) {
+            if (n instanceof YamlNode.Scalar s && firstVisit(n, key)) {
+                return s.value();
             }
-            if (!(n instanceof ScalarNode)) {
+            if (!(n instanceof YamlNode.Scalar)) {
                 problem(n, key, "expected " + expected + ", not a " + kind(n));
             }
             return null;
         }
 
-        Boolean bool(Node n, String key) {
+        Boolean bool(YamlNode n, String key) {
             String v = scalar(n, key, "true or false");
             if (v == null) {
                 return null;
@@ -223,7 +176,7 @@ public final class ProfileLoader {
             };
         }
 
-        Integer integer(Node n, String key, int min, int max) {
+        Integer integer(YamlNode n, String key, int min, int max) {
             String v = scalar(n, key, "a whole number");
             if (v == null) {
                 return null;
@@ -241,7 +194,7 @@ public final class ProfileLoader {
             }
         }
 
-        CpuSet cpus(Node n, String key) {
+        CpuSet cpus(YamlNode n, String key) {
             String v = scalar(n, key, "a CPU list such as 0-3,8");
             if (v == null) {
                 return null;
@@ -254,7 +207,7 @@ public final class ProfileLoader {
             }
         }
 
-        <E extends Enum<E>> E choice(Node n, String key, Class<E> type) {
+        <E extends Enum<E>> E choice(YamlNode n, String key, Class<E> type) {
             List<String> names = new ArrayList<>();
             for (E e : type.getEnumConstants()) {
                 names.add(e.name().toLowerCase(Locale.ROOT));
@@ -272,13 +225,13 @@ public final class ProfileLoader {
             return null;
         }
 
-        List<String> words(Node n, String key) {
-            if (!(n instanceof SequenceNode seq)) {
+        List<String> words(YamlNode n, String key) {
+            if (!(n instanceof YamlNode.Sequence seq)) {
                 problem(n, key, "expected a list like [writeback], not a " + kind(n));
                 return null;
             }
             List<String> out = new ArrayList<>();
-            for (Node item : seq.getValue()) {
+            for (YamlNode item : seq.items()) {
                 String v = scalar(item, key, "a name");
                 if (v != null) {
                     out.add(v);
@@ -287,7 +240,7 @@ public final class ProfileLoader {
             return out;
         }
 
-        Duration duration(Node n, String key) {
+        Duration duration(YamlNode n, String key) {
             String v = scalar(n, key, "a duration such as 30s");
             if (v == null) {
                 return null;
@@ -317,13 +270,27 @@ public final class ProfileLoader {
             return d;
         }
 
-        private static String kind(Node n) {
-            return n instanceof MappingNode ? "mapping" : n instanceof SequenceNode ? "list" : "single value";
+        private static String kind(YamlNode n) {
+            return n instanceof YamlNode.Mapping ? "mapping" : n instanceof YamlNode.Sequence ? "list" : "single value";
         }
     }
 
     private static List<String> sorted(Set<String> s) {
         return s.stream().sorted().toList();
+    }
+
+    /** A name that can only mean a directory right under /sys/devices/virtual/workqueue/: letters, digits, _ . -, not "." or "..". */
+    private static boolean isWorkqueueName(String name) {
+        if (name.isEmpty() || name.equals(".") || name.equals("..")) {
+            return false; // "." would name the unbound workqueues' own cpumask a second time
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || "_.-".indexOf(c) >= 0)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The allowed key nearest to a typo, if it is near enough to be a typo. */
@@ -378,8 +345,8 @@ public final class ProfileLoader {
             this.defaultVm = defaultVm;
         }
 
-        Profile read(Node root) {
-            Map<String, Node> top = w.mapping(root, "");
+        Profile read(YamlNode root) {
+            Map<String, YamlNode> top = w.mapping(root, "");
             String vm = defaultVm;
             if (top.containsKey("vm")) {
                 vm = w.scalar(top.get("vm"), "vm", "the libvirt domain name");
@@ -425,7 +392,7 @@ public final class ProfileLoader {
         }
 
         /** A CPU list whose CPUs all exist and are online on this host. */
-        private CpuSet onlineCpus(Node n, String key) {
+        private CpuSet onlineCpus(YamlNode n, String key) {
             CpuSet s = w.cpus(n, key);
             if (s == null) {
                 return null;
@@ -445,19 +412,19 @@ public final class ProfileLoader {
             return s;
         }
 
-        private List<Integer> vcpus(Node n, Node root, CpuSet hostCpus) {
+        private List<Integer> vcpus(YamlNode n, YamlNode root, CpuSet hostCpus) {
             List<Integer> pins = new ArrayList<>();
             if (n == null) {
                 w.problem(root, "vcpus", "missing; give the vCPU pins, e.g. vcpus: {pin: [2, 18, 3, 19]} or {pin: auto, count: 4}");
                 return pins;
             }
-            Map<String, Node> m = w.mapping(n, "vcpus");
-            Node pin = m.get("pin");
+            Map<String, YamlNode> m = w.mapping(n, "vcpus");
+            YamlNode pin = m.get("pin");
             if (pin == null) {
                 w.problem(n, "vcpus.pin", "missing; write a list of host CPUs (one per vCPU) or 'auto'");
                 return pins;
             }
-            if (pin instanceof ScalarNode s && "auto".equals(s.getValue())) {
+            if (pin instanceof YamlNode.Scalar s && "auto".equals(s.value())) {
                 Integer count = m.containsKey("count") ? w.integer(m.get("count"), "vcpus.count", 1, 4096) : null;
                 if (!m.containsKey("count")) {
                     w.problem(pin, "vcpus.count", "missing; with pin: auto, say how many vCPUs (the <vcpu> of the domain)");
@@ -479,7 +446,7 @@ public final class ProfileLoader {
                 w.problem(m.containsKey("count") ? m.get("count") : m.get("from"), "vcpus",
                         "count and from only go with pin: auto; remove them or write pin: auto");
             }
-            if (!(pin instanceof SequenceNode seq)) {
+            if (!(pin instanceof YamlNode.Sequence seq)) {
                 w.problem(pin, "vcpus.pin", "expected a list of host CPUs like [2, 18, 3, 19] or 'auto'");
                 return pins;
             }
@@ -487,12 +454,12 @@ public final class ProfileLoader {
                 return pins;
             }
             Map<Integer, Integer> vcpuOf = new LinkedHashMap<>();
-            List<Node> items = seq.getValue();
+            List<YamlNode> items = seq.items();
             if (items.isEmpty()) {
                 w.problem(pin, "vcpus.pin", "empty; give one host CPU per vCPU");
             }
             for (int i = 0; i < items.size(); i++) {
-                Node item = items.get(i);
+                YamlNode item = items.get(i);
                 String key = "vcpus.pin[" + i + "]";
                 Integer cpu = w.integer(item, key, 0, CpuSet.MAX_CPUS - 1);
                 if (cpu == null) {
@@ -517,11 +484,11 @@ public final class ProfileLoader {
             return pins;
         }
 
-        private IrqPolicy irqs(Node n) {
+        private IrqPolicy irqs(YamlNode n) {
             boolean move = true;
             PassthroughIrqs passthrough = PassthroughIrqs.HOST;
             if (n != null) {
-                Map<String, Node> m = w.mapping(n, "irqs");
+                Map<String, YamlNode> m = w.mapping(n, "irqs");
                 if (m.containsKey("move_to_host")) {
                     Boolean b = w.bool(m.get("move_to_host"), "irqs.move_to_host");
                     move = b == null || b;
@@ -534,11 +501,11 @@ public final class ProfileLoader {
             return new IrqPolicy(move, passthrough);
         }
 
-        private WorkqueuePolicy workqueues(Node n) {
+        private WorkqueuePolicy workqueues(YamlNode n) {
             boolean move = true;
             List<String> also = List.of("writeback");
             if (n != null) {
-                Map<String, Node> m = w.mapping(n, "workqueues");
+                Map<String, YamlNode> m = w.mapping(n, "workqueues");
                 if (m.containsKey("move_to_host")) {
                     Boolean b = w.bool(m.get("move_to_host"), "workqueues.move_to_host");
                     move = b == null || b;
@@ -547,7 +514,7 @@ public final class ProfileLoader {
                     List<String> names = w.words(m.get("also"), "workqueues.also");
                     if (names != null) {
                         for (String name : names) {
-                            if (!name.matches("[A-Za-z0-9_.-]+") || !host.workqueueHasCpumask(name)) {
+                            if (!isWorkqueueName(name) || !host.workqueueHasCpumask(name)) {
                                 w.problem(m.get("also"), "workqueues.also", "'" + name
                                         + "' has no cpumask in /sys/devices/virtual/workqueue/ on this host; write one of "
                                         + host.workqueuesWithCpumask());
@@ -560,7 +527,7 @@ public final class ProfileLoader {
             return new WorkqueuePolicy(move, also);
         }
 
-        private String governor(Node n, List<Integer> pins) {
+        private String governor(YamlNode n, List<Integer> pins) {
             if (n == null) {
                 return Profile.LEAVE;
             }
@@ -584,11 +551,11 @@ public final class ProfileLoader {
             return g;
         }
 
-        private CStatePolicy cstates(Node n) {
+        private CStatePolicy cstates(YamlNode n) {
             CStateMethod method = CStateMethod.LEAVE;
             int max = 0;
             if (n != null) {
-                Map<String, Node> m = w.mapping(n, "cstates");
+                Map<String, YamlNode> m = w.mapping(n, "cstates");
                 if (m.containsKey("method")) {
                     CStateMethod c = w.choice(m.get("method"), "cstates.method", CStateMethod.class);
                     method = c == null ? method : c;
@@ -603,12 +570,12 @@ public final class ProfileLoader {
             return new CStatePolicy(method, max);
         }
 
-        private CgroupPolicy cgroups(Node n) {
+        private CgroupPolicy cgroups(YamlNode n) {
             CgroupMode mode = CgroupMode.AUTO;
             String root = null;
             List<String> keep = List.of("libvirtd", "virtqemud");
             if (n != null) {
-                Map<String, Node> m = w.mapping(n, "cgroups");
+                Map<String, YamlNode> m = w.mapping(n, "cgroups");
                 if (m.containsKey("mode")) {
                     CgroupMode c = w.choice(m.get("mode"), "cgroups.mode", CgroupMode.class);
                     mode = c == null ? mode : c;
@@ -631,12 +598,12 @@ public final class ProfileLoader {
             return new CgroupPolicy(mode, root, keep);
         }
 
-        private MeasurePolicy measure(Node n) {
+        private MeasurePolicy measure(YamlNode n) {
             boolean after = false;
             Duration d = Duration.ofSeconds(30);
             OptionalInt max = OptionalInt.empty();
             if (n != null) {
-                Map<String, Node> m = w.mapping(n, "measure");
+                Map<String, YamlNode> m = w.mapping(n, "measure");
                 if (m.containsKey("after_start")) {
                     Boolean b = w.bool(m.get("after_start"), "measure.after_start");
                     after = b != null && b;

@@ -1,6 +1,8 @@
 package org.vfioorchestrator.profile;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.charset.StandardCharsets;
@@ -175,5 +177,25 @@ class ProfileLoaderTest {
     @Test
     void severalProblemsAreReportedTogether() {
         assertEquals(3, problems("host_cpus: 99\nvcpus: {pin: [1, 1]}\ngovernor: turbo\n").size());
+    }
+
+    @Test
+    void blockAndFlowStyleReadAlikeAndProblemsNameTheirPlace() {
+        String block = "host_cpus: 0,16   # the host\nvcpus:\n  pin:\n  - 1\n  - 99\nirqs:\n    passthrough: gpu\n";
+        String flow = "host_cpus: 0,16\nvcpus: {pin: [1, 99]}\nirqs: {passthrough: gpu}\n";
+        assertNotNull(PlainYaml.read(block), "read without SnakeYAML");
+        assertNull(PlainYaml.read(flow), "read with SnakeYAML");
+        assertEquals(List.of(
+                "p.yaml:5:5: vcpus.pin[1]: CPU 99 does not exist on this host (it has CPUs 0-31); use CPUs from 0-31",
+                "p.yaml:7:18: irqs.passthrough: 'gpu' is not allowed; write one of host, vm, leave"), problems(block));
+        assertEquals(List.of(
+                "p.yaml:2:18: vcpus.pin[1]: CPU 99 does not exist on this host (it has CPUs 0-31); use CPUs from 0-31",
+                "p.yaml:3:21: irqs.passthrough: 'gpu' is not allowed; write one of host, vm, leave"), problems(flow));
+        Profile fromBlock = parse(block.replace("99", "17").replace("gpu", "vm"));
+        Profile fromFlow = parse(flow.replace("99", "17").replace("gpu", "vm"));
+        assertEquals(fromFlow.hostCpus(), fromBlock.hostCpus());
+        assertEquals(List.of(1, 17), fromBlock.vcpuPins());
+        assertEquals(fromFlow.vcpuPins(), fromBlock.vcpuPins());
+        assertEquals(fromFlow.irqs(), fromBlock.irqs());
     }
 }
