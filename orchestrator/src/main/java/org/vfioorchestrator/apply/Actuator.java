@@ -199,7 +199,7 @@ final class Actuator {
         if (e.format().same(now.get(), e.original())) {
             return new Undo(UndoStatus.ALREADY, "");
         }
-        if (!force && !e.isOurs(v -> e.format().same(now.get(), v))) {
+        if (!force && !e.wroteValue(now.get())) {
             return new Undo(UndoStatus.DRIFT, "now '" + now.get().strip() + "', we wrote '" + e.expected()
                     + "', before us it was '" + e.original() + "'");
         }
@@ -216,7 +216,7 @@ final class Actuator {
         if (now.equals(CpuSet.parseList(e.original()))) {
             return new Undo(UndoStatus.ALREADY, "");
         }
-        if (!force && !e.isOurs(v -> now.equals(CpuSet.parseList(v)))) {
+        if (!force && !e.wroteAffinity(now)) {
             return new Undo(UndoStatus.DRIFT, "now " + now + ", we pinned " + e.expected());
         }
         host.setThreadAffinity(e.tid(), CpuSet.parseList(e.original()));

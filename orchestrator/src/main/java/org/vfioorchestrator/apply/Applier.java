@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.UtcTime;
@@ -77,8 +78,12 @@ public final class Applier {
         List<Profile> profiles = otherProfiles(plans, journal, profile.vm());
         profiles.add(profile);
         Plan plan = plans.plan(profiles);
-        List<Change> changes = plan.changes().stream()
-                .filter(c -> pinThreads || !(c instanceof Change.PinThread)).toList();
+        List<Change> changes = new ArrayList<>();
+        for (Change c : plan.changes()) {
+            if (pinThreads || !(c instanceof Change.PinThread)) {
+                changes.add(c);
+            }
+        }
 
         boolean wasApplied = journal.vms().containsKey(profile.vm());
         Journal.AppliedVm record = wasApplied ? journal.vms().get(profile.vm())
@@ -96,7 +101,10 @@ public final class Applier {
         } catch (OrchestratorException e) {
             try {
                 // undo failed for some: the journal keeps their before-images, but the VM is not applied
-                store.load().ifPresent(j -> store.save(wasApplied ? j : j.withoutVm(profile.vm())));
+                Optional<Journal> left = store.load();
+                if (left.isPresent()) {
+                    store.save(wasApplied ? left.get() : left.get().withoutVm(profile.vm()));
+                }
             } catch (OrchestratorException | org.vfioorchestrator.host.HostIoException ignored) {
                 // the runner's message already says what the journal holds and what to run
             }

@@ -2,6 +2,7 @@ package org.vfioorchestrator.apply;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
@@ -78,8 +79,8 @@ final class ChangeRunner {
         Journal ahead = journal;
         boolean differs = false; // the journal after the run differs from the one written ahead, so it is saved again
         for (Change change : changes) {
-            JournalEntry entry = ahead.entry(change.path()).map(e -> e.ahead(change.after()))
-                    .orElseGet(() -> newEntry(vm, change));
+            Optional<JournalEntry> known = ahead.entry(change.path());
+            JournalEntry entry = known.isPresent() ? known.get().ahead(change.after()) : newEntry(vm, change);
             differs |= !entry.inFlight().isEmpty(); // the run's end drops them
             ahead = ahead.with(entry);
         }
@@ -183,7 +184,9 @@ final class ChangeRunner {
             lines.add(what + ". Nothing was changed: the " + undone + " earlier changes were undone.");
         } else {
             lines.add(what + ". Undoing the " + undone + " earlier changes failed for " + leftovers.size() + ":");
-            leftovers.forEach(l -> lines.add("  " + l));
+            for (String l : leftovers) {
+                lines.add("  " + l);
+            }
             lines.add("The journal keeps their before-images: run 'vfio-orchestrator revert --all' to retry.");
         }
         if (journalNote != null) {
@@ -227,7 +230,11 @@ final class ChangeRunner {
 
     private static JournalEntry entryWithPids(JournalEntry e, List<Integer> moved) {
         List<Integer> pids = new ArrayList<>(e.pids() == null ? List.of() : e.pids());
-        moved.stream().filter(p -> !pids.contains(p)).forEach(pids::add);
+        for (int p : moved) {
+            if (!pids.contains(p)) {
+                pids.add(p);
+            }
+        }
         return new JournalEntry(e.type(), e.path(), e.original(), e.expected(), e.format(), e.from(), List.copyOf(pids), e.vm(),
                 e.tid(), e.startTime(), e.label(), e.inFlight());
     }

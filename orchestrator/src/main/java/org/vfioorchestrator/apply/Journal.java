@@ -68,7 +68,13 @@ public record Journal(String bootId, Map<String, AppliedVm> vms, List<JournalEnt
     }
 
     public Journal without(String path) {
-        return new Journal(bootId, vms, entries.stream().filter(e -> !e.path().equals(path)).toList());
+        List<JournalEntry> kept = new ArrayList<>();
+        for (JournalEntry e : entries) {
+            if (!e.path().equals(path)) {
+                kept.add(e);
+            }
+        }
+        return new Journal(bootId, vms, List.copyOf(kept));
     }
 
     public boolean isEmpty() {

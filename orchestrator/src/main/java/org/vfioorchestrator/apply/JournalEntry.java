@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
+import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.plan.ValueFormat;
 
 /**
@@ -52,9 +52,30 @@ public record JournalEntry(Type type, String path, String original, String expec
         return new JournalEntry(type, path, original, value, format, from, pids, vm, tid, startTime, label, maybeThere);
     }
 
-    /** Whether {@code now} is a value we wrote (the last one, or one of an unfinished run). */
-    public boolean isOurs(Predicate<String> sameAsNow) {
-        return sameAsNow.test(expected) || inFlight.stream().anyMatch(sameAsNow);
+    /** Whether the file's value {@code now} is one we wrote (the last one, or one of an unfinished run). */
+    public boolean wroteValue(String now) {
+        if (format.same(now, expected)) {
+            return true;
+        }
+        for (String v : inFlight) {
+            if (format.same(now, v)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether the thread's affinity {@code now} is one we set (the last one, or one of an unfinished run). */
+    public boolean wroteAffinity(CpuSet now) {
+        if (now.equals(CpuSet.parseList(expected))) {
+            return true;
+        }
+        for (String v : inFlight) {
+            if (now.equals(CpuSet.parseList(v))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     Map<String, Object> toJson() {
@@ -94,11 +115,19 @@ public record JournalEntry(Type type, String path, String original, String expec
         String format = string(m, "format", false);
         List<Integer> pids = null;
         if (m.get("pids") instanceof List<?> list) {
-            pids = list.stream().map(o -> ((Number) o).intValue()).toList();
+            List<Integer> numbers = new ArrayList<>();
+            for (Object o : list) {
+                numbers.add(((Number) o).intValue());
+            }
+            pids = List.copyOf(numbers);
         }
         List<String> inFlight = null;
         if (m.get("inFlight") instanceof List<?> list) {
-            inFlight = list.stream().map(String::valueOf).toList();
+            List<String> values = new ArrayList<>();
+            for (Object o : list) {
+                values.add(String.valueOf(o));
+            }
+            inFlight = List.copyOf(values);
         }
         return new JournalEntry(type, string(m, "path", true), string(m, "original", false), string(m, "expected", false),
                 format == null ? null : ValueFormat.valueOf(format), string(m, "from", false), pids, string(m, "vm", false),

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.zip.CRC32C;
 import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
@@ -44,7 +45,7 @@ public final class JournalStore {
     }
 
     public String currentBootId() {
-        return host.read("/proc/sys/kernel/random/boot_id").map(String::strip).orElse("unknown");
+        return host.read("/proc/sys/kernel/random/boot_id").orElse("unknown").strip();
     }
 
     /** Serialises hook calls and commands: at most one of us changes the host at a time. */
@@ -129,15 +130,19 @@ public final class JournalStore {
         body.put("version", Journal.VERSION);
         body.put("bootId", journal.bootId());
         Map<String, Object> vms = new LinkedHashMap<>();
-        journal.vms().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
+        for (Map.Entry<String, Journal.AppliedVm> e : new TreeMap<>(journal.vms()).entrySet()) {
             Map<String, Object> v = new LinkedHashMap<>();
             v.put("profileSource", e.getValue().profileSource());
             v.put("profileText", e.getValue().profileText());
             v.put("appliedAt", e.getValue().appliedAt());
             vms.put(e.getKey(), v);
-        });
+        }
         body.put("vms", vms);
-        body.put("entries", journal.entries().stream().map(JournalEntry::toJson).toList());
+        List<Object> entries = new ArrayList<>();
+        for (JournalEntry entry : journal.entries()) {
+            entries.add(entry.toJson());
+        }
+        body.put("entries", entries);
         String json = JournalJson.write(body) + "\n";
         byte[] bytes = (HEADER + crc32c(json) + "\n" + json).getBytes(StandardCharsets.UTF_8);
         if (bytes.length > MAX_BYTES) {
@@ -181,15 +186,18 @@ public final class JournalStore {
 
     /** A state file is ours: never a symlink (not followed), never a pipe or device (could block or never end). */
     private void checkNotLink(String path) {
-        host.stat(path).ifPresent(f -> {
-            if (f.symlink()) {
-                throw OrchestratorException.data(host.resolve(path) + " is a symlink; refusing to follow it. Remove it");
-            }
-            if (!f.regular()) {
-                throw OrchestratorException.data(host.resolve(path) + " is not a regular file ("
-                        + (f.directory() ? "a directory" : "a pipe, socket or device") + "); refusing it. Remove it");
-            }
-        });
+        Optional<FileFacts> stat = host.stat(path);
+        if (stat.isEmpty()) {
+            return;
+        }
+        FileFacts f = stat.get();
+        if (f.symlink()) {
+            throw OrchestratorException.data(host.resolve(path) + " is a symlink; refusing to follow it. Remove it");
+        }
+        if (!f.regular()) {
+            throw OrchestratorException.data(host.resolve(path) + " is not a regular file ("
+                    + (f.directory() ? "a directory" : "a pipe, socket or device") + "); refusing it. Remove it");
+        }
     }
 
     /**

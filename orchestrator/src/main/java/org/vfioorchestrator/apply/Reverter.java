@@ -2,6 +2,7 @@ package org.vfioorchestrator.apply;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.host.HostIoException;
@@ -108,8 +109,11 @@ public final class Reverter {
                 current = runner.run(stillNamed, stillNamed, remaining.get(0).vm(), keep.changes()).withoutVm(vm);
                 restored += runner.done();
             } catch (OrchestratorException e) {
-                failed.add("what the VMs still running need back (" + String.join(", ", remaining.stream().map(Profile::vm)
-                        .toList()) + "): " + e.getMessage());
+                List<String> names = new ArrayList<>();
+                for (Profile p : remaining) {
+                    names.add(p.vm());
+                }
+                failed.add("what the VMs still running need back (" + String.join(", ", names) + "): " + e.getMessage());
                 log.accept("failed to re-assert the running VMs' settings: " + e.getMessage());
             }
         }
@@ -124,7 +128,8 @@ public final class Reverter {
         }
         log.accept((all ? "all" : vm) + ": reverted, " + restored + " restored, " + drift.size() + " drifted, "
                 + failed.size() + " failed");
-        List<String> running = current.vms().keySet().stream().filter(n -> !n.equals(vm)).sorted().toList();
-        return new RevertReport(vm, true, restored, already, drift, failed, running, gone);
+        List<String> running = new ArrayList<>(new TreeSet<>(current.vms().keySet()));
+        running.remove(vm);
+        return new RevertReport(vm, true, restored, already, drift, failed, List.copyOf(running), gone);
     }
 }

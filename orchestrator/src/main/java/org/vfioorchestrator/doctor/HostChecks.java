@@ -121,7 +121,7 @@ final class HostChecks {
     private static void managedIrqs(HostFs fs, CpuSet vm, List<Finding> out) {
         List<String> onVm = new ArrayList<>();
         for (String n : fs.list("/proc/irq")) {
-            if (n.isEmpty() || !n.chars().allMatch(Character::isDigit)
+            if (!KernelText.isNumber(n)
                     || !fs.read("/sys/kernel/debug/irq/irqs/" + n).orElse("").contains("IRQD_AFFINITY_MANAGED")) {
                 continue;
             }
@@ -178,7 +178,7 @@ final class HostChecks {
     private static void irqbalance(HostFs fs, CpuSet vm, List<Finding> out) {
         boolean running = false;
         for (String pid : fs.list("/proc")) {
-            if (!pid.isEmpty() && pid.chars().allMatch(Character::isDigit)
+            if (KernelText.isNumber(pid)
                     && fs.read("/proc/" + pid + "/comm").map(String::strip).orElse("").equals("irqbalance")) {
                 running = true;
                 break;

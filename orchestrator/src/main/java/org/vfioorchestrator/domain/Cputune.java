@@ -22,6 +22,10 @@ public record Cputune(Map<Integer, CpuSet> vcpupin, Optional<CpuSet> emulatorpin
 
     /** All host CPUs any vCPU is pinned to. */
     public CpuSet vcpuCpus() {
-        return vcpupin.values().stream().reduce(CpuSet.empty(), CpuSet::union);
+        CpuSet all = CpuSet.empty();
+        for (CpuSet cpus : vcpupin.values()) {
+            all = all.union(cpus);
+        }
+        return all;
     }
 }

@@ -16,6 +16,6 @@ public record Disk(String type, String device, String targetDev, String bus, Opt
 
     /** A short tag for messages: {@code disk sda (sata, file /var/lib/libvirt/images/a.img)}. */
     public String label() {
-        return "disk " + targetDev + " (" + bus + ", " + type + sourcePath.map(p -> " " + p).orElse("") + ")";
+        return "disk " + targetDev + " (" + bus + ", " + type + (sourcePath.isPresent() ? " " + sourcePath.get() : "") + ")";
     }
 }

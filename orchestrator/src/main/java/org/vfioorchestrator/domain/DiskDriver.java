@@ -21,11 +21,11 @@ public record DiskDriver(Optional<String> name, Optional<String> type, Optional<
 
     /** The cache mode in effect: libvirt leaves it to QEMU, which uses writeback. */
     public String effectiveCache() {
-        return cache.filter(c -> !c.equals("default")).orElse("writeback");
+        return cache.isEmpty() || cache.get().equals("default") ? "writeback" : cache.get();
     }
 
     /** The AIO mode in effect: QEMU's default is threads. */
     public String effectiveIo() {
-        return io.filter(c -> !c.equals("default")).orElse("threads");
+        return io.isEmpty() || io.get().equals("default") ? "threads" : io.get();
     }
 }

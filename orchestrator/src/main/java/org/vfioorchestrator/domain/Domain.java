@@ -23,14 +23,21 @@ public record Domain(String sourceName, String name, String type, int vcpus, int
 
     /** Polling settings of one iothread, if its {@code <iothread>} has a {@code <poll>}. */
     public Optional<IoThreadPoll> pollOf(int iothreadId) {
-        return iothreadPolling.stream().filter(p -> p.iothreadId() == iothreadId).findFirst();
+        for (IoThreadPoll p : iothreadPolling) {
+            if (p.iothreadId() == iothreadId) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
     }
 
     /** PCI addresses of passed-through PCI devices. */
     public List<String> pciHostdevs() {
         List<String> out = new ArrayList<>();
         for (HostDev h : hostdevs) {
-            h.pciAddress().ifPresent(out::add);
+            if (h.pciAddress().isPresent()) {
+                out.add(h.pciAddress().get());
+            }
         }
         return out;
     }

@@ -98,20 +98,26 @@ public final class DomainXml {
 
         Domain domain(XmlElement root) {
             String type = root.attribute("type");
-            String name = root.child("name").map(this::text).orElseThrow(
-                    () -> bad("<domain> has no <name>"));
-            int vcpus = root.child("vcpu").map(e -> intText(e, "vcpu")).orElse(1);
-            int iothreads = root.child("iothreads").map(e -> intText(e, "iothreads")).orElse(0);
+            XmlElement nameElement = root.child("name");
+            if (nameElement == null) {
+                throw bad("<domain> has no <name>");
+            }
+            String name = text(nameElement);
+            int vcpus = root.child("vcpu") == null ? 1 : intText(root.child("vcpu"), "vcpu");
+            int iothreads = root.child("iothreads") == null ? 0 : intText(root.child("iothreads"), "iothreads");
 
             List<Integer> iothreadIds = new ArrayList<>();
             List<IoThreadPoll> polls = new ArrayList<>();
-            Optional<XmlElement> ids = root.child("iothreadids");
-            if (ids.isPresent()) {
-                for (XmlElement t : ids.get().children("iothread")) {
-                    int id = intAttr(t, "id").orElseThrow(() -> bad("<iothreadids><iothread> needs an id"));
+            XmlElement ids = root.child("iothreadids");
+            if (ids != null) {
+                for (XmlElement t : ids.children("iothread")) {
+                    int id = requiredIntAttr(t, "id", "<iothreadids><iothread> needs an id");
                     iothreadIds.add(id);
-                    t.child("poll").ifPresent(p -> polls.add(new IoThreadPoll(id, longAttr(p, "max"),
-                            longAttr(p, "grow"), longAttr(p, "shrink"), longAttr(p, "weight"))));
+                    XmlElement p = t.child("poll");
+                    if (p != null) {
+                        polls.add(new IoThreadPoll(id, longAttr(p, "max"), longAttr(p, "grow"), longAttr(p, "shrink"),
+                                longAttr(p, "weight")));
+                    }
                 }
                 iothreads = Math.max(iothreads, iothreadIds.size());
             } else {
@@ -120,20 +126,23 @@ public final class DomainXml {
                 }
             }
 
-            Optional<CpuTopology> topology = root.child("cpu").flatMap(c -> c.child("topology")).map(t ->
-                    new CpuTopology(intAttr(t, "sockets").orElse(1), intAttr(t, "dies").orElse(1),
-                            intAttr(t, "cores").orElse(1), intAttr(t, "threads").orElse(1)));
+            Optional<CpuTopology> topology = Optional.empty();
+            XmlElement t = root.child("cpu") == null ? null : root.child("cpu").child("topology");
+            if (t != null) {
+                topology = Optional.of(new CpuTopology(intAttr(t, "sockets").orElse(1), intAttr(t, "dies").orElse(1),
+                        intAttr(t, "cores").orElse(1), intAttr(t, "threads").orElse(1)));
+            }
 
-            Cputune cputune = root.child("cputune").map(this::cputune).orElse(Cputune.none());
+            Cputune cputune = root.child("cputune") == null ? Cputune.none() : cputune(root.child("cputune"));
 
             List<Disk> disks = new ArrayList<>();
             List<HostDev> hostdevs = new ArrayList<>();
-            Optional<XmlElement> devices = root.child("devices");
-            if (devices.isPresent()) {
-                for (XmlElement d : devices.get().children("disk")) {
+            XmlElement devices = root.child("devices");
+            if (devices != null) {
+                for (XmlElement d : devices.children("disk")) {
                     disks.add(disk(d));
                 }
-                for (XmlElement h : devices.get().children("hostdev")) {
+                for (XmlElement h : devices.children("hostdev")) {
                     hostdevs.add(hostdev(h));
                 }
             }
@@ -144,15 +153,15 @@ public final class DomainXml {
         private Cputune cputune(XmlElement ct) {
             Map<Integer, CpuSet> vcpupin = new TreeMap<>();
             for (XmlElement p : ct.children("vcpupin")) {
-                vcpupin.put(intAttr(p, "vcpu").orElseThrow(() -> bad("<vcpupin> needs a vcpu attribute")),
-                        cpus(p, "cpuset"));
+                vcpupin.put(requiredIntAttr(p, "vcpu", "<vcpupin> needs a vcpu attribute"), cpus(p, "cpuset"));
             }
             Map<Integer, CpuSet> iothreadpin = new TreeMap<>();
             for (XmlElement p : ct.children("iothreadpin")) {
-                iothreadpin.put(intAttr(p, "iothread").orElseThrow(() -> bad("<iothreadpin> needs an iothread attribute")),
+                iothreadpin.put(requiredIntAttr(p, "iothread", "<iothreadpin> needs an iothread attribute"),
                         cpus(p, "cpuset"));
             }
-            Optional<CpuSet> emulatorpin = ct.child("emulatorpin").map(e -> cpus(e, "cpuset"));
+            XmlElement e = ct.child("emulatorpin");
+            Optional<CpuSet> emulatorpin = e == null ? Optional.empty() : Optional.of(cpus(e, "cpuset"));
             List<Sched> vcpusched = new ArrayList<>();
             for (XmlElement s : ct.children("vcpusched")) {
                 vcpusched.add(sched(s, "vcpus"));
@@ -205,18 +214,20 @@ public final class DomainXml {
         private Disk disk(XmlElement d) {
             String type = d.attribute("type");
             String device = d.attribute("device").isEmpty() ? "disk" : d.attribute("device");
-            Optional<XmlElement> target = d.child("target");
-            String dev = target.map(t -> t.attribute("dev")).orElse("?");
-            String bus = target.map(t -> t.attribute("bus")).filter(b -> !b.isEmpty()).orElse(busFromName(dev));
-            Optional<String> src = d.child("source").map(s -> {
+            XmlElement target = d.child("target");
+            String dev = target == null ? "?" : target.attribute("dev");
+            String bus = target == null || target.attribute("bus").isEmpty() ? busFromName(dev) : target.attribute("bus");
+            Optional<String> src = Optional.empty();
+            XmlElement s = d.child("source");
+            if (s != null) {
                 for (String a : List.of("file", "dev", "name", "volume")) {
                     if (s.has(a)) {
-                        return s.attribute(a);
+                        src = Optional.of(s.attribute(a));
+                        break;
                     }
                 }
-                return null;
-            });
-            DiskDriver driver = d.child("driver").map(this::driver).orElse(DiskDriver.none());
+            }
+            DiskDriver driver = d.child("driver") == null ? DiskDriver.none() : driver(d.child("driver"));
             return new Disk(type, device, dev, bus, src, driver);
         }
 
@@ -239,12 +250,17 @@ public final class DomainXml {
 
         private DiskDriver driver(XmlElement drv) {
             List<Integer> ioThreads = new ArrayList<>();
-            intAttr(drv, "iothread").ifPresent(ioThreads::add);
-            drv.child("iothreads").ifPresent(its -> {
-                for (XmlElement it : its.children("iothread")) {
-                    intAttr(it, "id").ifPresent(ioThreads::add);
+            OptionalInt single = intAttr(drv, "iothread");
+            if (single.isPresent()) {
+                ioThreads.add(single.getAsInt());
+            }
+            XmlElement its = drv.child("iothreads");
+            for (XmlElement it : its == null ? List.<XmlElement>of() : its.children("iothread")) {
+                OptionalInt id = intAttr(it, "id");
+                if (id.isPresent()) {
+                    ioThreads.add(id.getAsInt());
                 }
-            });
+            }
             return new DiskDriver(attr(drv, "name"), attr(drv, "type"), attr(drv, "cache"), attr(drv, "io"), ioThreads);
         }
 
@@ -254,7 +270,8 @@ public final class DomainXml {
             boolean managed = h.attribute("managed").equals("yes");
             Optional<String> pci = Optional.empty();
             if (type.equals("pci")) {
-                pci = h.child("source").flatMap(s -> s.child("address")).map(this::pciAddress);
+                XmlElement address = h.child("source") == null ? null : h.child("source").child("address");
+                pci = address == null ? Optional.empty() : Optional.of(pciAddress(address));
             }
             return new HostDev(mode, type, managed, pci);
         }
@@ -307,6 +324,14 @@ public final class DomainXml {
 
         private Optional<String> attr(XmlElement e, String name) {
             return e.has(name) ? Optional.of(e.attribute(name)) : Optional.empty();
+        }
+
+        private int requiredIntAttr(XmlElement e, String name, String whenMissing) {
+            OptionalInt v = intAttr(e, name);
+            if (v.isEmpty()) {
+                throw bad(whenMissing);
+            }
+            return v.getAsInt();
         }
 
         private OptionalInt intAttr(XmlElement e, String name) {

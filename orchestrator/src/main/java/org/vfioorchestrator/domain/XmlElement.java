@@ -3,7 +3,6 @@ package org.vfioorchestrator.domain;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * An element of a parsed document: its name, its attributes, its child elements, and all the text
@@ -25,14 +24,14 @@ record XmlElement(String name, Map<String, String> attributes, List<XmlElement> 
         return attributes.getOrDefault(attribute, "");
     }
 
-    /** The first child element with this name. */
-    Optional<XmlElement> child(String childName) {
+    /** The first child element with this name, or null (no Optional: the hook path takes no lambdas, see DEVELOPERS.md). */
+    XmlElement child(String childName) {
         for (XmlElement c : children) {
             if (c.name.equals(childName)) {
-                return Optional.of(c);
+                return c;
             }
         }
-        return Optional.empty();
+        return null;
     }
 
     List<XmlElement> children(String childName) {

@@ -9,6 +9,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -18,12 +19,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.stream.Stream;
 
 /** File access shared by the live host and captured trees: path resolution, reads, plain writes. */
 abstract class FileTreeHostFs implements HostFs {
@@ -176,8 +178,13 @@ abstract class FileTreeHostFs implements HostFs {
         if (!Files.isDirectory(p)) {
             return List.of();
         }
-        try (Stream<Path> s = Files.list(p)) {
-            return s.map(x -> x.getFileName().toString()).sorted().toList();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(p)) {
+            List<String> out = new ArrayList<>();
+            for (Path entry : entries) {
+                out.add(entry.getFileName().toString());
+            }
+            Collections.sort(out);
+            return List.copyOf(out);
         } catch (NoSuchFileException e) {
             return List.of();
         } catch (IOException e) {
@@ -374,10 +381,7 @@ abstract class FileTreeHostFs implements HostFs {
             while (true) {
                 java.nio.channels.FileLock lock = tryLockOnce(ch);
                 if (lock != null) {
-                    return () -> {
-                        lock.release();
-                        ch.close();
-                    };
+                    return new HeldLock(lock, ch);
                 }
                 if (System.nanoTime() > deadline) {
                     ch.close();
@@ -390,6 +394,15 @@ abstract class FileTreeHostFs implements HostFs {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;
+        }
+    }
+
+    /** A lock held until closed, with its file (a class, not a lambda: DEVELOPERS.md, hook path). */
+    private record HeldLock(java.nio.channels.FileLock lock, FileChannel channel) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            lock.release();
+            channel.close();
         }
     }
 

@@ -36,6 +36,19 @@ public final class KernelText {
         return c == ' ' || (c >= '\t' && c <= '\r');
     }
 
+    /** Whether the text is one or more ASCII digits: a PID, an IRQ number. */
+    public static boolean isNumber(String text) {
+        if (text.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < text.length(); i++) {
+            if (text.charAt(i) < '0' || text.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
      * The number {@code name} ends in after {@code prefix} ({@code numberAfter("cpu", "cpu12")} is 12);
      * -1 unless the rest is one to nine ASCII digits.

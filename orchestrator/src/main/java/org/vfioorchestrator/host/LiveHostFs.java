@@ -61,7 +61,9 @@ final class LiveHostFs extends FileTreeHostFs {
     @Override
     public void setThreadAffinity(int tid, CpuSet cpus) {
         byte[] mask = new byte[MASK_BYTES];
-        cpus.stream().forEach(i -> mask[i / 8] |= (byte) (1 << (i % 8)));
+        for (int i : cpus.toList()) {
+            mask[i / 8] |= (byte) (1 << (i % 8));
+        }
         try {
             libc().sched_setaffinity(tid, new NativeLong(MASK_BYTES), mask);
         } catch (LastErrorException e) {

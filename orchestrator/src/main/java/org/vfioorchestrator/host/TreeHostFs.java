@@ -2,6 +2,7 @@ package org.vfioorchestrator.host;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
-import java.util.stream.Stream;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.cpu.CpuSetFormatException;
 
@@ -30,6 +30,13 @@ final class TreeHostFs extends FileTreeHostFs {
     private static final String GOVERNOR = "/cpufreq/scaling_governor";
     private static final List<String> CONTROLLER_ORDER =
             List.of("cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc");
+    /** cgroup.subtree_control lists controllers in the kernel's order (classes, not lambdas: DEVELOPERS.md, hook path). */
+    private static final Comparator<String> IN_CONTROLLER_ORDER = new Comparator<>() {
+        @Override
+        public int compare(String a, String b) {
+            return Integer.compare(CONTROLLER_ORDER.indexOf(a), CONTROLLER_ORDER.indexOf(b));
+        }
+    };
 
     TreeHostFs(Path root) {
         super(root);
@@ -126,8 +133,7 @@ final class TreeHostFs extends FileTreeHostFs {
             throw new HostIoException(path, Errno.EIO, Errno.EIO.text());
         }
         CpuSet cpus = list ? parseList(path, v) : parseMask(path, v);
-        CpuSet online = read("/sys/devices/system/cpu/online").map(CpuSet::parseList).orElse(cpus);
-        if (!cpus.intersects(online)) {
+        if (!cpus.intersects(onlineOr(cpus))) {
             throw new HostIoException(path, Errno.EINVAL, Errno.EINVAL.text());
         }
         String dir = "/proc/irq/" + irq;
@@ -143,7 +149,7 @@ final class TreeHostFs extends FileTreeHostFs {
     }
 
     private void writeSubtreeControl(String path, String v) {
-        TreeSet<String> enabled = new TreeSet<>(Comparator.comparingInt(CONTROLLER_ORDER::indexOf));
+        TreeSet<String> enabled = new TreeSet<>(IN_CONTROLLER_ORDER);
         enabled.addAll(KernelText.words(read(path).orElse("")));
         List<String> tokens = KernelText.words(v);
         if (tokens.isEmpty()) {
@@ -279,9 +285,26 @@ final class TreeHostFs extends FileTreeHostFs {
         return set;
     }
 
+    /** The online CPUs, or {@code fallback} where the tree does not say. */
+    private CpuSet onlineOr(CpuSet fallback) {
+        Optional<String> online = read("/sys/devices/system/cpu/online");
+        return online.isPresent() ? CpuSet.parseList(online.get()) : fallback;
+    }
+
+    private boolean hasSubdirectory(String path) {
+        for (String name : list(path)) {
+            if (isDirectory(path + "/" + name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private void writeIds(String file, TreeSet<Integer> ids) {
         StringBuilder sb = new StringBuilder();
-        ids.forEach(id -> sb.append(id).append('\n'));
+        for (int id : ids) {
+            sb.append(id).append('\n');
+        }
         writeBytes(file, sb.toString().getBytes(StandardCharsets.UTF_8));
     }
 
@@ -330,12 +353,12 @@ final class TreeHostFs extends FileTreeHostFs {
         }
         boolean busy = !read(path + "/cgroup.procs").orElse("").isBlank()
                 || !read(path + "/tasks").orElse("").isBlank()
-                || list(path).stream().anyMatch(n -> isDirectory(path + "/" + n));
+                || hasSubdirectory(path);
         if (busy) {
             throw new HostIoException(path, Errno.EBUSY, Errno.EBUSY.text());
         }
-        try (Stream<Path> files = Files.list(resolve(path))) {
-            for (Path f : files.toList()) {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(resolve(path))) {
+            for (Path f : files) {
                 Files.delete(f);
             }
         } catch (IOException e) {
@@ -349,9 +372,11 @@ final class TreeHostFs extends FileTreeHostFs {
     @Override
     public CpuSet threadAffinity(int tid) {
         String dir = threadDir(tid);
-        String status = read(dir + "/status")
-                .orElseThrow(() -> new HostIoException(dir, Errno.ESRCH, Errno.ESRCH.text()));
-        return CpuSet.parseList(statusField(status, "Cpus_allowed_list"));
+        Optional<String> status = read(dir + "/status");
+        if (status.isEmpty()) {
+            throw new HostIoException(dir, Errno.ESRCH, Errno.ESRCH.text());
+        }
+        return CpuSet.parseList(statusField(status.get(), "Cpus_allowed_list"));
     }
 
     @Override
@@ -361,8 +386,7 @@ final class TreeHostFs extends FileTreeHostFs {
         if (!stat.isEmpty() && ProcStat.parse(stat).perCpuKernelThread()) {
             throw new HostIoException(dir, Errno.EINVAL, "sched_setaffinity(" + cpus + ") failed");
         }
-        CpuSet online = read("/sys/devices/system/cpu/online").map(CpuSet::parseList).orElse(cpus);
-        if (!cpus.intersects(online)) {
+        if (!cpus.intersects(onlineOr(cpus))) {
             throw new HostIoException(dir, Errno.EINVAL, "sched_setaffinity(" + cpus + ") failed");
         }
         List<String> statusFiles = new ArrayList<>(List.of(dir + "/status"));

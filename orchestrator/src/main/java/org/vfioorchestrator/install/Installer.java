@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.apply.JournalStore;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.host.KernelText;
 import org.vfioorchestrator.install.Manifest.Action;
 import org.vfioorchestrator.install.Manifest.Placement;
 import org.vfioorchestrator.install.Manifest.Step;
@@ -589,7 +590,7 @@ public final class Installer {
     private Optional<String> runningDaemon() {
         HostFs host = HostFs.open(fs.root());
         for (String pid : host.list("/proc")) {
-            if (!pid.isEmpty() && pid.chars().allMatch(Character::isDigit)) {
+            if (KernelText.isNumber(pid)) {
                 try {
                     String comm = host.read("/proc/" + pid + "/comm").orElse("").strip();
                     if (comm.equals("libvirtd") || comm.equals("virtqemud")) {

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.vfioorchestrator.host.KernelText;
 
 /** Parsers for the /proc files the sampler reads. Pure functions over the text the kernel printed. */
 final class ProcFiles {
@@ -104,7 +105,7 @@ final class ProcFiles {
         if (softirq) {
             return "softirq " + id;
         }
-        if (!id.chars().allMatch(Character::isDigit)) {
+        if (!KernelText.isNumber(id)) {
             return desc.isEmpty() ? id : id + " (" + desc.replaceAll("\\s+", " ") + ")";
         }
         Matcher m = IRQ_ACTION.matcher(desc);

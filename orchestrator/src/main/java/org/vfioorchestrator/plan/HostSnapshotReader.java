@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +55,10 @@ public final class HostSnapshotReader {
     public HostSnapshot read(Topology topology, Collection<String> vms, CgroupPolicy cgroups, CpuSet powerCpus) {
         Map<String, RunningVm> running = new TreeMap<>();
         for (String vm : vms) {
-            QemuProcess.find(host, vm).ifPresent(q -> running.put(vm, new RunningVm(q, affinities(q))));
+            Optional<QemuProcess> q = QemuProcess.find(host, vm);
+            if (q.isPresent()) {
+                running.put(vm, new RunningVm(q.get(), affinities(q.get())));
+            }
         }
         return new HostSnapshot(topology, irqs(), host.read("/proc/irq/default_smp_affinity").orElse("").strip(),
                 workqueueMasks(), power(topology.online().intersection(powerCpus)), cgroups(cgroups), running, irqbalance());
@@ -78,7 +82,7 @@ public final class HostSnapshotReader {
         Map<Integer, String[]> described = describeInterrupts();
         List<Integer> numbers = new ArrayList<>();
         for (String name : host.list("/proc/irq")) {
-            if (name.chars().allMatch(Character::isDigit)) {
+            if (KernelText.isNumber(name)) {
                 numbers.add(Integer.parseInt(name));
             }
         }
@@ -264,21 +268,40 @@ public final class HostSnapshotReader {
 
     private Map<String, String> workqueueMasks() {
         Map<String, String> out = new LinkedHashMap<>();
-        host.read(WORKQUEUES + "/cpumask").ifPresent(v -> out.put(WORKQUEUES + "/cpumask", v.strip()));
+        List<String> paths = new ArrayList<>(List.of(WORKQUEUES + "/cpumask"));
         for (String wq : host.list(WORKQUEUES)) {
-            String path = WORKQUEUES + "/" + wq + "/cpumask";
-            host.read(path).ifPresent(v -> out.put(path, v.strip()));
+            paths.add(WORKQUEUES + "/" + wq + "/cpumask");
+        }
+        for (String path : paths) {
+            String mask = readStripped(path);
+            if (mask != null) {
+                out.put(path, mask);
+            }
         }
         return out;
     }
+
+    /** A kernel file's value without its line feed; null when the file is not there. */
+    private String readStripped(String path) {
+        Optional<String> v = host.read(path);
+        return v.isPresent() ? v.get().strip() : null;
+    }
+
+    /** Idle states in the kernel's order, state0 first (a class, not a lambda: see DEVELOPERS.md, hook path). */
+    private static final Comparator<IdleState> BY_INDEX = new Comparator<>() {
+        @Override
+        public int compare(IdleState a, IdleState b) {
+            return Integer.compare(a.index(), b.index());
+        }
+    };
 
     private Map<Integer, CpuPower> power(CpuSet cpus) {
         Map<Integer, CpuPower> out = new TreeMap<>();
         for (int cpu : cpus.toList()) {
             String base = "/sys/devices/system/cpu/cpu" + cpu;
-            String governor = host.read(base + "/cpufreq/scaling_governor").map(String::strip).orElse(null);
+            String governor = readStripped(base + "/cpufreq/scaling_governor");
             List<String> governors = KernelText.words(host.read(base + "/cpufreq/scaling_available_governors").orElse(""));
-            String pmQos = host.read(base + "/power/pm_qos_resume_latency_us").map(String::strip).orElse(null);
+            String pmQos = readStripped(base + "/power/pm_qos_resume_latency_us");
             List<IdleState> states = new ArrayList<>();
             for (String s : host.list(base + "/cpuidle")) {
                 if (!s.startsWith("state")) {
@@ -289,7 +312,7 @@ public final class HostSnapshotReader {
                 states.add(new IdleState(Integer.parseInt(s.substring(5)), host.read(dir + "/name").orElse("").strip(),
                         latency, host.read(dir + "/disable").orElse("").strip()));
             }
-            states.sort((a, b) -> Integer.compare(a.index(), b.index()));
+            states.sort(BY_INDEX);
             out.put(cpu, new CpuPower(governor, governors, pmQos, states));
         }
         return out;
@@ -371,7 +394,7 @@ public final class HostSnapshotReader {
         for (String name : host.list(dir)) {
             String child = dir + "/" + name;
             if (host.exists(child + "/cgroup.procs") && host.isDirectory(child)) {
-                children.put(name, host.read(child + "/cpuset.cpus").map(String::strip));
+                children.put(name, Optional.ofNullable(readStripped(child + "/cpuset.cpus")));
             }
         }
         return children;
@@ -408,7 +431,7 @@ public final class HostSnapshotReader {
         for (String procs : IRQBALANCE_UNIT_PROCS) {
             for (String pid : host.read(procs).orElse("").split("\n")) {
                 String p = pid.strip();
-                if (!p.isEmpty() && p.chars().allMatch(Character::isDigit) && isIrqbalance(p)) {
+                if (KernelText.isNumber(p) && isIrqbalance(p)) {
                     return true;
                 }
             }

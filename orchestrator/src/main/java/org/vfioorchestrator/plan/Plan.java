@@ -1,5 +1,6 @@
 package org.vfioorchestrator.plan;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.vfioorchestrator.cpu.CpuSet;
@@ -21,10 +22,22 @@ public record Plan(List<String> vms, CpuSet hostCpus, CpuSet vmCpus, List<Change
     }
 
     public List<Change> changes(ChangeKind kind) {
-        return changes.stream().filter(c -> c.kind() == kind).toList();
+        List<Change> out = new ArrayList<>();
+        for (Change c : changes) {
+            if (c.kind() == kind) {
+                out.add(c);
+            }
+        }
+        return out;
     }
 
     public List<Unmovable> unmovable(ChangeKind kind) {
-        return unmovable.stream().filter(u -> u.kind() == kind).toList();
+        List<Unmovable> out = new ArrayList<>();
+        for (Unmovable u : unmovable) {
+            if (u.kind() == kind) {
+                out.add(u);
+            }
+        }
+        return out;
     }
 }

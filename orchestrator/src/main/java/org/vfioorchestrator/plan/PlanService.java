@@ -34,9 +34,9 @@ public final class PlanService {
     /** Reads the host now and plans for these VMs together. */
     public Plan plan(List<Profile> profiles) {
         List<String> vms = new ArrayList<>();
-        profiles.forEach(p -> vms.add(p.vm()));
         CpuSet vmCpus = CpuSet.empty();
         for (Profile p : profiles) {
+            vms.add(p.vm());
             vmCpus = vmCpus.union(p.vmCpus());
         }
         HostSnapshot snapshot = new HostSnapshotReader(host).read(facts.topology(), vms, profiles.get(0).cgroups(), vmCpus);

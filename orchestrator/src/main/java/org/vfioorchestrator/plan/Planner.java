@@ -69,7 +69,7 @@ public final class Planner {
             b.cstates(p);
         }
         b.irqbalanceWarning();
-        return new Plan(profiles.stream().map(Profile::vm).toList(), hostCpus, vmCpus, List.copyOf(b.changes),
+        return new Plan(vmNames(profiles), hostCpus, vmCpus, List.copyOf(b.changes),
                 List.copyOf(b.unmovable), List.copyOf(b.warnings), java.util.Set.copyOf(b.controlled));
     }
 
@@ -87,7 +87,15 @@ public final class Planner {
     }
 
     private static String names(List<Profile> profiles) {
-        return String.join(", ", profiles.stream().map(Profile::vm).toList());
+        return String.join(", ", vmNames(profiles));
+    }
+
+    private static List<String> vmNames(List<Profile> profiles) {
+        List<String> out = new ArrayList<>();
+        for (Profile p : profiles) {
+            out.add(p.vm());
+        }
+        return List.copyOf(out);
     }
 
     /** Accumulates changes in apply order. */
@@ -137,7 +145,12 @@ public final class Planner {
                         continue;
                     }
                     Map<String, Optional<String>> units = cg.subgroups().getOrDefault(child.getKey(), Map.of());
-                    List<String> kept = units.keySet().stream().filter(u -> keptUnit(u, p)).toList();
+                    List<String> kept = new ArrayList<>();
+                    for (String unit : units.keySet()) {
+                        if (keptUnit(unit, p)) {
+                            kept.add(unit);
+                        }
+                    }
                     if (kept.isEmpty()) {
                         write(ChangeKind.CPUSET, dir + "/cpuset.cpus", child.getValue().orElse(""), hostCpus.toString(),
                                 ValueFormat.CPU_LIST, why);
@@ -193,7 +206,12 @@ public final class Planner {
 
         /** A systemd unit of a kept daemon: "libvirtd" keeps libvirtd.service (and its sockets' service). */
         private static boolean keptUnit(String unit, Profile p) {
-            return p.cgroups().keep().stream().anyMatch(k -> unit.equals(k + ".service"));
+            for (String k : p.cgroups().keep()) {
+                if (unit.equals(k + ".service")) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         void threads(Profile p) {
@@ -235,7 +253,10 @@ public final class Planner {
         }
 
         void irqs(List<Profile> profiles) {
-            boolean move = profiles.stream().anyMatch(p -> p.irqs().moveToHost());
+            boolean move = false;
+            for (Profile p : profiles) {
+                move |= p.irqs().moveToHost();
+            }
             if (!move) {
                 return;
             }

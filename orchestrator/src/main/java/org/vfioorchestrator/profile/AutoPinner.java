@@ -14,10 +14,10 @@ final class AutoPinner {
     }
 
     static List<Integer> pick(HostFacts host, CpuSet pool, int count) {
-        List<CpuSet> wholeCores = host.topology().cores().stream().filter(c -> c.isSubsetOf(pool)).toList();
+        List<CpuSet> wholeCores = coresIn(host.topology().cores(), pool);
         // Prefer the first L3 group that holds enough whole cores; otherwise take cores in order.
         for (CpuSet l3 : host.topology().l3Groups()) {
-            List<CpuSet> inGroup = wholeCores.stream().filter(c -> c.isSubsetOf(l3)).toList();
+            List<CpuSet> inGroup = coresIn(wholeCores, l3);
             if (threads(inGroup) >= count) {
                 return take(inGroup, count);
             }
@@ -25,8 +25,22 @@ final class AutoPinner {
         return take(wholeCores, count);
     }
 
+    private static List<CpuSet> coresIn(List<CpuSet> cores, CpuSet cpus) {
+        List<CpuSet> out = new ArrayList<>();
+        for (CpuSet core : cores) {
+            if (core.isSubsetOf(cpus)) {
+                out.add(core);
+            }
+        }
+        return out;
+    }
+
     private static int threads(List<CpuSet> cores) {
-        return cores.stream().mapToInt(CpuSet::size).sum();
+        int n = 0;
+        for (CpuSet core : cores) {
+            n += core.size();
+        }
+        return n;
     }
 
     private static List<Integer> take(List<CpuSet> cores, int count) {

@@ -1,5 +1,6 @@
 package org.vfioorchestrator.profile;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.HostFs;
@@ -44,6 +45,12 @@ public final class HostFacts {
     }
 
     public List<String> workqueuesWithCpumask() {
-        return host.list("/sys/devices/virtual/workqueue").stream().filter(this::workqueueHasCpumask).toList();
+        List<String> out = new ArrayList<>();
+        for (String name : host.list("/sys/devices/virtual/workqueue")) {
+            if (workqueueHasCpumask(name)) {
+                out.add(name);
+            }
+        }
+        return out;
     }
 }

@@ -243,7 +243,7 @@ public final class StatusService {
                 if (now.isEmpty()) {
                     return Optional.of(new Status.Drift(e.path(), e.vm(), e.expected(), "(gone)", e.original()));
                 }
-                return e.isOurs(v -> e.format().same(now.get(), v)) ? Optional.empty()
+                return e.wroteValue(now.get()) ? Optional.empty()
                         : Optional.of(new Status.Drift(e.path(), e.vm(), e.expected(), now.get().strip(), e.original()));
             }
             case MAKE_CGROUP -> {
@@ -262,7 +262,7 @@ public final class StatusService {
                     return Optional.empty();
                 }
                 CpuSet now = host.threadAffinity(e.tid());
-                return e.isOurs(v -> now.equals(CpuSet.parseList(v))) ? Optional.empty()
+                return e.wroteAffinity(now) ? Optional.empty()
                         : Optional.of(new Status.Drift(e.path() + " (" + e.label() + ")", e.vm(), e.expected(), now.toString(),
                                 e.original()));
             }

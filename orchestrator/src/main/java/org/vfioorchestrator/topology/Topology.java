@@ -119,7 +119,12 @@ public final class Topology {
 
     /** True when some core has more than one online thread. */
     public boolean smt() {
-        return cores.stream().anyMatch(c -> c.size() > 1);
+        for (CpuSet c : cores) {
+            if (c.size() > 1) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
