@@ -2,7 +2,6 @@ package org.vfioorchestrator.apply;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.function.Consumer;
 import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
@@ -76,24 +75,25 @@ final class ChangeRunner {
             }
             return journal;
         }
-        Journal ahead = journal;
+        JournalEdit editAhead = new JournalEdit(journal);
         boolean differs = false; // the journal after the run differs from the one written ahead, so it is saved again
         for (Change change : changes) {
-            Optional<JournalEntry> known = ahead.entry(change.path());
-            JournalEntry entry = known.isPresent() ? known.get().ahead(change.after()) : newEntry(vm, change);
+            JournalEntry known = editAhead.entry(change.path());
+            JournalEntry entry = known != null ? known.ahead(change.after()) : newEntry(vm, change);
             differs |= !entry.inFlight().isEmpty(); // the run's end drops them
-            ahead = ahead.with(entry);
+            editAhead.put(entry);
         }
+        Journal ahead = editAhead.journal();
         try {
             store.save(ahead);
         } catch (HostIoException e) {
             throw abort(changes.get(0), e, true, performed, results, restoreTo, vm);
         }
         // the journal as it is once every change is made: no values in flight, no entries for what the kernel refused
-        Journal current = journal;
+        JournalEdit current = new JournalEdit(journal);
         for (Change change : changes) {
-            JournalEntry previous = current.entry(change.path()).orElse(null);
-            current = current.with(previous != null ? previous.withExpected(change.after()) : newEntry(vm, change));
+            JournalEntry previous = current.entry(change.path());
+            current.put(previous != null ? previous.withExpected(change.after()) : newEntry(vm, change));
             Actuator.Result result;
             try {
                 result = actuator.perform(change);
@@ -108,7 +108,7 @@ final class ChangeRunner {
                     log.accept("set " + change.path() + ": " + change.before() + " -> " + change.after());
                     if (change instanceof MoveProcesses) {
                         // remember every pid we moved, for the report; the undo moves whatever is inside
-                        current = current.with(entryWithPids(current.entry(change.path()).orElseThrow(), result.moved()));
+                        current.put(entryWithPids(current.entry(change.path()), result.moved()));
                         differs = true;
                     }
                 }
@@ -116,7 +116,11 @@ final class ChangeRunner {
                     // nothing changed: a fresh entry goes again (revert has nothing to do for it), an existing
                     // one keeps the value we wrote before, which is still there
                     if (!(change instanceof MoveProcesses)) {
-                        current = previous == null ? current.without(change.path()) : current.with(previous);
+                        if (previous == null) {
+                            current.remove(change.path());
+                        } else {
+                            current.put(previous);
+                        }
                         differs = true;
                     }
                     (result.outcome() == Actuator.Outcome.REFUSED ? refused : gone).add(change.path());
@@ -128,9 +132,10 @@ final class ChangeRunner {
                 log.accept("unmovable " + r);
             }
         }
+        Journal after = current.journal();
         if (differs) {
             try {
-                store.save(current);
+                store.save(after);
             } catch (HostIoException e) {
                 // every change is made and the journal ahead holds all their before-images: nothing is lost, it only
                 // still lists values in flight and entries for what the kernel refused, both harmless to revert
@@ -138,7 +143,7 @@ final class ChangeRunner {
                 return ahead;
             }
         }
-        return current;
+        return after;
     }
 
     /**

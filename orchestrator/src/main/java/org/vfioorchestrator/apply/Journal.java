@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What the tool has changed on this host and for which VMs: the before-images,
@@ -54,27 +55,15 @@ public record Journal(String bootId, Map<String, AppliedVm> vms, List<JournalEnt
         return new Journal(bootId, m, entries);
     }
 
-    /** Adds an entry, or replaces the one with the same path (keeping its place and original). */
-    public Journal with(JournalEntry entry) {
-        List<JournalEntry> list = new ArrayList<>(entries);
-        for (int i = 0; i < list.size(); i++) {
-            if (list.get(i).path().equals(entry.path())) {
-                list.set(i, entry);
-                return new Journal(bootId, vms, list);
-            }
-        }
-        list.add(entry);
-        return new Journal(bootId, vms, list);
-    }
-
-    public Journal without(String path) {
+    /** Without the entries for these paths (one pass: a VM's stop may restore thousands). */
+    public Journal without(Set<String> paths) {
         List<JournalEntry> kept = new ArrayList<>();
         for (JournalEntry e : entries) {
-            if (!e.path().equals(path)) {
+            if (!paths.contains(e.path())) {
                 kept.add(e);
             }
         }
-        return new Journal(bootId, vms, List.copyOf(kept));
+        return new Journal(bootId, vms, kept);
     }
 
     public boolean isEmpty() {

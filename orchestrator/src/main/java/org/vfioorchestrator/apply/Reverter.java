@@ -1,7 +1,9 @@
 package org.vfioorchestrator.apply;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.vfioorchestrator.OrchestratorException;
@@ -64,6 +66,7 @@ public final class Reverter {
         List<String> drift = new ArrayList<>();
         List<String> failed = new ArrayList<>();
         List<String> gone = new ArrayList<>();
+        Set<String> restoredPaths = new HashSet<>(); // out of the journal once the loop is done
         List<JournalEntry> entries = new ArrayList<>(journal.entries());
         for (int i = entries.size() - 1; i >= 0; i--) {
             JournalEntry e = entries.get(i);
@@ -97,8 +100,9 @@ public final class Reverter {
             }
             // the journal is saved once, below: after a crash before that, an entry restored here finds its
             // original value in place next time and counts as already restored
-            current = current.without(e.path());
+            restoredPaths.add(e.path());
         }
+        current = current.without(restoredPaths);
         if (keep != null && !keep.changes().isEmpty()) {
             // the VMs still running may now get more host CPUs back (e.g. a wider host cpuset)
             ChangeRunner runner = new ChangeRunner(store, actuator, log);

@@ -393,7 +393,8 @@ public final class HostSnapshotReader {
         Map<String, Optional<String>> children = new TreeMap<>();
         for (String name : host.list(dir)) {
             String child = dir + "/" + name;
-            if (host.exists(child + "/cgroup.procs") && host.isDirectory(child)) {
+            // files out first: exists() of a path under a file costs an exception inside NIO
+            if (host.isDirectory(child) && host.exists(child + "/cgroup.procs")) {
                 children.put(name, Optional.ofNullable(readStripped(child + "/cpuset.cpus")));
             }
         }
