@@ -16,9 +16,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "apply", header = "Isolate a VM's CPUs now, as the hook does at start (journaled).", mixinStandardHelpOptions = true,
-        description = {"Isolate the VM's CPUs now, as the hook does when the VM starts: cpusets, IRQs, workqueues,",
-            "governor, C-states, and the VM's threads if it is running. Every before-image is journaled first",
-            "under /run/vfio-orchestrator; 'revert VM' puts it all back. Applying again changes only what drifted."},
+        description = {"Isolate the VM's CPUs now, as the hook does when the VM starts: cpusets, IRQs, workqueues, "
+            + "governor, C-states, and the VM's threads if it is running. Every before-image is journaled first "
+            + "under /run/vfio-orchestrator; 'revert VM' puts it all back. Applying again changes only what drifted."},
         footer = {"", "See what it would do first: vfio-orchestrator plan PROFILE"})
 final class ApplyCommand implements Callable<Integer> {
     @Spec

@@ -13,8 +13,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "capture", header = "Copy the /sys and /proc files this tool reads into a folder.", mixinStandardHelpOptions = true,
-        description = {"Copy the /sys and /proc files this tool reads into DIR, so you can attach your host to a bug",
-            "report or run 'plan --host-root DIR' elsewhere. Holds no process environments or command lines."},
+        description = {"Copy the /sys and /proc files this tool reads into DIR, so you can attach your host to a bug "
+            + "report or run 'plan --host-root DIR' elsewhere. Holds no process environments or command lines."},
         footer = {"", "Example:", "  sudo vfio-orchestrator capture --vm win11 /tmp/my-host && tar czf my-host.tgz -C /tmp my-host"})
 final class CaptureCommand implements Callable<Integer> {
     @Spec

@@ -21,9 +21,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "doctor", header = "Check a VM's setup for stutter sources, with the exact fixes.", mixinStandardHelpOptions = true,
-        description = {"Checks a VM's setup for stutter sources: disk bus, cache and AIO mode, iothreads and their",
-            "polling, pins vs the profile, SMT/L3/NUMA placement, kernel parameters, irqbalance, cgroups.",
-            "Exit 0 when nothing is at warning or above, 1 otherwise."})
+        description = {"Checks a VM's setup for stutter sources: disk bus, cache and AIO mode, iothreads and their "
+            + "polling, pins vs the profile, SMT/L3/NUMA placement, kernel parameters, irqbalance, cgroups. "
+            + "Exit 0 when nothing is at warning or above, 1 otherwise."})
 public final class DoctorCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

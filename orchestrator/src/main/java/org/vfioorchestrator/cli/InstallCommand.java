@@ -13,11 +13,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "install", header = "Install the program and its libvirt qemu hook.", mixinStandardHelpOptions = true,
-        description = {"Install this program and its libvirt qemu hook: the jar to PREFIX/lib/vfio-orchestrator/, the",
-            "launcher to PREFIX/bin/, the hook shim to HOOKS/qemu.d/vfio-orchestrator (libvirt 6.5 and later; an",
-            "existing HOOKS/qemu keeps running) or else HOOKS/qemu (a foreign one moves to qemu.orig and runs first),",
-            "and /etc/vfio-orchestrator/profiles/ with the profile template as README. Every step is recorded in",
-            "/etc/vfio-orchestrator/install.manifest; 'uninstall' undoes exactly those. Installing again updates."},
+        description = {"Install this program and its libvirt qemu hook: the jar to PREFIX/lib/vfio-orchestrator/, the "
+            + "launcher to PREFIX/bin/, the hook shim to HOOKS/qemu.d/vfio-orchestrator (libvirt 6.5 and later; an "
+            + "existing HOOKS/qemu keeps running) or else HOOKS/qemu (a foreign one moves to qemu.orig and runs first), "
+            + "and /etc/vfio-orchestrator/profiles/ with the profile template as README. Every step is recorded in "
+            + "/etc/vfio-orchestrator/install.manifest; 'uninstall' undoes exactly those. Installing again updates."},
         footer = {"", "Then write a profile per VM: vfio-orchestrator suggest VM --output /etc/vfio-orchestrator/profiles/VM.yaml"})
 final class InstallCommand implements Callable<Integer> {
     @Spec

@@ -16,8 +16,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = {
-            "Gives a VM dedicated host CPUs while it runs and keeps host noise off them;",
-            "puts the host back exactly as it was when the VM stops.",
+            "Gives a VM dedicated host CPUs while it runs and keeps host noise off them; "
+            + "puts the host back exactly as it was when the VM stops.",
             "",
             "Dry run first: 'plan PROFILE' shows every change without touching anything."},
         subcommands = {

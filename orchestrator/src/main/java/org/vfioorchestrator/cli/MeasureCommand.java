@@ -31,10 +31,10 @@ import picocli.CommandLine.Parameters;
 /** {@code measure VM} and {@code measure --probe CPUS}: thin, the work is in {@link MeasurementService}. */
 @Command(name = "measure", header = "Measure the latency a running VM (or a set of CPUs) really gets.",
         description = {
-            "Measures the latency a running VM really gets: each vCPU thread's run-queue wait (worst 1 s window),",
-            "involuntary context switches, other tasks that ran on the VM's CPUs, and the interrupts and softirqs",
-            "that hit them, by source. With --probe, measures free CPUs with cyclictest (or a built-in busy loop).",
-            "Reports are kept in /var/lib/vfio-orchestrator/reports/VM/ as .json, .txt and .png."},
+            "Measures the latency a running VM really gets: each vCPU thread's run-queue wait (worst 1 s window), "
+            + "involuntary context switches, other tasks that ran on the VM's CPUs, and the interrupts and softirqs "
+            + "that hit them, by source. With --probe, measures free CPUs with cyclictest (or a built-in busy loop). "
+            + "Reports are kept in /var/lib/vfio-orchestrator/reports/VM/ as .json, .txt and .png."},
         sortOptions = false)
 public final class MeasureCommand implements Callable<Integer> {
     @Mixin

@@ -18,8 +18,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "plan", header = "Dry run: every change starting a VM would make, old and new values.", mixinStandardHelpOptions = true,
-        description = {"Show every change starting the VM would make, with the value there now and the value it",
-            "would write, without touching anything (dry run). Runs without root on any readable tree."},
+        description = {"Show every change starting the VM would make, with the value there now and the value it "
+            + "would write, without touching anything (dry run). Runs without root on any readable tree."},
         footer = {"", "Example:", "  vfio-orchestrator plan examples/profiles/win11.yaml --host-root examples/hosts/gaming-rig"})
 final class PlanCommand implements Callable<Integer> {
     @Spec

@@ -16,11 +16,12 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "revert", header = "Put back what apply or the hook changed, from the journal.", mixinStandardHelpOptions = true,
-        description = {"Put back what 'apply' (or the hook) changed for a VM, from the journal's before-images, newest",
-            "first. Other VMs still running keep their isolation; the last VM out restores everything.",
-            "A value someone else changed since is left alone and reported (drift) unless --force."},
-        footer = {"", "Exit codes: 0 restored (or nothing to do), 1 a restore failed, 3 drift left alone or a journal",
-            "from an earlier boot (not applied; the reboot already reset those settings)."})
+        description = {"Put back what 'apply' (or the hook) changed for a VM, from the journal's before-images, newest "
+            + "first. Other VMs still running keep their isolation; the last VM out restores everything. "
+            + "A value someone else changed since is left alone and reported (drift) unless --force."},
+        footer = {"",
+            "Exit codes: 0 restored (or nothing to do), 1 a restore failed, 3 drift left alone or a journal "
+            + "from an earlier boot (not applied; the reboot already reset those settings)."})
 final class RevertCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -17,10 +17,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "status", header = "What is applied now: VMs, drift, threads vs profile, reports.", mixinStandardHelpOptions = true,
-        description = {"What is applied now, from the journal: each isolated VM, since when, its profile and how many",
-            "before-images were saved; any drift (a value someone changed after we wrote it); a journal from an",
-            "earlier boot. For a running VM, where each vCPU, emulator and iothread thread runs now (from /proc)",
-            "against where its profile wants it, and its latest measurement reports. Reads only; asks no libvirt."},
+        description = {"What is applied now, from the journal: each isolated VM, since when, its profile and how many "
+            + "before-images were saved; any drift (a value someone changed after we wrote it); a journal from an "
+            + "earlier boot. For a running VM, where each vCPU, emulator and iothread thread runs now (from /proc) "
+            + "against where its profile wants it, and its latest measurement reports. Reads only; asks no libvirt."},
         footer = {"", "Exit codes: 0 all as applied, 1 host error, 3 drift, threads off their pins, or a stale or unreadable journal."})
 final class StatusCommand implements Callable<Integer> {
     @Spec

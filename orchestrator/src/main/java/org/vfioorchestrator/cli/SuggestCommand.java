@@ -22,9 +22,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "suggest", header = "Write a profile for a VM from the host's topology.", mixinStandardHelpOptions = true,
-        description = {"Proposes a profile for a VM from the host's topology: the host keeps its first core, the VM",
-            "gets whole cores from one L3 group / NUMA node (the GPU's where possible), emulator and iothreads",
-            "stay on host CPUs. Prints the profile YAML and the matching <cputune> and guest topology."})
+        description = {"Proposes a profile for a VM from the host's topology: the host keeps its first core, the VM "
+            + "gets whole cores from one L3 group / NUMA node (the GPU's where possible), emulator and iothreads "
+            + "stay on host CPUs. Prints the profile YAML and the matching <cputune> and guest topology."})
 public final class SuggestCommand implements Callable<Integer> {
     private static final Pattern PCI = Pattern.compile("([0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]");
 

@@ -15,9 +15,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code topology}: shows packages, L3 groups, cores and SMT siblings, NUMA nodes and core types. */
 @Command(name = "topology", header = "Show the host's CPUs: packages, L3 groups, cores, NUMA nodes.",
-        description = {"Shows the host's CPUs: packages, L3 groups, cores, NUMA nodes.",
-            "L3 groups are AMD CCXs/CCDs; each core lists its SMT siblings; P-/E-cores",
-            "(Intel hybrid) and offline CPUs are shown when the host has them."})
+        description = {"Shows the host's CPUs: packages, L3 groups, cores, NUMA nodes. "
+            + "L3 groups are AMD CCXs/CCDs; each core lists its SMT siblings; P-/E-cores "
+            + "(Intel hybrid) and offline CPUs are shown when the host has them."})
 public final class TopologyCommand implements Callable<Integer> {
 
     @Mixin

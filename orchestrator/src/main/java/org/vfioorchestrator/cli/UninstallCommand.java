@@ -12,10 +12,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "uninstall", header = "Undo what install did.", mixinStandardHelpOptions = true,
-        description = {"Undo what 'install' did, as /etc/vfio-orchestrator/install.manifest records it: remove the files",
-            "it wrote (a file changed since is kept and named), move a hooks/qemu it moved aside back, remove the",
-            "directories it created when empty. Your profiles stay unless --purge. Refuses while the journal says",
-            "VMs are isolated (without the hook nothing would put the host back when they stop) unless --force."},
+        description = {"Undo what 'install' did, as /etc/vfio-orchestrator/install.manifest records it: remove the files "
+            + "it wrote (a file changed since is kept and named), move a hooks/qemu it moved aside back, remove the "
+            + "directories it created when empty. Your profiles stay unless --purge. Refuses while the journal says "
+            + "VMs are isolated (without the hook nothing would put the host back when they stop) unless --force."},
         footer = {"", "Exit codes: 0 done (or nothing installed), 1 something was kept (named above), 3 VMs are isolated."})
 final class UninstallCommand implements Callable<Integer> {
     @Spec

@@ -20,10 +20,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "xml", header = "Print the libvirt <cputune> equivalent of a profile.", mixinStandardHelpOptions = true,
-        description = {"Print the libvirt <cputune> (vcpupin, emulatorpin, iothreadpin) that pins QEMU's threads as the",
-            "VM's profile does, for those who prefer libvirt to pin them. The host side (cpusets, IRQs, workqueues,",
-            "governor, C-states) still needs the hook. Iothread ids come from --domain FILE, else from the running",
-            "QEMU, else iothread 1 is shown as an example."})
+        description = {"Print the libvirt <cputune> (vcpupin, emulatorpin, iothreadpin) that pins QEMU's threads as the "
+            + "VM's profile does, for those who prefer libvirt to pin them. The host side (cpusets, IRQs, workqueues, "
+            + "governor, C-states) still needs the hook. Iothread ids come from --domain FILE, else from the running "
+            + "QEMU, else iothread 1 is shown as an example."})
 final class XmlCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
