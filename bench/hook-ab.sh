@@ -1,6 +1,7 @@
 #!/bin/sh
 # Two builds of the hook, compared fairly on a machine whose speed drifts: runs alternate A, B, A, B...
 #   bench/hook-ab.sh OLD.jar NEW.jar [prepare|started]   (N=30 pairs; HOST, PROFILE as hook-profiled.sh)
+# FLAGS_A, FLAGS_B: JVM flags added to one side (its training run included), to compare flags on one jar.
 # Each jar gets its own class-data-sharing archive (its own training run) and runs with the shim's
 # flags and -cp. For started, each build runs its own untimed prepare first (journal formats may differ).
 set -e
@@ -16,18 +17,20 @@ jvm="$HOOK_JVM -Xshare:auto"
 main=org.vfioorchestrator.cli.Entry
 for side in a b; do
     jar=$([ $side = a ] && echo "$1" || echo "$2")
+    flags=$([ $side = a ] && echo "${FLAGS_A:-}" || echo "${FLAGS_B:-}")
     mkdir -p "$TMP/ab-$side"
     cp "$jar" "$TMP/ab-$side/vfio-orchestrator.jar"
     rm -f "$TMP/ab-$side/vfio-orchestrator.jsa"
     # shellcheck disable=SC2086
-    java $jvm "-XX:ArchiveClassesAtExit=$TMP/ab-$side/vfio-orchestrator.jsa" -Xlog:cds=error,cds+dynamic=error:stderr \
+    java $jvm $flags "-XX:ArchiveClassesAtExit=$TMP/ab-$side/vfio-orchestrator.jsa" -Xlog:cds=error,cds+dynamic=error:stderr \
         -cp "$TMP/ab-$side/vfio-orchestrator.jar" $main cds-training > /dev/null
 done
 copy=$TMP/ab-tree
 xml=$REPO/examples/domains/win11.xml
 hook() { # SIDE PHASE
+    flags=$([ "$1" = a ] && echo "${FLAGS_A:-}" || echo "${FLAGS_B:-}")
     # shellcheck disable=SC2086
-    java $jvm "-XX:SharedArchiveFile=$TMP/ab-$1/vfio-orchestrator.jsa" -cp "$TMP/ab-$1/vfio-orchestrator.jar" $main \
+    java $jvm $flags "-XX:SharedArchiveFile=$TMP/ab-$1/vfio-orchestrator.jsa" -cp "$TMP/ab-$1/vfio-orchestrator.jar" $main \
         hook --host-root "$copy" win11 "$2" begin - < "$xml"
 }
 res=$OUT/results/hook-ab-$PHASE${TAG:+-$TAG}.txt

@@ -21,7 +21,7 @@ KINDS = [
     ("java.time", ["java/time"]),
     ("the kernel (system calls, page faults)", ["_[k]"]),
 ]
-STEPS = {"plan/PlanService.<init>": "read the topology", "plan/PlanService.load": "load the profile (SnakeYAML)",
+STEPS = {"plan/PlanService.<init>": "read the topology", "plan/PlanService.load": "load the profile",
          "domain/DomainXml.parse": "parse the domain XML", "apply/JournalStore.load": "read the journal",
          "plan/PlanService.plan": "read the host (IRQs, tasks, cgroups, power) and plan",
          "apply/ChangeRunner.run": "write the journal, make the changes, log them"}
