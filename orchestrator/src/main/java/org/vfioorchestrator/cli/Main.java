@@ -47,11 +47,8 @@ public final class Main implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command");
     }
 
+    /** Every command but {@code hook}, which {@link Entry} sends to HookMain before picocli loads. */
     public static void main(String[] args) {
-        if (args.length > 0 && args[0].equals("hook")) {
-            // libvirt waits for the hook: skip the CLI machinery. Nothing goes to stdout.
-            org.vfioorchestrator.hook.HookMain.main(java.util.Arrays.copyOfRange(args, 1, args.length));
-        }
         PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
         System.exit(run(out, err, args));
@@ -73,14 +70,6 @@ public final class Main implements Runnable {
         out.flush();
         err.flush();
         return code;
-    }
-
-    /**
-     * The hook: {@code hook [--host-root DIR] VM OPERATION SUB-OPERATION [EXTRA]}, domain XML on stdin.
-     * Exit codes follow libvirt's rules (see HookRunner); a bug never aborts a stop.
-     */
-    public static int runHook(PrintWriter err, java.io.InputStream stdin, java.util.List<String> args) {
-        return org.vfioorchestrator.hook.HookMain.run(err, stdin, args);
     }
 
     private static int report(Exception ex, CommandLine commandLine, PrintWriter err) {

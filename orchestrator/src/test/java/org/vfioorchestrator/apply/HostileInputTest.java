@@ -28,6 +28,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cli.Main;
+import org.vfioorchestrator.hook.HookMain;
 import org.vfioorchestrator.profile.ProfileStore;
 import org.vfioorchestrator.testing.HostSpec;
 import org.vfioorchestrator.testing.Tally;
@@ -36,7 +37,7 @@ import org.vfioorchestrator.testing.TreeSnapshot;
 /**
  * Bad input where a user (or libvirt, or whoever can write a file) hits it: VM
  * names, profiles, the state directory and the hook's argv, through
- * {@code Main.run} and {@code Main.runHook}. Each case checks the exact message
+ * {@code Main.run} and {@code HookMain.run}. Each case checks the exact message
  * and exit code, and that nothing changed: the host tree byte for byte, no
  * journal, and a decoy file that a followed symlink would have overwritten.
  *
@@ -114,7 +115,7 @@ class HostileInputTest {
         StringWriter err = new StringWriter();
         List<String> all = new ArrayList<>(List.of("--host-root", root.toString()));
         all.addAll(Arrays.asList(argv));
-        int code = Main.runHook(new PrintWriter(err), new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), all);
+        int code = HookMain.run(new PrintWriter(err), new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), all);
         return new Result(code, "", err.toString());
     }
 
@@ -505,7 +506,7 @@ class HostileInputTest {
     void hookWithOnlyTheRootOptionIsAUsageError() throws IOException {
         kind = "hook argv";
         StringWriter err = new StringWriter();
-        int code = Main.runHook(new PrintWriter(err), new ByteArrayInputStream(new byte[0]), List.of("--host-root"));
+        int code = HookMain.run(new PrintWriter(err), new ByteArrayInputStream(new byte[0]), List.of("--host-root"));
         assertEquals("vfio-orchestrator hook: expected 'VM OPERATION SUB-OPERATION [EXTRA]' (libvirt's hook arguments), got 1"
                 + " arguments\n", err.toString());
         assertEquals(2, code);

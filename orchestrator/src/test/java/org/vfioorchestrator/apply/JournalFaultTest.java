@@ -33,6 +33,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cli.Main;
+import org.vfioorchestrator.hook.HookMain;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.plan.PlanService;
 import org.vfioorchestrator.profile.Profile;
@@ -313,7 +314,7 @@ class JournalFaultTest {
 
     private static String hook(Path root, String vm, String op, String sub) {
         StringWriter err = new StringWriter();
-        int code = Main.runHook(new PrintWriter(err), new ByteArrayInputStream(new byte[0]),
+        int code = HookMain.run(new PrintWriter(err), new ByteArrayInputStream(new byte[0]),
                 List.of("--host-root", root.toString(), vm, op, sub, "-"));
         return code + (err.toString().isEmpty() ? "" : " " + err);
     }

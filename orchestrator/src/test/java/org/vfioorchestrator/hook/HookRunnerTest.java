@@ -18,7 +18,6 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.vfioorchestrator.cli.Main;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.qemu.QemuProcess;
@@ -188,7 +187,7 @@ class HookRunnerTest {
     @Test
     void theEntryPointTakesAHostRoot() {
         StringWriter e = new StringWriter();
-        int code = Main.runHook(new PrintWriter(e, true), new ByteArrayInputStream(new byte[0]),
+        int code = HookMain.run(new PrintWriter(e, true), new ByteArrayInputStream(new byte[0]),
                 List.of("--host-root", root.toString(), "tiny", "migrate", "begin", "-"));
         assertEquals(0, code);
         assertEquals("", e.toString());
