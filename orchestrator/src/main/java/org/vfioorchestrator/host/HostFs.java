@@ -34,12 +34,19 @@ public interface HostFs {
      * has a column per CPU); empty if it does not exist. The caller closes it.
      */
     default Optional<java.io.InputStream> readStream(String path) {
-        return read(path).map(text -> new java.io.ByteArrayInputStream(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        Optional<String> text = read(path);
+        return text.isPresent()
+                ? Optional.of(new java.io.ByteArrayInputStream(text.get().getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                : Optional.empty();
     }
 
     /** File content; a missing file is an error naming the path. */
     default String readRequired(String path) {
-        return read(path).orElseThrow(() -> new HostIoException(path, Errno.ENOENT, "missing"));
+        Optional<String> text = read(path);
+        if (text.isEmpty()) {
+            throw new HostIoException(path, Errno.ENOENT, "missing");
+        }
+        return text.get();
     }
 
     boolean exists(String path);

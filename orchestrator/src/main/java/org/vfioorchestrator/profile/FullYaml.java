@@ -51,7 +51,14 @@ final class FullYaml {
                     + "; check indentation (spaces, not tabs) and quoting");
         } catch (ReaderException e) {
             // a control character such as NUL: SnakeYAML says only "special characters are not allowed"
-            long line = 1 + text.codePoints().limit(Math.max(0, e.getPosition())).filter(c -> c == '\n').count();
+            int line = 1; // of the code point at e.getPosition()
+            int codePoints = 0;
+            for (int i = 0; i < text.length() && codePoints < e.getPosition(); i += Character.charCount(text.codePointAt(i))) {
+                if (text.charAt(i) == '\n') {
+                    line++;
+                }
+                codePoints++;
+            }
             throw OrchestratorException.data(source + ": character U+" + String.format(Locale.ROOT, "%04X", e.getCodePoint())
                     + " at line " + line + " is not allowed in YAML; remove it");
         } catch (YAMLException e) {

@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -276,7 +277,9 @@ public final class ProfileLoader {
     }
 
     private static List<String> sorted(Set<String> s) {
-        return s.stream().sorted().toList();
+        List<String> out = new ArrayList<>(s);
+        Collections.sort(out);
+        return out;
     }
 
     /** A name that can only mean a directory right under /sys/devices/virtual/workqueue/: letters, digits, _ . -, not "." or "..". */

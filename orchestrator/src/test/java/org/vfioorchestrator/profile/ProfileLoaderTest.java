@@ -198,4 +198,11 @@ class ProfileLoaderTest {
         assertEquals(fromFlow.vcpuPins(), fromBlock.vcpuPins());
         assertEquals(fromFlow.irqs(), fromBlock.irqs());
     }
+
+    @Test
+    void aControlCharacterIsNamedWithItsLineAfterCharactersOutsideTheBmp() {
+        OrchestratorException e = assertThrows(OrchestratorException.class,
+                () -> parse("# \ud83d\ude00 \ud83d\ude00\nhost_cpus: 0\nvcpus:\n\u0001  pin: [1]\n"));
+        assertEquals("p.yaml: character U+0001 at line 4 is not allowed in YAML; remove it", e.getMessage());
+    }
 }
