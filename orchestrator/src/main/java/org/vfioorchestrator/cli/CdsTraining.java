@@ -16,6 +16,8 @@ import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import org.vfioorchestrator.hook.HookMain;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.profile.HostFacts;
+import org.vfioorchestrator.profile.ProfileLoader;
 
 /**
  * The training run behind {@code vfio-orchestrator cds-archive [FILE]}: the launcher runs it
@@ -26,7 +28,8 @@ import org.vfioorchestrator.host.HostFs;
  * <p>It runs the hook's phases ({@code prepare}, {@code started}, {@code reconnect},
  * {@code release}) for VM win11 on a private copy of the bundled example host
  * ({@code examples/hosts/gaming-rig}, carried in the jar), then reads its own thread's
- * affinity from the running kernel (read-only) so the live host's classes are in too.
+ * affinity from the running kernel (read-only) so the live host's classes are in too, and reads
+ * the profile once more through SnakeYAML, which hook calls use for profiles not in plain YAML.
  * Nothing outside a temporary directory is written.
  */
 final class CdsTraining {
@@ -65,6 +68,10 @@ final class CdsTraining {
                     return 4;
                 }
             }
+            // the same profile as YAML that PlainYaml leaves to SnakeYAML (a document marker is enough), so that
+            // SnakeYAML's classes are in the archive too for those who write profiles so
+            new ProfileLoader(HostFacts.read(HostFs.open(host)))
+                    .parse(("---\n" + Files.readString(profile)).getBytes(StandardCharsets.UTF_8), profile.toString(), "win11");
             HostFs.open(Path.of("/")).threadAffinity(0); // sched_getaffinity of this thread: JNA's classes
             return 0;
         } catch (IOException | RuntimeException e) {
