@@ -69,7 +69,11 @@ final class PlainYaml {
         }
     }
 
-    /** Splits the text into lines, dropping blank and comment lines, refusing what YAML could read as a line break. */
+    /**
+     * Splits the text at line feeds, dropping blank and comment lines. A comment's characters are checked
+     * here, the rest by the grammar, which takes no character YAML could read as a line break (CR, NEL,
+     * U+2028) or would refuse.
+     */
     private static List<Line> contentLines(String text) throws NotPlain {
         if (text.length() > MAX_CHARS) {
             throw new NotPlain();
