@@ -113,11 +113,8 @@ public final class Reverter {
                 current = runner.run(stillNamed, stillNamed, remaining.get(0).vm(), keep.changes()).withoutVm(vm);
                 restored += runner.done();
             } catch (OrchestratorException e) {
-                List<String> names = new ArrayList<>();
-                for (Profile p : remaining) {
-                    names.add(p.vm());
-                }
-                failed.add("what the VMs still running need back (" + String.join(", ", names) + "): " + e.getMessage());
+                failed.add("what the VMs still running need back (" + String.join(", ", Profile.vmsOf(remaining)) + "): "
+                        + e.getMessage());
                 log.accept("failed to re-assert the running VMs' settings: " + e.getMessage());
             }
         }

@@ -1,7 +1,6 @@
 package org.vfioorchestrator.plan;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.HostFs;
@@ -33,13 +32,12 @@ public final class PlanService {
 
     /** Reads the host now and plans for these VMs together. */
     public Plan plan(List<Profile> profiles) {
-        List<String> vms = new ArrayList<>();
         CpuSet vmCpus = CpuSet.empty();
         for (Profile p : profiles) {
-            vms.add(p.vm());
             vmCpus = vmCpus.union(p.vmCpus());
         }
-        HostSnapshot snapshot = new HostSnapshotReader(host).read(facts.topology(), vms, profiles.get(0).cgroups(), vmCpus);
+        HostSnapshot snapshot = new HostSnapshotReader(host).read(facts.topology(), Profile.vmsOf(profiles),
+                profiles.get(0).cgroups(), vmCpus);
         return Planner.plan(snapshot, profiles);
     }
 }

@@ -69,7 +69,7 @@ public final class Planner {
             b.cstates(p);
         }
         b.irqbalanceWarning();
-        return new Plan(vmNames(profiles), hostCpus, vmCpus, List.copyOf(b.changes),
+        return new Plan(Profile.vmsOf(profiles), hostCpus, vmCpus, List.copyOf(b.changes),
                 List.copyOf(b.unmovable), List.copyOf(b.warnings), java.util.Set.copyOf(b.controlled));
     }
 
@@ -87,15 +87,7 @@ public final class Planner {
     }
 
     private static String names(List<Profile> profiles) {
-        return String.join(", ", vmNames(profiles));
-    }
-
-    private static List<String> vmNames(List<Profile> profiles) {
-        List<String> out = new ArrayList<>();
-        for (Profile p : profiles) {
-            out.add(p.vm());
-        }
-        return List.copyOf(out);
+        return String.join(", ", Profile.vmsOf(profiles));
     }
 
     /** Accumulates changes in apply order. */

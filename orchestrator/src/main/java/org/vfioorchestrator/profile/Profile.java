@@ -1,6 +1,7 @@
 package org.vfioorchestrator.profile;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
 import org.vfioorchestrator.cpu.CpuSet;
@@ -31,6 +32,15 @@ public record Profile(
         CStatePolicy cstates,
         CgroupPolicy cgroups,
         MeasurePolicy measure) {
+
+    /** The VM names of these profiles, in their order. */
+    public static List<String> vmsOf(List<Profile> profiles) {
+        List<String> out = new ArrayList<>();
+        for (Profile p : profiles) {
+            out.add(p.vm());
+        }
+        return List.copyOf(out);
+    }
 
     /** The CPUs this VM's vCPUs run on: what gets isolated. */
     public CpuSet vmCpus() {
