@@ -72,7 +72,12 @@ final class CdsTraining {
             // SnakeYAML's classes are in the archive too for those who write profiles so
             new ProfileLoader(HostFacts.read(HostFs.open(host)))
                     .parse(("---\n" + Files.readString(profile)).getBytes(StandardCharsets.UTF_8), profile.toString(), "win11");
-            HostFs.open(Path.of("/")).threadAffinity(0); // sched_getaffinity of this thread: JNA's classes
+            // this thread pinned where it already runs, on the live host: JNA's classes, loaded as the hook loads them
+            HostFs live = HostFs.open(Path.of("/"));
+            live.expectAffinityChanges();
+            String stat = live.readRequired("/proc/thread-self/stat");
+            int tid = Integer.parseInt(stat.substring(0, stat.indexOf(' ')));
+            live.setThreadAffinity(tid, live.threadAffinity(tid));
             return 0;
         } catch (IOException | RuntimeException e) {
             err.println("vfio-orchestrator cds-archive: training run failed: " + e);

@@ -124,6 +124,7 @@ public final class HookRunner {
     private int started(String vm, Path profileFile, HookLog log) {
         PlanService plans;
         Profile profile;
+        host.expectAffinityChanges(); // QEMU's threads get pinned at the end of this call
         try {
             plans = new PlanService(host);
             profile = plans.load(profileFile);
@@ -174,6 +175,7 @@ public final class HookRunner {
      * with the profile it was started with (kept in the journal), not one edited since.
      */
     private void reconnect(String vm, HookLog log) {
+        host.expectAffinityChanges(); // a drifted thread gets pinned again
         try {
             if (!new Applier(new PlanService(host), log).reassert(vm)) {
                 log.accept("not applied (no journal entry): nothing to re-check");

@@ -102,6 +102,13 @@ public interface HostFs {
     /** Where a thread may run ({@code sched_getaffinity}). */
     CpuSet threadAffinity(int tid);
 
+    /**
+     * A hint that {@link #setThreadAffinity} comes soon: the live host then gets its way to
+     * call the kernel ready on another thread, while the caller reads the host. Nothing else.
+     */
+    default void expectAffinityChanges() {
+    }
+
     /** Pins a thread ({@code sched_setaffinity}). */
     void setThreadAffinity(int tid, CpuSet cpus);
 

@@ -2,6 +2,7 @@ package org.vfioorchestrator.host;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Splitting and matching the short texts of kernel files and names (a stat line, a list of
@@ -67,5 +68,15 @@ public final class KernelText {
             v = v * 10 + (c - '0');
         }
         return v;
+    }
+
+    /** A field of a /proc {@code status} file ({@code Cpus_allowed_list:\t0-3} gives "0-3"), or empty. */
+    public static Optional<String> statusField(String status, String key) {
+        for (String line : status.split("\n")) {
+            if (line.startsWith(key) && line.length() > key.length() && line.charAt(key.length()) == ':') {
+                return Optional.of(line.substring(key.length() + 1).strip());
+            }
+        }
+        return Optional.empty();
     }
 }

@@ -376,7 +376,7 @@ final class TreeHostFs extends FileTreeHostFs {
         if (status.isEmpty()) {
             throw new HostIoException(dir, Errno.ESRCH, Errno.ESRCH.text());
         }
-        return CpuSet.parseList(statusField(status.get(), "Cpus_allowed_list"));
+        return CpuSet.parseList(KernelText.statusField(status.get(), "Cpus_allowed_list").orElse(""));
     }
 
     @Override
@@ -395,7 +395,7 @@ final class TreeHostFs extends FileTreeHostFs {
         }
         for (String file : statusFiles) {
             String status = read(file).orElseThrow();
-            String oldMask = statusField(status, "Cpus_allowed");
+            String oldMask = KernelText.statusField(status, "Cpus_allowed").orElse("");
             int width = oldMask.replace(",", "").length() * 4;
             String updated = replaceField(replaceField(status, "Cpus_allowed", cpus.toMask(width)),
                     "Cpus_allowed_list", cpus.toString());
@@ -445,15 +445,6 @@ final class TreeHostFs extends FileTreeHostFs {
             }
         }
         return index;
-    }
-
-    static String statusField(String status, String key) {
-        for (String line : status.split("\n")) {
-            if (line.startsWith(key + ":")) {
-                return line.substring(key.length() + 1).strip();
-            }
-        }
-        return "";
     }
 
     /** The status text with the first line "KEY:..." replaced by "KEY:\tVALUE"; unchanged without one. */

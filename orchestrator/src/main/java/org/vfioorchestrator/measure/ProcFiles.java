@@ -29,16 +29,6 @@ final class ProcFiles {
         }
     }
 
-    /** A field of a {@code status} file ({@code nonvoluntary_ctxt_switches}), or empty. */
-    static Optional<String> statusField(String status, String key) {
-        for (String line : status.split("\n")) {
-            if (line.startsWith(key + ":")) {
-                return Optional.of(line.substring(key.length() + 1).strip());
-            }
-        }
-        return Optional.empty();
-    }
-
     /** One row of /proc/interrupts or /proc/softirqs: counts per CPU id. */
     record CounterRow(String key, String label, Map<Integer, Long> perCpu) {
     }

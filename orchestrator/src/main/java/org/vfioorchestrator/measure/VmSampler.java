@@ -11,6 +11,7 @@ import java.util.TreeSet;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.host.KernelText;
 import org.vfioorchestrator.host.ProcStat;
 import org.vfioorchestrator.measure.ProcFiles.CounterRow;
 import org.vfioorchestrator.measure.ProcFiles.SchedStat;
@@ -237,7 +238,7 @@ public final class VmSampler {
             if (sched.isEmpty() || status.isEmpty()) {
                 return Optional.empty();
             }
-            long inv = ProcFiles.statusField(status.get(), "nonvoluntary_ctxt_switches").map(Long::parseLong).orElse(0L);
+            long inv = KernelText.statusField(status.get(), "nonvoluntary_ctxt_switches").map(Long::parseLong).orElse(0L);
             vcpus.put(t.tid(), new VcpuCounters(sched.get(), inv));
         }
         Map<Integer, TaskCounters> tasks = new HashMap<>();

@@ -3,6 +3,7 @@ package org.vfioorchestrator.host;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class KernelTextTest {
@@ -25,5 +26,16 @@ class KernelTextTest {
         for (String name : List.of("cpu", "cpufreq", "cpu1a", "cpu-1", "cpu 1", "node1", "cpu1234567890", "cpu\u0661")) {
             assertEquals(-1, KernelText.numberAfter("cpu", name), name);
         }
+    }
+
+    @Test
+    void statusFieldIsTheValueOfTheLineWithExactlyThatKey() {
+        String status = "Name:\tCPU 0/KVM\nCpus_allowed:\t0f\nCpus_allowed_list:\t0-3\nMems_allowed_list:\t0\n";
+        assertEquals(Optional.of("0-3"), KernelText.statusField(status, "Cpus_allowed_list"));
+        assertEquals(Optional.of("0f"), KernelText.statusField(status, "Cpus_allowed"), "not the _list line after it");
+        assertEquals(Optional.of("CPU 0/KVM"), KernelText.statusField(status, "Name"));
+        assertEquals(Optional.empty(), KernelText.statusField(status, "Cpus"));
+        assertEquals(Optional.empty(), KernelText.statusField(status, "voluntary_ctxt_switches"));
+        assertEquals(Optional.empty(), KernelText.statusField("", "Name"));
     }
 }

@@ -1,0 +1,147 @@
+package org.vfioorchestrator.host;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.vfioorchestrator.cpu.CpuSet;
+
+/**
+ * Thread affinity on this machine's running kernel, on threads this test starts (no root needed):
+ * read from /proc/TID/status, set through libc, both checked against util-linux's taskset.
+ */
+class LiveHostFsTest {
+    private final HostFs live = HostFs.open(Path.of("/"));
+
+    @Test
+    void aNonLeaderThreadsAffinityIsWhatTasksetSaysBeforeAndAfterAPin() throws Exception {
+        assumeTrue(Files.exists(Path.of("/proc/thread-self/stat")), "needs Linux /proc");
+        assumeTrue(onPath("taskset"), "needs taskset (util-linux) as the oracle");
+        try (OwnThread t = new OwnThread()) {
+            CpuSet before = live.threadAffinity(t.tid);
+            assertEquals(taskset(t.tid), before);
+            assumeTrue(before.size() >= 2, "needs a thread allowed on 2 CPUs or more to see a pin (has " + before + ")");
+            CpuSet one = CpuSet.of(before.last());
+            live.setThreadAffinity(t.tid, one);
+            assertEquals(one, live.threadAffinity(t.tid));
+            assertEquals(one, taskset(t.tid));
+            live.setThreadAffinity(t.tid, before);
+            assertEquals(before, taskset(t.tid));
+        }
+    }
+
+    @Test
+    void aThreadThatEndedIsNoSuchProcess() throws Exception {
+        assumeTrue(Files.exists(Path.of("/proc/thread-self/stat")), "needs Linux /proc");
+        int tid;
+        try (OwnThread t = new OwnThread()) {
+            tid = t.tid;
+        }
+        // join() returns when the Java thread is done; the kernel's thread goes a moment later
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (Files.exists(Path.of("/proc/self/task/" + tid)) && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        HostIoException e = assertThrows(HostIoException.class, () -> live.threadAffinity(tid));
+        assertEquals(Errno.ESRCH, e.errno());
+    }
+
+    /**
+     * A pin in a fresh JVM, as the hook's started call makes one: libc's binding loads (on the
+     * loader thread expectAffinityChanges starts) without running a process: JNA would otherwise
+     * run /sbin/ldconfig -p to learn library paths, on every VM start.
+     */
+    @Test
+    void aPinInAFreshJvmStartsNoProcess(@TempDir Path dir) throws Exception {
+        assumeTrue(Files.exists(Path.of("/proc/thread-self/stat")), "needs Linux /proc");
+        Path log = dir.resolve("classes.log");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "-Xshare:off", "-Xlog:class+load=info:file=" + log + ":none",
+                "-cp", System.getProperty("java.class.path"), PinOwnThread.class.getName())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the pin did not end");
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.startsWith("pinned to "), out);
+        List<String> classes = new ArrayList<>();
+        for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+            classes.add(line.split(" ", 2)[0]);
+        }
+        assertTrue(classes.contains("com.sun.jna.Native"), "the pin went through JNA");
+        assertFalse(classes.contains("java.lang.ProcessImpl"), "a process was started (JNA's ldconfig -p?)");
+    }
+
+    /** What the hook's started call does to a QEMU thread, done to this JVM's main thread. */
+    static final class PinOwnThread {
+        public static void main(String[] args) {
+            HostFs live = HostFs.open(Path.of("/"));
+            live.expectAffinityChanges();
+            String stat = live.readRequired("/proc/thread-self/stat");
+            int tid = Integer.parseInt(stat.substring(0, stat.indexOf(' ')));
+            CpuSet now = live.threadAffinity(tid);
+            live.setThreadAffinity(tid, now);
+            System.out.println("pinned to " + now);
+        }
+    }
+
+    private static CpuSet taskset(int tid) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("taskset", "-p", "-c", Integer.toString(tid)).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertEquals(0, p.waitFor(), out);
+        // "pid 1234's current affinity list: 0-3"
+        return CpuSet.parseList(out.substring(out.lastIndexOf(':') + 1).strip());
+    }
+
+    private static boolean onPath(String tool) {
+        for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (Files.isExecutable(Path.of(d, tool))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A thread of this JVM (never its main thread), parked until closed, and its kernel thread id. */
+    private static final class OwnThread implements AutoCloseable {
+        final int tid;
+        private final CountDownLatch stop = new CountDownLatch(1);
+        private final Thread thread;
+
+        OwnThread() throws InterruptedException {
+            int[] id = new int[1];
+            CountDownLatch started = new CountDownLatch(1);
+            thread = new Thread(() -> {
+                try {
+                    String stat = Files.readString(Path.of("/proc/thread-self/stat"));
+                    id[0] = Integer.parseInt(stat.substring(0, stat.indexOf(' ')));
+                    started.countDown();
+                    stop.await();
+                } catch (IOException | InterruptedException e) {
+                    started.countDown();
+                }
+            }, "LiveHostFsTest thread");
+            thread.start();
+            assertTrue(started.await(10, TimeUnit.SECONDS));
+            tid = id[0];
+            assertTrue(tid > 0 && tid != ProcessHandle.current().pid(), "a thread id of its own: " + tid);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop.countDown();
+            thread.join(10_000);
+        }
+    }
+}
