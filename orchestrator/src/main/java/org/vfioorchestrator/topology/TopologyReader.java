@@ -167,21 +167,31 @@ public final class TopologyReader {
         return CpuSet.of(ids);
     }
 
-    /** The unified (or data) L3 cache of each online CPU that shows one. */
+    /**
+     * The unified (or data) L3 cache of each online CPU that shows one. The kernel numbers a CPU's
+     * caches from L1 up ({@code index0} L1 data, {@code index1} L1 instruction, {@code index2} L2,
+     * {@code index3} L3), so the search starts at the highest index: one level read, not four,
+     * per CPU, and an L4 above the L3 (Intel's eDRAM) is passed over.
+     */
     private Map<Integer, Sourced> readL3(CpuSet online) {
         Map<Integer, Sourced> l3 = new TreeMap<>();
         for (int cpu : online.toList()) {
             String cacheDir = CPU_DIR + "/cpu" + cpu + "/cache";
+            List<Integer> indexes = new ArrayList<>();
             for (String name : host.list(cacheDir)) {
-                if (KernelText.numberAfter("index", name) < 0) {
-                    continue;
+                int index = KernelText.numberAfter("index", name);
+                if (index >= 0) {
+                    indexes.add(index);
                 }
-                String dir = cacheDir + "/" + name;
-                if (requiredInt(dir + "/level") != 3) {
-                    continue;
+            }
+            indexes.sort(Collections.reverseOrder());
+            for (int index : indexes) {
+                String dir = cacheDir + "/index" + index;
+                int level = requiredInt(dir + "/level");
+                if (level < 3) {
+                    break;
                 }
-                String type = required(dir + "/type").strip();
-                if (type.equals("Instruction")) {
+                if (level > 3 || required(dir + "/type").strip().equals("Instruction")) {
                     continue;
                 }
                 Sourced shared = firstSet(dir, "shared_cpu_list", "shared_cpu_map");

@@ -155,6 +155,43 @@ class TopologyReaderTest {
         assertEquals(Map.of(), read().coreTypes());
     }
 
+    /**
+     * Caches as Intel's eDRAM parts list them (L1d, L1i, L2, L3, then an L4), the L3 at index10 so that
+     * its name sorts before index2's: the L3 group is the L3's, not the L4's above it nor that of an
+     * instruction cache at level 3; without an L3 there is no group.
+     */
+    @Test
+    void theL3IsFoundAmongMoreCacheLevelsAboveAndBelow() throws IOException {
+        for (int cpu = 0; cpu < 4; cpu++) {
+            String c = CPU + "/cpu" + cpu + "/cache/index";
+            deleteTree(root.resolve(c.substring(1) + 3));
+            cache(c + 1, 1, "Instruction", cpu % 2 == 0 ? "0,2" : "1,3");
+            cache(c + 2, 2, "Unified", cpu % 2 == 0 ? "0,2" : "1,3");
+            cache(c + 10, 3, "Unified", cpu < 2 ? "0-1" : "2-3");
+            cache(c + 11, 4, "Unified", "0-3");
+        }
+        assertEquals(List.of(CpuSet.of(0, 1), CpuSet.of(2, 3)), read().l3Groups());
+
+        for (int cpu = 0; cpu < 4; cpu++) { // the L3 at index9, an instruction cache at level 3 above it
+            String c = CPU + "/cpu" + cpu + "/cache/index";
+            cache(c + 9, 3, "Unified", cpu < 2 ? "0-1" : "2-3");
+            cache(c + 10, 3, "Instruction", "0-3");
+        }
+        assertEquals(List.of(CpuSet.of(0, 1), CpuSet.of(2, 3)), read().l3Groups());
+
+        for (int cpu = 0; cpu < 4; cpu++) {
+            deleteTree(root.resolve((CPU + "/cpu" + cpu + "/cache/index9").substring(1)));
+            deleteTree(root.resolve((CPU + "/cpu" + cpu + "/cache/index10").substring(1)));
+        }
+        assertEquals(List.of(), read().l3Groups());
+    }
+
+    private void cache(String dir, int level, String type, String shared) throws IOException {
+        write(dir + "/level", Integer.toString(level));
+        write(dir + "/type", type);
+        write(dir + "/shared_cpu_list", shared);
+    }
+
     @Test
     void noCacheAndNoNumaInformation() throws IOException {
         for (int cpu = 0; cpu < 4; cpu++) {
