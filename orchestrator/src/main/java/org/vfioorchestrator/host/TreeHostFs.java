@@ -7,11 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.cpu.CpuSetFormatException;
 
@@ -404,18 +404,35 @@ final class TreeHostFs extends FileTreeHostFs {
     }
 
     /**
-     * Where each thread lives (tid -> /proc/PID/task/TID), from one scan of /proc; rebuilt when a
-     * thread is not (or no longer) where it says. Looking through every process for each thread
-     * cost O(processes) per pin, and a failed stat (an exception) per process.
+     * Where each thread lives (tid -> /proc/PID/task/TID): the task directories listed so far (the
+     * caller that asks for a thread's affinity has listed its process's threads), else one scan of
+     * /proc; rescanned when a thread is not (or no longer) where it says. Looking through every
+     * process for each thread cost O(processes) per pin, and a failed stat (an exception) per process.
+     * Concurrent: the measurement's probe threads pin themselves at once.
      */
-    private Map<Integer, String> threadDirs;
+    private volatile Map<Integer, String> threadDirs = new ConcurrentHashMap<>();
+
+    @Override
+    public List<String> list(String dir) {
+        List<String> names = super.list(dir);
+        if (dir.startsWith("/proc/") && dir.endsWith("/task")
+                && KernelText.isNumber(dir.substring("/proc/".length(), dir.length() - "/task".length()))) {
+            for (String name : names) {
+                int tid = KernelText.numberAfter("", name);
+                if (tid >= 0) {
+                    threadDirs.put(tid, dir + "/" + name);
+                }
+            }
+        }
+        return names;
+    }
 
     /** Finds /proc/PID/task/TID for a thread id, as the kernel's hidden /proc/TID would. */
     private String threadDir(int tid) {
         if (exists("/proc/" + tid + "/task/" + tid)) {
             return "/proc/" + tid + "/task/" + tid;
         }
-        String known = threadDirs == null ? null : threadDirs.get(tid);
+        String known = threadDirs.get(tid);
         if (known == null || !exists(known)) {
             threadDirs = indexThreads();
             known = threadDirs.get(tid);
@@ -431,7 +448,7 @@ final class TreeHostFs extends FileTreeHostFs {
 
     /** tid -> its task directory, the first process (in /proc's sorted order) that lists it. */
     private Map<Integer, String> indexThreads() {
-        Map<Integer, String> index = new HashMap<>();
+        Map<Integer, String> index = new ConcurrentHashMap<>();
         for (String pid : list("/proc")) {
             if (pid.isEmpty() || !Character.isDigit(pid.charAt(0))) {
                 continue;
