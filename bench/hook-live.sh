@@ -145,6 +145,6 @@ rows = [line.split() for line in open(sys.argv[1])]
 for side, what in (("a", sys.argv[2]), ("b", sys.argv[3])):
     ms = [int(us) / 1000 for s, us in rows if s == side]
     if ms:
-        q = statistics.quantiles(ms, n=4)
+        q = statistics.quantiles(ms, n=4) if len(ms) > 1 else ms * 3
         print(f"hook started begin (live, {what}): n={len(ms)} median {statistics.median(ms):.1f} ms  IQR {q[0]:.1f}-{q[2]:.1f}")
 PY
