@@ -1,5 +1,6 @@
 package org.vfioorchestrator.host;
 
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -182,14 +183,14 @@ final class TreeHostFs extends FileTreeHostFs {
             }
             for (String f : List.of("cpuset.cpus", "cpuset.mems", "cpuset.cpus.effective", "cpuset.mems.effective",
                     "cpuset.cpus.partition")) {
-                try {
-                    if (present) {
-                        Files.writeString(resolve(child + "/" + f), f.equals("cpuset.cpus.partition") ? "member\n" : "\n");
-                    } else {
+                if (present) {
+                    createControlFile(child + "/" + f, f.equals("cpuset.cpus.partition") ? "member\n" : "\n");
+                } else {
+                    try {
                         Files.deleteIfExists(resolve(child + "/" + f));
+                    } catch (IOException e) {
+                        throw toHostIo(child, e);
                     }
-                } catch (IOException e) {
-                    throw toHostIo(child, e);
                 }
             }
         }
@@ -336,11 +337,16 @@ final class TreeHostFs extends FileTreeHostFs {
                 case "cpuset.cpus.partition" -> "member\n";
                 default -> "\n";
             };
-            try {
-                Files.writeString(resolve(path + "/" + f), content);
-            } catch (IOException e) {
-                throw toHostIo(path, e);
-            }
+            createControlFile(path + "/" + f, content);
+        }
+    }
+
+    /** A control file the kernel shows in a cgroup (java.io: a third of NIO's cost in a fresh JVM). */
+    private void createControlFile(String path, String content) {
+        try (FileOutputStream out = new FileOutputStream(resolveString(path))) {
+            out.write(content.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw toHostIo(path, e);
         }
     }
 
