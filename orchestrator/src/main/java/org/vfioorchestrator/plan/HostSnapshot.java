@@ -28,9 +28,18 @@ public record HostSnapshot(
      * @param actions the handler names from /proc/interrupts (e.g. {@code nvme0q3}, {@code vfio-msix[0](0000:0b:00.0)})
      * @param managed the kernel manages its affinity (debugfs says IRQD_AFFINITY_MANAGED): cannot be moved
      */
+    /**
+     * An IRQ; {@code managed}: the kernel keeps its affinity (debugfs says so). Not read for an IRQ
+     * already on the host CPUs of the plan it was read for (see {@link HostSnapshotReader}).
+     */
     public record Irq(int number, String actions, String chip, String affinityList, CpuSet affinity, boolean managed) {
-        /** An IRQ of a device passed through to a VM: vfio registers its handlers as vfio-msi/-msix/-intx. */
+        /** An IRQ of a device passed through to a VM. */
         public boolean passthrough() {
+            return isPassthrough(actions);
+        }
+
+        /** vfio registers a pass-through device's handlers as vfio-msi/-msix/-intx. */
+        static boolean isPassthrough(String actions) {
             return actions.contains("vfio-");
         }
 

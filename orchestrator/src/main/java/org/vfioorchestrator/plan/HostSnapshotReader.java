@@ -45,14 +45,18 @@ public final class HostSnapshotReader {
 
     /** Reads everything, the power settings of every online CPU included ({@code capture} records what this reads). */
     public HostSnapshot read(Topology topology, Collection<String> vms, CgroupPolicy cgroups) {
-        return read(topology, vms, cgroups, topology.online());
+        return read(topology, vms, cgroups, topology.online(), CpuSet.empty());
     }
 
     /**
      * Reads what a plan needs: the power settings (governor, C-states) only of {@code powerCpus},
      * the CPUs the plan changes them on (the VMs' CPUs); on a 1024-CPU host the others are 16,000 reads.
+     * An IRQ already on exactly {@code hostCpus}, and of no pass-through device, is one the plan leaves
+     * where it is, so whether the kernel manages it is not read (its debugfs file: a read per IRQ, on
+     * every call after the first of a VM's start); its {@code managed} says false.
      */
-    public HostSnapshot read(Topology topology, Collection<String> vms, CgroupPolicy cgroups, CpuSet powerCpus) {
+    public HostSnapshot read(Topology topology, Collection<String> vms, CgroupPolicy cgroups, CpuSet powerCpus,
+            CpuSet hostCpus) {
         Map<String, RunningVm> running = new TreeMap<>();
         for (String vm : vms) {
             Optional<QemuProcess> q = QemuProcess.find(host, vm);
@@ -60,7 +64,7 @@ public final class HostSnapshotReader {
                 running.put(vm, new RunningVm(q.get(), affinities(q.get())));
             }
         }
-        return new HostSnapshot(topology, irqs(), host.read("/proc/irq/default_smp_affinity").orElse("").strip(),
+        return new HostSnapshot(topology, irqs(hostCpus), host.read("/proc/irq/default_smp_affinity").orElse("").strip(),
                 workqueueMasks(), power(topology.online().intersection(powerCpus)), cgroups(cgroups), running, irqbalance());
     }
 
@@ -78,7 +82,7 @@ public final class HostSnapshotReader {
 
     // ---- IRQs ----------------------------------------------------------------------------
 
-    private List<Irq> irqs() {
+    private List<Irq> irqs(CpuSet hostCpus) {
         Map<Integer, String[]> described = describeInterrupts();
         List<Integer> numbers = new ArrayList<>();
         for (String name : host.list("/proc/irq")) {
@@ -100,8 +104,10 @@ public final class HostSnapshotReader {
                 throw new HostIoException("/proc/irq/" + n + "/smp_affinity_list", org.vfioorchestrator.host.Errno.OTHER,
                         "unexpected content " + e.getMessage());
             }
-            boolean managed = host.read("/sys/kernel/debug/irq/irqs/" + n).orElse("").contains("IRQD_AFFINITY_MANAGED");
             String[] d = described.getOrDefault(n, new String[] {"", ""});
+            boolean settled = affinity.equals(hostCpus) && !Irq.isPassthrough(d[1]);
+            boolean managed = !settled
+                    && host.read("/sys/kernel/debug/irq/irqs/" + n).orElse("").contains("IRQD_AFFINITY_MANAGED");
             out.add(new Irq(n, d[1], d[0], list.get().strip(), affinity, managed));
         }
         return out;

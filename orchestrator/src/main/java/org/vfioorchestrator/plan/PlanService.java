@@ -37,7 +37,7 @@ public final class PlanService {
             vmCpus = vmCpus.union(p.vmCpus());
         }
         HostSnapshot snapshot = new HostSnapshotReader(host).read(facts.topology(), Profile.vmsOf(profiles),
-                profiles.get(0).cgroups(), vmCpus);
+                profiles.get(0).cgroups(), vmCpus, Planner.hostCpus(facts.topology(), profiles));
         return Planner.plan(snapshot, profiles);
     }
 }

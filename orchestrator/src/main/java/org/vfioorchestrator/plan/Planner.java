@@ -20,6 +20,7 @@ import org.vfioorchestrator.plan.HostSnapshot.Irq;
 import org.vfioorchestrator.plan.HostSnapshot.Proc;
 import org.vfioorchestrator.plan.HostSnapshot.RunningVm;
 import org.vfioorchestrator.profile.Profile;
+import org.vfioorchestrator.topology.Topology;
 import org.vfioorchestrator.profile.Profile.CStateMethod;
 import org.vfioorchestrator.profile.Profile.PassthroughIrqs;
 import org.vfioorchestrator.qemu.QemuThread;
@@ -40,15 +41,23 @@ public final class Planner {
     private Planner() {
     }
 
+    /** The CPUs the host keeps while these VMs run: the online CPUs every profile gives the host. */
+    public static CpuSet hostCpus(Topology topology, List<Profile> profiles) {
+        CpuSet hostCpus = topology.online();
+        for (Profile p : profiles) {
+            hostCpus = hostCpus.intersection(p.hostCpus());
+        }
+        return hostCpus;
+    }
+
     public static Plan plan(HostSnapshot host, List<Profile> profiles) {
         if (profiles.isEmpty()) {
             throw new IllegalArgumentException("a plan needs at least one profile");
         }
         checkNoOverlap(profiles);
-        CpuSet hostCpus = host.topology().online();
+        CpuSet hostCpus = hostCpus(host.topology(), profiles);
         CpuSet vmCpus = CpuSet.empty();
         for (Profile p : profiles) {
-            hostCpus = hostCpus.intersection(p.hostCpus());
             vmCpus = vmCpus.union(p.vmCpus());
         }
         if (hostCpus.isEmpty()) {
