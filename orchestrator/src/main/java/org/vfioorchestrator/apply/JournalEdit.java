@@ -6,14 +6,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A journal being edited entry by entry, as {@link Journal#with} and {@link Journal#without} would
- * one after another, without copying and scanning the whole list for each: a run on a big host
- * touches thousands of IRQs, and one copy per change made that quadratic.
+ * A journal being edited entry by entry (an entry added, replaced in its place, or removed) without
+ * copying and scanning the whole list for each: a run on a big host touches thousands of IRQs, and
+ * one copy per change made that quadratic.
  */
 final class JournalEdit {
     private final Journal base;
     private final List<JournalEntry> entries;
-    /** Where each path's first entry is, as Journal.entry and Journal.with find it. */
+    /** Where each path's first entry is, as Journal.entry finds it. */
     private final Map<String, Integer> firstIndex = new HashMap<>();
 
     JournalEdit(Journal base) {

@@ -27,10 +27,10 @@ import org.vfioorchestrator.profile.ProfileLoader;
  *
  * <p>It runs the hook's phases ({@code prepare}, {@code started}, {@code reconnect},
  * {@code release}) for VM win11 on a private copy of the bundled example host
- * ({@code examples/hosts/gaming-rig}, carried in the jar), then reads its own thread's
- * affinity from the running kernel (read-only) so the live host's classes are in too, and reads
- * the profile once more through SnakeYAML, which hook calls use for profiles not in plain YAML.
- * Nothing outside a temporary directory is written.
+ * ({@code examples/hosts/gaming-rig}, carried in the jar), reads the profile once more through
+ * SnakeYAML, which hook calls use for profiles not in plain YAML, and pins its own thread on the
+ * running kernel to the CPUs it already has, so the live host's classes (JNA's) are in too.
+ * Nothing outside a temporary directory is written, and no other thread or process is touched.
  */
 final class CdsTraining {
     static final String COMMAND = "cds-training";

@@ -18,7 +18,7 @@ final class LiveHostFs extends FileTreeHostFs {
     }
 
     private static final int MASK_BYTES = CpuSet.MAX_CPUS / 8;
-    private static volatile LibC libc;
+    private static LibC libc; // only through libc(), which is synchronized
 
     LiveHostFs() {
         super(Path.of("/"));

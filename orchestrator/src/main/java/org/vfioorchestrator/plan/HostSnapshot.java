@@ -26,11 +26,9 @@ public record HostSnapshot(
      * One IRQ as /proc shows it.
      *
      * @param actions the handler names from /proc/interrupts (e.g. {@code nvme0q3}, {@code vfio-msix[0](0000:0b:00.0)})
-     * @param managed the kernel manages its affinity (debugfs says IRQD_AFFINITY_MANAGED): cannot be moved
-     */
-    /**
-     * An IRQ; {@code managed}: the kernel keeps its affinity (debugfs says so). Not read for an IRQ
-     * already on the host CPUs of the plan it was read for (see {@link HostSnapshotReader}).
+     * @param managed the kernel manages its affinity (debugfs says IRQD_AFFINITY_MANAGED): cannot be moved.
+     *                Not read, and false, for an IRQ already on the host CPUs of the plan it was read for
+     *                (see {@link HostSnapshotReader})
      */
     public record Irq(int number, String actions, String chip, String affinityList, CpuSet affinity, boolean managed) {
         /** An IRQ of a device passed through to a VM. */
