@@ -2,7 +2,6 @@ package org.vfioorchestrator.plan;
 
 import java.nio.file.Path;
 import java.util.List;
-import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.profile.HostFacts;
 import org.vfioorchestrator.profile.Profile;
@@ -32,12 +31,8 @@ public final class PlanService {
 
     /** Reads the host now and plans for these VMs together. */
     public Plan plan(List<Profile> profiles) {
-        CpuSet vmCpus = CpuSet.empty();
-        for (Profile p : profiles) {
-            vmCpus = vmCpus.union(p.vmCpus());
-        }
         HostSnapshot snapshot = new HostSnapshotReader(host).read(facts.topology(), Profile.vmsOf(profiles),
-                profiles.get(0).cgroups(), vmCpus, Planner.hostCpus(facts.topology(), profiles));
+                profiles.get(0).cgroups(), Planner.vmCpus(profiles), Planner.hostCpus(facts.topology(), profiles));
         return Planner.plan(snapshot, profiles);
     }
 }

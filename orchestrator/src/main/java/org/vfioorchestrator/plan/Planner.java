@@ -20,10 +20,10 @@ import org.vfioorchestrator.plan.HostSnapshot.Irq;
 import org.vfioorchestrator.plan.HostSnapshot.Proc;
 import org.vfioorchestrator.plan.HostSnapshot.RunningVm;
 import org.vfioorchestrator.profile.Profile;
-import org.vfioorchestrator.topology.Topology;
 import org.vfioorchestrator.profile.Profile.CStateMethod;
 import org.vfioorchestrator.profile.Profile.PassthroughIrqs;
 import org.vfioorchestrator.qemu.QemuThread;
+import org.vfioorchestrator.topology.Topology;
 
 /**
  * Computes the changes that isolate a set of VMs on a host. Pure: the same
@@ -50,16 +50,22 @@ public final class Planner {
         return hostCpus;
     }
 
+    /** The CPUs these VMs' vCPUs run on together. */
+    public static CpuSet vmCpus(List<Profile> profiles) {
+        CpuSet vmCpus = CpuSet.empty();
+        for (Profile p : profiles) {
+            vmCpus = vmCpus.union(p.vmCpus());
+        }
+        return vmCpus;
+    }
+
     public static Plan plan(HostSnapshot host, List<Profile> profiles) {
         if (profiles.isEmpty()) {
             throw new IllegalArgumentException("a plan needs at least one profile");
         }
         checkNoOverlap(profiles);
         CpuSet hostCpus = hostCpus(host.topology(), profiles);
-        CpuSet vmCpus = CpuSet.empty();
-        for (Profile p : profiles) {
-            vmCpus = vmCpus.union(p.vmCpus());
-        }
+        CpuSet vmCpus = vmCpus(profiles);
         if (hostCpus.isEmpty()) {
             throw OrchestratorException.data("the profiles of " + names(profiles)
                     + " leave the host no CPU (their host_cpus do not overlap); give them a common host CPU");
