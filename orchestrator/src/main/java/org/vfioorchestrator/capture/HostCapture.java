@@ -10,8 +10,10 @@ import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.host.RecordingHostFs;
 import org.vfioorchestrator.plan.HostSnapshotReader;
+import org.vfioorchestrator.profile.HostFacts;
 import org.vfioorchestrator.profile.Profile.CgroupMode;
 import org.vfioorchestrator.profile.Profile.CgroupPolicy;
+import org.vfioorchestrator.topology.Topology;
 import org.vfioorchestrator.topology.TopologyReader;
 
 /**
@@ -40,7 +42,13 @@ public final class HostCapture {
                 }
             }
             RecordingHostFs rec = new RecordingHostFs(host);
-            new HostSnapshotReader(rec).read(TopologyReader.read(rec), vms, new CgroupPolicy(CgroupMode.AUTO, null, List.of()));
+            Topology topology = TopologyReader.read(rec);
+            new HostSnapshotReader(rec).read(topology, vms, new CgroupPolicy(CgroupMode.AUTO, null, List.of()));
+            // what profile validation reads besides the topology: the governors each CPU offers
+            HostFacts facts = new HostFacts(rec, topology);
+            for (int cpu : topology.online().toList()) {
+                facts.governorsOffered(cpu);
+            }
             EXTRA.forEach(rec::read);
             Files.createDirectories(out);
             for (String dir : rec.directories()) {

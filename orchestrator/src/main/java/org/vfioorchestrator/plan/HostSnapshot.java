@@ -46,8 +46,8 @@ public record HostSnapshot(
         }
     }
 
-    /** A CPU's frequency and idle controls; absent parts are null or empty. */
-    public record CpuPower(String governor, List<String> governors, String pmQosResumeLatency, List<IdleState> idleStates) {
+    /** A CPU's frequency and idle controls; absent parts are null or empty (idle states also where not read). */
+    public record CpuPower(String governor, String pmQosResumeLatency, List<IdleState> idleStates) {
     }
 
     public record IdleState(int index, String name, int latencyUs, String disable) {

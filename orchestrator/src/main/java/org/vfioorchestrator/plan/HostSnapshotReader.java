@@ -43,20 +43,29 @@ public final class HostSnapshotReader {
         this.host = host;
     }
 
-    /** Reads everything, the power settings of every online CPU included ({@code capture} records what this reads). */
-    public HostSnapshot read(Topology topology, Collection<String> vms, CgroupPolicy cgroups) {
-        return read(topology, vms, cgroups, topology.online(), CpuSet.empty());
+    /**
+     * What a plan reads beyond the parts every plan needs. {@code powerCpus}: the CPUs whose governor
+     * and PM QoS limit are read (the VMs' CPUs; on a 1024-CPU host the others are 16,000 reads).
+     * {@code idleStateCpus}: those whose idle states are read too (only where a profile disables idle
+     * states; the PM QoS method never looks at them). {@code hostCpus}: an IRQ already on exactly these,
+     * and of no pass-through device, is one the plan leaves where it is, so whether the kernel manages
+     * it is not read (its debugfs file: a read per IRQ, on every call after the first of a VM's start);
+     * its {@code managed} says false.
+     */
+    public record Scope(CpuSet powerCpus, CpuSet idleStateCpus, CpuSet hostCpus) {
+        /** Everything, the power settings of every online CPU included ({@code capture} records what this reads). */
+        public static Scope everything(Topology topology) {
+            return new Scope(topology.online(), topology.online(), CpuSet.empty());
+        }
     }
 
-    /**
-     * Reads what a plan needs: the power settings (governor, C-states) only of {@code powerCpus},
-     * the CPUs the plan changes them on (the VMs' CPUs); on a 1024-CPU host the others are 16,000 reads.
-     * An IRQ already on exactly {@code hostCpus}, and of no pass-through device, is one the plan leaves
-     * where it is, so whether the kernel manages it is not read (its debugfs file: a read per IRQ, on
-     * every call after the first of a VM's start); its {@code managed} says false.
-     */
-    public HostSnapshot read(Topology topology, Collection<String> vms, CgroupPolicy cgroups, CpuSet powerCpus,
-            CpuSet hostCpus) {
+    /** Reads everything ({@link Scope#everything}). */
+    public HostSnapshot read(Topology topology, Collection<String> vms, CgroupPolicy cgroups) {
+        return read(topology, vms, cgroups, Scope.everything(topology));
+    }
+
+    /** Reads what a plan needs: the whole-host parts, and of the per-CPU and per-IRQ parts what {@code scope} names. */
+    public HostSnapshot read(Topology topology, Collection<String> vms, CgroupPolicy cgroups, Scope scope) {
         Map<String, RunningVm> running = new TreeMap<>();
         for (String vm : vms) {
             Optional<QemuProcess> q = QemuProcess.find(host, vm);
@@ -64,8 +73,9 @@ public final class HostSnapshotReader {
                 running.put(vm, new RunningVm(q.get(), affinities(q.get())));
             }
         }
-        return new HostSnapshot(topology, irqs(hostCpus), host.read("/proc/irq/default_smp_affinity").orElse("").strip(),
-                workqueueMasks(), power(topology.online().intersection(powerCpus)), cgroups(cgroups), running, irqbalance());
+        return new HostSnapshot(topology, irqs(scope.hostCpus()), host.read("/proc/irq/default_smp_affinity").orElse("").strip(),
+                workqueueMasks(), power(topology.online().intersection(scope.powerCpus()), scope.idleStateCpus()),
+                cgroups(cgroups), running, irqbalance());
     }
 
     private Map<Integer, CpuSet> affinities(QemuProcess q) {
@@ -301,25 +311,26 @@ public final class HostSnapshotReader {
         }
     };
 
-    private Map<Integer, CpuPower> power(CpuSet cpus) {
+    private Map<Integer, CpuPower> power(CpuSet cpus, CpuSet idleStateCpus) {
         Map<Integer, CpuPower> out = new TreeMap<>();
         for (int cpu : cpus.toList()) {
             String base = "/sys/devices/system/cpu/cpu" + cpu;
             String governor = readStripped(base + "/cpufreq/scaling_governor");
-            List<String> governors = KernelText.words(host.read(base + "/cpufreq/scaling_available_governors").orElse(""));
             String pmQos = readStripped(base + "/power/pm_qos_resume_latency_us");
             List<IdleState> states = new ArrayList<>();
-            for (String s : host.list(base + "/cpuidle")) {
-                if (!s.startsWith("state")) {
-                    continue;
+            if (idleStateCpus.contains(cpu)) {
+                for (String s : host.list(base + "/cpuidle")) {
+                    if (!s.startsWith("state")) {
+                        continue;
+                    }
+                    String dir = base + "/cpuidle/" + s;
+                    int latency = parseIntOr(host.read(dir + "/latency").orElse(""), 0);
+                    states.add(new IdleState(Integer.parseInt(s.substring(5)), host.read(dir + "/name").orElse("").strip(),
+                            latency, host.read(dir + "/disable").orElse("").strip()));
                 }
-                String dir = base + "/cpuidle/" + s;
-                int latency = parseIntOr(host.read(dir + "/latency").orElse(""), 0);
-                states.add(new IdleState(Integer.parseInt(s.substring(5)), host.read(dir + "/name").orElse("").strip(),
-                        latency, host.read(dir + "/disable").orElse("").strip()));
+                states.sort(BY_INDEX);
             }
-            states.sort(BY_INDEX);
-            out.put(cpu, new CpuPower(governor, governors, pmQos, states));
+            out.put(cpu, new CpuPower(governor, pmQos, states));
         }
         return out;
     }

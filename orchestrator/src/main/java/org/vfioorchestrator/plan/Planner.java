@@ -42,7 +42,7 @@ public final class Planner {
     }
 
     /** The CPUs the host keeps while these VMs run: the online CPUs every profile gives the host. */
-    public static CpuSet hostCpus(Topology topology, List<Profile> profiles) {
+    static CpuSet hostCpus(Topology topology, List<Profile> profiles) {
         CpuSet hostCpus = topology.online();
         for (Profile p : profiles) {
             hostCpus = hostCpus.intersection(p.hostCpus());
@@ -51,12 +51,23 @@ public final class Planner {
     }
 
     /** The CPUs these VMs' vCPUs run on together. */
-    public static CpuSet vmCpus(List<Profile> profiles) {
+    static CpuSet vmCpus(List<Profile> profiles) {
         CpuSet vmCpus = CpuSet.empty();
         for (Profile p : profiles) {
             vmCpus = vmCpus.union(p.vmCpus());
         }
         return vmCpus;
+    }
+
+    /** What of the host a plan for these profiles reads: see {@link HostSnapshotReader.Scope}. */
+    public static HostSnapshotReader.Scope readScope(Topology topology, List<Profile> profiles) {
+        CpuSet idleStateCpus = CpuSet.empty();
+        for (Profile p : profiles) {
+            if (p.cstates().method() == CStateMethod.DISABLE_STATES) {
+                idleStateCpus = idleStateCpus.union(p.vmCpus());
+            }
+        }
+        return new HostSnapshotReader.Scope(vmCpus(profiles), idleStateCpus, hostCpus(topology, profiles));
     }
 
     public static Plan plan(HostSnapshot host, List<Profile> profiles) {

@@ -29,6 +29,6 @@ final class BenchHost {
         HostFacts facts = HostFacts.read(host);
         profile = new ProfileLoader(facts).parse(Files.readAllBytes(profileFile), profileFile.toString(), "win11");
         snapshot = new HostSnapshotReader(host).read(facts.topology(), Profile.vmsOf(List.of(profile)), profile.cgroups(),
-                profile.vmCpus(), Planner.hostCpus(facts.topology(), List.of(profile)));
+                Planner.readScope(facts.topology(), List.of(profile)));
     }
 }

@@ -1,0 +1,92 @@
+package org.vfioorchestrator.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.profile.Profile;
+import org.vfioorchestrator.testing.ForwardingHostFs;
+
+/**
+ * A plan reads the idle states of a CPU only where a profile disables idle states (the PM QoS
+ * method never looks at them: 13 reads per CPU on every hook call), and reading less never
+ * changes the plan: it is the plan of a snapshot that read everything.
+ */
+class PlanReadScopeTest {
+    private static final Path REPO = Path.of(System.getProperty("repo.root"));
+    private static final Path RIG = REPO.resolve("examples/hosts/gaming-rig");
+    private static final String CPUIDLE = "/cpuidle";
+
+    @TempDir
+    Path dir;
+
+    /** The CPUs whose cpuidle directory or files were read or listed. */
+    static final class IdleReads extends ForwardingHostFs {
+        final TreeSet<Integer> cpus = new TreeSet<>();
+
+        IdleReads(HostFs host) {
+            super(host);
+        }
+
+        private void note(String path) {
+            String prefix = "/sys/devices/system/cpu/cpu";
+            int at = path.indexOf(CPUIDLE);
+            if (path.startsWith(prefix) && at > prefix.length()) {
+                cpus.add(Integer.parseInt(path.substring(prefix.length(), at)));
+            }
+        }
+
+        @Override
+        public Optional<String> read(String path) {
+            note(path);
+            return host.read(path);
+        }
+
+        @Override
+        public List<String> list(String path) {
+            note(path);
+            return host.list(path);
+        }
+    }
+
+    private Plan planAndCheck(String profileText, TreeSet<Integer> expectedIdleReads) throws Exception {
+        Path file = dir.resolve("win11.yaml");
+        Files.writeString(file, profileText);
+        IdleReads host = new IdleReads(HostFs.open(RIG));
+        PlanService plans = new PlanService(host);
+        Profile profile = plans.load(file);
+
+        Plan scoped = plans.plan(List.of(profile));
+        assertEquals(expectedIdleReads, host.cpus);
+
+        HostSnapshot everything = new HostSnapshotReader(HostFs.open(RIG)).read(plans.facts().topology(),
+                List.of("win11"), profile.cgroups());
+        assertEquals(Planner.plan(everything, List.of(profile)), scoped);
+        return scoped;
+    }
+
+    @Test
+    void aPmQosProfileReadsNoIdleStateAndPlansAsIfItHadReadEverything() throws Exception {
+        Plan plan = planAndCheck(Files.readString(REPO.resolve("examples/profiles/win11.yaml")), new TreeSet<>());
+        assertEquals(8, plan.changes(ChangeKind.CSTATE).size(), "one PM QoS limit per vCPU CPU");
+    }
+
+    @Test
+    void aDisableStatesProfileReadsTheIdleStatesOfItsVmCpusOnly() throws Exception {
+        String text = Files.readString(REPO.resolve("examples/profiles/win11.yaml"))
+                .replace("method: pm_qos", "method: disable_states");
+        Plan plan = planAndCheck(text, new TreeSet<>(List.of(8, 9, 10, 11, 24, 25, 26, 27)));
+        assertFalse(plan.changes(ChangeKind.CSTATE).isEmpty());
+        for (Change c : plan.changes(ChangeKind.CSTATE)) {
+            assertTrue(c.path().matches("/sys/devices/system/cpu/cpu\\d+/cpuidle/state\\d+/disable"), c.toString());
+        }
+    }
+}
