@@ -94,10 +94,14 @@ public final class TopologyReader {
         Map<Integer, Sourced> siblingsOf = new TreeMap<>();
         for (int cpu : online.toList()) {
             String dir = CPU_DIR + "/cpu" + cpu + "/topology";
-            if (!host.isDirectory(dir)) {
-                throw problem(dir, "missing; the kernel shows it for every online CPU. Is the host tree complete?");
+            String packageFile = dir + "/physical_package_id";
+            Optional<String> packageId = host.read(packageFile);
+            if (packageId.isEmpty()) {
+                // name the directory when all of it is missing (a directory test per CPU only then)
+                throw problem(host.isDirectory(dir) ? packageFile : dir,
+                        "missing; the kernel shows it for every online CPU. Is the host tree complete?");
             }
-            packageOf.put(cpu, requiredInt(dir + "/physical_package_id"));
+            packageOf.put(cpu, parseInt(packageFile, packageId.get()));
             coreIdOf.put(cpu, requiredInt(dir + "/core_id"));
             dieOf.put(cpu, optionalInt(dir + "/die_id").orElse(-1));
             Sourced siblings = firstSet(dir, "core_cpus_list", "thread_siblings_list", "core_cpus", "thread_siblings");
@@ -169,40 +173,66 @@ public final class TopologyReader {
 
     /**
      * The unified (or data) L3 cache of each online CPU that shows one. The kernel numbers a CPU's
-     * caches from L1 up ({@code index0} L1 data, {@code index1} L1 instruction, {@code index2} L2,
-     * {@code index3} L3), so the search starts at the highest index: one level read, not four,
-     * per CPU, and an L4 above the L3 (Intel's eDRAM) is passed over.
+     * caches from L1 up, data before instruction within a level ({@code index0} L1 data, {@code index1}
+     * L1 instruction, {@code index2} L2, {@code index3} L3), so {@code index3} is asked first, and
+     * only where it is no L3 data or unified cache are the indexes listed and searched from the
+     * highest down (one level read, not four, per CPU; an L4 above the L3, Intel's eDRAM, is passed over).
      */
     private Map<Integer, Sourced> readL3(CpuSet online) {
         Map<Integer, Sourced> l3 = new TreeMap<>();
         for (int cpu : online.toList()) {
             String cacheDir = CPU_DIR + "/cpu" + cpu + "/cache";
-            List<Integer> indexes = new ArrayList<>();
-            for (String name : host.list(cacheDir)) {
-                int index = KernelText.numberAfter("index", name);
-                if (index >= 0) {
-                    indexes.add(index);
-                }
+            Sourced shared = l3At(cacheDir + "/index3");
+            if (shared == null) {
+                shared = searchL3(cacheDir);
             }
-            indexes.sort(Collections.reverseOrder());
-            for (int index : indexes) {
-                String dir = cacheDir + "/index" + index;
-                int level = requiredInt(dir + "/level");
-                if (level < 3) {
-                    break;
-                }
-                if (level > 3 || required(dir + "/type").strip().equals("Instruction")) {
-                    continue;
-                }
-                Sourced shared = firstSet(dir, "shared_cpu_list", "shared_cpu_map");
-                if (shared == null) {
-                    throw missing(dir, "shared_cpu_list", "shared_cpu_map");
-                }
+            if (shared != null) {
                 l3.put(cpu, new Sourced(shared.cpus().intersection(online), shared.file()));
-                break;
             }
         }
         return l3;
+    }
+
+    /** The L3 at {@code dir} (a cache index); null if there is no such index or it holds another cache. */
+    private Sourced l3At(String dir) {
+        Optional<String> level = host.read(dir + "/level");
+        return level.isPresent() ? l3(dir, parseInt(dir + "/level", level.get())) : null;
+    }
+
+    /** The CPUs sharing the cache at {@code dir} if it is an L3 data or unified cache, else null. */
+    private Sourced l3(String dir, int level) {
+        if (level != 3 || required(dir + "/type").strip().equals("Instruction")) {
+            return null;
+        }
+        Sourced shared = firstSet(dir, "shared_cpu_list", "shared_cpu_map");
+        if (shared == null) {
+            throw missing(dir, "shared_cpu_list", "shared_cpu_map");
+        }
+        return shared;
+    }
+
+    /** The L3 among all of a CPU's cache indexes, from the highest down; null when it has none. */
+    private Sourced searchL3(String cacheDir) {
+        List<Integer> indexes = new ArrayList<>();
+        for (String name : host.list(cacheDir)) {
+            int index = KernelText.numberAfter("index", name);
+            if (index >= 0) {
+                indexes.add(index);
+            }
+        }
+        indexes.sort(Collections.reverseOrder());
+        for (int index : indexes) {
+            String dir = cacheDir + "/index" + index;
+            int level = requiredInt(dir + "/level");
+            if (level < 3) {
+                return null;
+            }
+            Sourced shared = l3(dir, level);
+            if (shared != null) {
+                return shared;
+            }
+        }
+        return null;
     }
 
     private SortedMap<Integer, CpuSet> readNumaNodes(CpuSet online) {

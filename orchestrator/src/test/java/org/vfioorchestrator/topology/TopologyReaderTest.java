@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
@@ -17,6 +18,7 @@ import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.testing.ForwardingHostFs;
 
 /** The reader on small synthetic sysfs trees: the shapes real machines have, and broken files. */
 class TopologyReaderTest {
@@ -184,6 +186,30 @@ class TopologyReaderTest {
             deleteTree(root.resolve((CPU + "/cpu" + cpu + "/cache/index10").substring(1)));
         }
         assertEquals(List.of(), read().l3Groups());
+    }
+
+    @Test
+    void theL3AtIndex3IsTakenWithoutListingTheCachesAndAnyOtherIndexIsSearched() throws IOException {
+        List<String> listed = new ArrayList<>();
+        HostFs counting = new ForwardingHostFs(HostFs.open(root)) {
+            @Override
+            public List<String> list(String dir) {
+                listed.add(dir);
+                return host.list(dir);
+            }
+        };
+        for (int cpu = 0; cpu < 4; cpu++) { // an L4 above (Intel's eDRAM)
+            cache(CPU + "/cpu" + cpu + "/cache/index4", 4, "Unified", "0-3");
+        }
+        assertEquals(List.of(CpuSet.of(0, 1, 2, 3)), TopologyReader.read(counting).l3Groups());
+        assertTrue(listed.stream().noneMatch(d -> d.endsWith("/cache")), "cache directories listed: " + listed);
+
+        for (int cpu = 0; cpu < 4; cpu++) { // numbered otherwise: an L2 at index3, the L3 above it
+            String c = CPU + "/cpu" + cpu + "/cache/index";
+            cache(c + 3, 2, "Unified", cpu % 2 == 0 ? "0,2" : "1,3");
+            cache(c + 4, 3, "Unified", cpu < 2 ? "0-1" : "2-3");
+        }
+        assertEquals(List.of(CpuSet.of(0, 1), CpuSet.of(2, 3)), TopologyReader.read(counting).l3Groups());
     }
 
     private void cache(String dir, int level, String type, String shared) throws IOException {
