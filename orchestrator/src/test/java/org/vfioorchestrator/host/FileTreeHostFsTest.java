@@ -1,6 +1,7 @@
 package org.vfioorchestrator.host;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -48,6 +49,26 @@ class FileTreeHostFsTest {
         assertEquals(List.of(), fs.list("/sys/dev/file"));
         assertEquals(List.of(), fs.list("/sys/missing"));
         assertEquals(List.of("dev"), fs.list("/sys/dev/../"));
+    }
+
+    /** Writes go through java.io, which opens with O_CREAT: still, only files that exist are written, whole. */
+    @Test
+    void aWriteReplacesAFileThatExistsAndNothingElse() throws Exception {
+        Files.createDirectories(dir.resolve("sys/dev"));
+        Files.writeString(dir.resolve("sys/dev/file"), "0-31\n");
+        Files.createSymbolicLink(dir.resolve("sys/dev/dangling"), dir.resolve("sys/dev/nowhere"));
+        HostFs fs = HostFs.open(dir);
+        fs.write("/sys/dev/file", "3");
+        assertEquals("3\n", Files.readString(dir.resolve("sys/dev/file")), "truncated, not overwritten in place");
+        for (String missing : List.of("/sys/dev/missing", "/sys/dev/dangling", "/sys/nodir/file")) {
+            HostIoException e = assertThrows(HostIoException.class, () -> fs.write(missing, "1"), missing);
+            assertEquals(Errno.ENOENT, e.errno(), missing);
+        }
+        assertEquals(List.of("dangling", "file"), fs.list("/sys/dev"), "nothing created");
+        assertFalse(Files.exists(dir.resolve("sys/dev/nowhere")), "the link's target was not created");
+        HostIoException isDir = assertThrows(HostIoException.class, () -> fs.write("/sys/dev", "1"));
+        assertEquals(Errno.OTHER, isDir.errno());
+        assertTrue(isDir.getMessage().contains("Is a directory"), isDir.getMessage());
     }
 
     @Test

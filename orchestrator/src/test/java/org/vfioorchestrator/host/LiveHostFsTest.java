@@ -83,6 +83,20 @@ class LiveHostFsTest {
         assertFalse(classes.contains("java.lang.ProcessImpl"), "a process was started (JNA's ldconfig -p?)");
     }
 
+    /**
+     * A write to a kernel file that is not there says ENOENT, as the IRQ of a removed device must
+     * (the hook then reports it gone), though java.io opens with O_CREAT, which sysfs answers with EACCES.
+     */
+    @Test
+    void aWriteToAMissingSysfsFileIsEnoentAndCreatesNothing() {
+        assumeTrue(Files.isDirectory(Path.of("/sys/devices/system/cpu")), "needs Linux sysfs");
+        HostFs live = HostFs.open(Path.of("/"));
+        String missing = "/sys/devices/system/cpu/vfio-orchestrator-test-missing";
+        HostIoException e = assertThrows(HostIoException.class, () -> live.write(missing, "1"));
+        assertEquals(Errno.ENOENT, e.errno(), e.getMessage());
+        assertFalse(Files.exists(Path.of(missing)));
+    }
+
     /** What the hook's started call does to a QEMU thread, done to this JVM's main thread. */
     static final class PinOwnThread {
         public static void main(String[] args) {
