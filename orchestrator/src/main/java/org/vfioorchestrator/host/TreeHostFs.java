@@ -396,8 +396,9 @@ final class TreeHostFs extends FileTreeHostFs {
             throw new HostIoException(dir, Errno.EINVAL, "sched_setaffinity(" + cpus + ") failed");
         }
         List<String> statusFiles = new ArrayList<>(List.of(dir + "/status"));
-        if (exists("/proc/" + tid + "/status") && !dir.equals("/proc/" + tid)) {
-            statusFiles.add("/proc/" + tid + "/status");
+        String hidden = "/proc/" + tid; // a directory test first: exists() on a missing path costs NIO an exception
+        if (!dir.equals(hidden) && isDirectory(hidden) && exists(hidden + "/status")) {
+            statusFiles.add(hidden + "/status");
         }
         for (String file : statusFiles) {
             String status = read(file).orElseThrow();
@@ -435,14 +436,17 @@ final class TreeHostFs extends FileTreeHostFs {
 
     /** Finds /proc/PID/task/TID for a thread id, as the kernel's hidden /proc/TID would. */
     private String threadDir(int tid) {
-        if (exists("/proc/" + tid + "/task/" + tid)) {
-            return "/proc/" + tid + "/task/" + tid;
-        }
+        // directory tests (java.io, no exception for a missing path), and where it was listed first
         String known = threadDirs.get(tid);
-        if (known == null || !exists(known)) {
-            threadDirs = indexThreads();
-            known = threadDirs.get(tid);
+        if (known != null && isDirectory(known)) {
+            return known;
         }
+        String leader = "/proc/" + tid + "/task/" + tid;
+        if (isDirectory(leader)) {
+            return leader;
+        }
+        threadDirs = indexThreads();
+        known = threadDirs.get(tid);
         if (known != null) {
             return known;
         }
