@@ -109,6 +109,27 @@ class PlanInterruptsParserTest {
         assertEquals(reference(text), out);
     }
 
+    /**
+     * The counts the kernel prints are passed over by their width, whichever of its two layouts:
+     * ": %10u %10u " (before 6.x) and ": %10u %10u" with the space first (seq_put_decimal_ull_width);
+     * rows that only start like them (a count wider than 10 places, a row cut short) are split.
+     */
+    @Test
+    void kernelLayoutsAndRowsThatOnlyStartLikeThem() throws IOException {
+        String header = "           CPU0       CPU1       CPU2\n";
+        String old = String.format("%3d: %10d %10d %10d   IO-APIC    2-edge      timer\n", 0, 5, 4294967295L, 0);
+        String now = String.format("%3d:%10d %10d %10d  PCI-MSI 524288-edge      nvme0q0\n", 1, 0, 12, 7);
+        same(header + old + now);
+        assertEquals(List.of("IO-APIC", "timer"), streamed(header + old + now).get(0));
+        assertEquals(List.of("PCI-MSI", "nvme0q0"), streamed(header + old + now).get(1));
+        same(header + "  2: 12345678901          1          2   IO-APIC   9-fasteoi   acpi\n"); // 11 places
+        same(header + "  3:          1          2 12345678901   IO-APIC   9-fasteoi   acpi\n");
+        same(header + "  4:          1          2          3\n"); // nothing after the counts
+        same(header + "  5:          1          2\n");
+        same(header + "  6:          1          2          3x  chip hw act\n");
+        same(header + "  7:\t         1          2          3 chip hw act\n");
+    }
+
     @Test
     void oddRows() throws IOException {
         same("");
