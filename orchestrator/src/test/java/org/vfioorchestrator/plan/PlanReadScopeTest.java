@@ -6,18 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.host.RecordingHostFs;
 import org.vfioorchestrator.profile.Profile;
-import org.vfioorchestrator.testing.ForwardingHostFs;
 
 /**
  * A plan reads the idle states of a CPU only where a profile disables idle states (the PM QoS
- * method never looks at them: 13 reads per CPU on every hook call), and reading less never
+ * method never looks at them: 13 file operations per CPU of the example host, on every hook call), and reading less never
  * changes the plan: it is the plan of a snapshot that read everything.
  */
 class PlanReadScopeTest {
@@ -28,44 +28,30 @@ class PlanReadScopeTest {
     @TempDir
     Path dir;
 
-    /** The CPUs whose cpuidle directory or files were read or listed. */
-    static final class IdleReads extends ForwardingHostFs {
-        final TreeSet<Integer> cpus = new TreeSet<>();
-
-        IdleReads(HostFs host) {
-            super(host);
-        }
-
-        private void note(String path) {
-            String prefix = "/sys/devices/system/cpu/cpu";
+    /** The CPUs whose cpuidle directory or files were listed or read. */
+    private static TreeSet<Integer> idleStateCpus(RecordingHostFs host) {
+        String prefix = "/sys/devices/system/cpu/cpu";
+        TreeSet<Integer> cpus = new TreeSet<>();
+        List<String> paths = new ArrayList<>(host.files());
+        paths.addAll(host.directories());
+        for (String path : paths) {
             int at = path.indexOf(CPUIDLE);
             if (path.startsWith(prefix) && at > prefix.length()) {
                 cpus.add(Integer.parseInt(path.substring(prefix.length(), at)));
             }
         }
-
-        @Override
-        public Optional<String> read(String path) {
-            note(path);
-            return host.read(path);
-        }
-
-        @Override
-        public List<String> list(String path) {
-            note(path);
-            return host.list(path);
-        }
+        return cpus;
     }
 
     private Plan planAndCheck(String profileText, TreeSet<Integer> expectedIdleReads) throws Exception {
         Path file = dir.resolve("win11.yaml");
         Files.writeString(file, profileText);
-        IdleReads host = new IdleReads(HostFs.open(RIG));
+        RecordingHostFs host = new RecordingHostFs(HostFs.open(RIG));
         PlanService plans = new PlanService(host);
         Profile profile = plans.load(file);
 
         Plan scoped = plans.plan(List.of(profile));
-        assertEquals(expectedIdleReads, host.cpus);
+        assertEquals(expectedIdleReads, idleStateCpus(host));
 
         HostSnapshot everything = new HostSnapshotReader(HostFs.open(RIG)).read(plans.facts().topology(),
                 List.of("win11"), profile.cgroups());
