@@ -275,8 +275,9 @@ public final class HostSnapshotReader {
          * Skips {@code n} count columns laid out as the kernel prints them, ": %10u %10u ..." or
          * ": %10u" ... (a u32 never needs more than the 10 places): each column's last digit
          * {@link #COUNT_WIDTH} places after the previous one's, followed by a space. Only those two
-         * bytes per column are looked at, not all eleven (on a 1024-CPU host the counts are 145 MB);
-         * false, the cursor unchanged, for a row laid out otherwise.
+         * bytes per column are looked at, not all eleven (on a 1024-CPU host the counts are 145 MB),
+         * so a column with a space inside would pass (the kernel prints none); false, the cursor
+         * unchanged, for a row laid out otherwise.
          */
         boolean skipKernelCounts(int n) {
             int lastDigit = pos + COUNT_WIDTH - 1;
