@@ -119,8 +119,7 @@ abstract class FileTreeHostFs implements HostFs {
             if (reason.equals("Is a directory")) {
                 throw new HostIoException(path, Errno.OTHER, "is a directory");
             }
-            Errno errno = Errno.fromMessage(reason);
-            throw new HostIoException(path, errno, errno == Errno.OTHER ? reason : errno.text());
+            throw openFailed(path, reason);
         } catch (IOException e) {
             // sysfs answers some reads with an errno (e.g. EIO from a device that is gone)
             if (e.getMessage() != null && e.getMessage().contains("Is a directory")) {
@@ -128,6 +127,12 @@ abstract class FileTreeHostFs implements HostFs {
             }
             throw toHostIo(path, e);
         }
+    }
+
+    /** A failed java.io open: the errno its strerror() text names, that text itself where none does. */
+    private static HostIoException openFailed(String path, String reason) {
+        Errno errno = Errno.fromMessage(reason);
+        return new HostIoException(path, errno, errno == Errno.OTHER ? reason : errno.text());
     }
 
     /** "FILE (No such file or directory)" -> "No such file or directory". */
@@ -253,8 +258,7 @@ abstract class FileTreeHostFs implements HostFs {
         try (FileOutputStream out = new FileOutputStream(file)) {
             out.write(bytes);
         } catch (FileNotFoundException e) {
-            Errno errno = Errno.fromMessage(reason(e));
-            throw new HostIoException(path, errno, errno == Errno.OTHER ? reason(e) : errno.text());
+            throw openFailed(path, reason(e));
         } catch (IOException e) {
             throw toHostIo(path, e);
         }
