@@ -75,8 +75,7 @@ final class CdsTraining {
             // this thread pinned where it already runs, on the live host: JNA's classes, loaded as the hook loads them
             HostFs live = HostFs.open(Path.of("/"));
             live.expectAffinityChanges();
-            String stat = live.readRequired("/proc/thread-self/stat");
-            int tid = Integer.parseInt(stat.substring(0, stat.indexOf(' ')));
+            int tid = live.callingThreadId();
             live.setThreadAffinity(tid, live.threadAffinity(tid));
             return 0;
         } catch (IOException | RuntimeException e) {

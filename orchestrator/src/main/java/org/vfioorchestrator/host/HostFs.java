@@ -99,6 +99,12 @@ public interface HostFs {
      */
     AutoCloseable tryLock(String path, java.time.Duration timeout);
 
+    /** The calling thread's kernel id: the first field of {@code /proc/thread-self/stat} (the running kernel's). */
+    default int callingThreadId() {
+        String stat = readRequired("/proc/thread-self/stat");
+        return Integer.parseInt(stat.substring(0, stat.indexOf(' ')));
+    }
+
     /** Where a thread may run ({@code sched_getaffinity}). */
     CpuSet threadAffinity(int tid);
 

@@ -119,7 +119,7 @@ public final class SpinProbe {
             Thread t = new Thread(() -> {
                 Loop loop = new Loop();
                 try {
-                    host.setThreadAffinity(ownTid(), CpuSet.of(cpu));
+                    host.setThreadAffinity(host.callingThreadId(), CpuSet.of(cpu));
                     loop.reset();
                     long warmEnd = System.nanoTime() + warmupNanos;
                     while (System.nanoTime() < warmEnd) {
@@ -158,11 +158,5 @@ public final class SpinProbe {
         }
         return new ProbeResult("java-spin", cpus, seconds,
                 "built-in busy loop, one thread per CPU, " + (warmupNanos / 1_000_000) + " ms warm-up", List.of(results));
-    }
-
-    /** This thread's kernel id: the first field of /proc/thread-self/stat. */
-    private int ownTid() {
-        String stat = host.readRequired("/proc/thread-self/stat");
-        return Integer.parseInt(stat.substring(0, stat.indexOf(' ')));
     }
 }

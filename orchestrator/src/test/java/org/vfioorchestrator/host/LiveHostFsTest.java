@@ -102,8 +102,7 @@ class LiveHostFsTest {
         public static void main(String[] args) {
             HostFs live = HostFs.open(Path.of("/"));
             live.expectAffinityChanges();
-            String stat = live.readRequired("/proc/thread-self/stat");
-            int tid = Integer.parseInt(stat.substring(0, stat.indexOf(' ')));
+            int tid = live.callingThreadId();
             CpuSet now = live.threadAffinity(tid);
             live.setThreadAffinity(tid, now);
             System.out.println("pinned to " + now);
