@@ -33,6 +33,7 @@ import org.vfioorchestrator.profile.ProfileStore;
 import org.vfioorchestrator.testing.HostSpec;
 import org.vfioorchestrator.testing.Tally;
 import org.vfioorchestrator.testing.TreeSnapshot;
+import org.vfioorchestrator.testing.Requires;
 
 /**
  * Bad input where a user (or libvirt, or whoever can write a file) hits it: VM
@@ -365,7 +366,7 @@ class HostileInputTest {
     @org.junit.jupiter.params.provider.EnumSource(UnsafeProfile.class)
     void anUnsafeProfileIsRefusedLikeSudoAndSshdDo(UnsafeProfile how) throws Exception {
         kind = "profile files";
-        org.junit.jupiter.api.Assumptions.assumeTrue(isRoot() || how != UnsafeProfile.NOT_OWNED_BY_ROOT, "needs root: chown");
+        Requires.that(isRoot() || how != UnsafeProfile.NOT_OWNED_BY_ROOT, "needs root: chown");
         String why = how.apply(profile);
         setUpDone();
         assertResult(cli("apply", "tiny"), 1, "vfio-orchestrator apply: " + why + "\n", "apply");
@@ -459,7 +460,7 @@ class HostileInputTest {
     @org.junit.jupiter.params.provider.EnumSource(HostileState.class)
     void hostileStateIsRefusedAndNeverFollowed(HostileState how) throws Exception {
         kind = "state files";
-        org.junit.jupiter.api.Assumptions.assumeTrue(isRoot() || how != HostileState.STATE_DIR_FOREIGN_OWNER, "needs root: chown");
+        Requires.that(isRoot() || how != HostileState.STATE_DIR_FOREIGN_OWNER, "needs root: chown");
         Path state = root.resolve("run/vfio-orchestrator");
         String why = how.apply(state, victim);
         if (why == null) {

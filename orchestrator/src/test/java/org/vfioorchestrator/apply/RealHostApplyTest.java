@@ -3,7 +3,6 @@ package org.vfioorchestrator.apply;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,6 +20,7 @@ import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.plan.PlanService;
 import org.vfioorchestrator.profile.Profile;
+import org.vfioorchestrator.testing.Requires;
 
 /**
  * On this machine's real kernel (root, cgroup v1 cpuset): the tool treats a
@@ -39,11 +39,11 @@ class RealHostApplyTest {
 
     @Test
     void rootApplyAndRevertOnTheRunningKernelWithATestOwnedCgroup() throws Exception {
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root: it changes real IRQ affinity and cpusets");
-        assumeTrue(Files.exists(CPUSET.resolve("cpuset.cpus")), "needs a cgroup v1 cpuset hierarchy at " + CPUSET);
+        Requires.that("root".equals(System.getProperty("user.name")), "needs root: it changes real IRQ affinity and cpusets");
+        Requires.that(Files.exists(CPUSET.resolve("cpuset.cpus")), "needs a cgroup v1 cpuset hierarchy at " + CPUSET);
         CpuSet online = CpuSet.parseList(Files.readString(Path.of("/sys/devices/system/cpu/online")));
-        assumeTrue(online.size() >= 2, "needs at least 2 CPUs");
-        assumeTrue(!Files.exists(Path.of("/run/vfio-orchestrator/journal.json")),
+        Requires.that(online.size() >= 2, "needs at least 2 CPUs");
+        Requires.that(!Files.exists(Path.of("/run/vfio-orchestrator/journal.json")),
                 "another apply is active on this machine (/run/vfio-orchestrator/journal.json exists)");
 
         int hostCpu = online.first();

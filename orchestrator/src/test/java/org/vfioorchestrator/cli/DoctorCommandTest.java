@@ -10,12 +10,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.testing.CliRun;
 import org.vfioorchestrator.topology.HwlocFixtures;
+import org.vfioorchestrator.testing.Requires;
 
 /** doctor and suggest through {@link Main#run}: output, exit codes, user errors. */
 class DoctorCommandTest {
@@ -110,7 +110,7 @@ class DoctorCommandTest {
     @Tag("libvirt")
     void readsTheDomainFromLibvirtByName() {
         // libvirt's built-in test driver needs no daemon, only libvirt.so
-        Assumptions.assumeTrue(Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/libvirt.so.0"))
+        Requires.that(Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/libvirt.so.0"))
                 || Files.exists(Path.of("/usr/lib64/libvirt.so.0")), "needs libvirt's C library (libvirt0)");
         CliRun r = run("doctor", "test", "--connect", "test:///default", "--json");
         assertTrue(r.code() == 0 || r.code() == 1, r.err());

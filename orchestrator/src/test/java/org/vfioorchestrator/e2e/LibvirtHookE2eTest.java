@@ -3,7 +3,6 @@ package org.vfioorchestrator.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.File;
@@ -35,6 +34,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.vfioorchestrator.cli.Main;
 import org.vfioorchestrator.cpu.CpuSet;
+import org.vfioorchestrator.testing.Requires;
 
 /**
  * The hook end to end, on this machine, with the real libvirtd and QEMU (TCG: no KVM needed):
@@ -107,34 +107,34 @@ class LibvirtHookE2eTest {
     }
 
     void ready() {
-        assumeTrue(skipReason == null, skipReason);
+        Requires.that(skipReason == null, skipReason);
     }
 
     void prepare() throws Exception {
-        assumeTrue("root".equals(System.getProperty("user.name")) || uid() == 0,
+        Requires.that("root".equals(System.getProperty("user.name")) || uid() == 0,
                 "needs root: it installs the hook into /etc/libvirt/hooks and changes IRQs, workqueues and cpusets");
         for (String tool : List.of("virsh", "libvirtd", "qemu-system-x86_64")) {
-            assumeTrue(onPath(tool).isPresent(), "needs " + tool + " (apt-get install libvirt-daemon-system"
+            Requires.that(onPath(tool).isPresent(), "needs " + tool + " (apt-get install libvirt-daemon-system"
                     + " libvirt-clients qemu-system-x86)");
         }
         qemuBinary = onPath("qemu-system-x86_64").orElseThrow().toString();
         CpuSet online = CpuSet.parseList(Files.readString(Path.of("/sys/devices/system/cpu/online")));
-        assumeTrue(online.contains(0) && online.contains(1), "needs online CPUs 0 and 1 (has " + online + ")");
-        assumeTrue(!Files.exists(Path.of("/etc/vfio-orchestrator/install.manifest")), "vfio-orchestrator is installed on"
+        Requires.that(online.contains(0) && online.contains(1), "needs online CPUs 0 and 1 (has " + online + ")");
+        Requires.that(!Files.exists(Path.of("/etc/vfio-orchestrator/install.manifest")), "vfio-orchestrator is installed on"
                 + " this machine (/etc/vfio-orchestrator/install.manifest): the test installs and removes its own copy and"
                 + " does not run over a real install");
-        assumeTrue(!Files.exists(JOURNAL), JOURNAL + " exists: vfio-orchestrator isolates VMs on this machine right now;"
+        Requires.that(!Files.exists(JOURNAL), JOURNAL + " exists: vfio-orchestrator isolates VMs on this machine right now;"
                 + " the test needs the host to itself");
         jar = locateJar();
-        assumeTrue(jar != null, "no built jar at " + System.getProperty("vfio.jar") + " and no mvn to build it: run"
+        Requires.that(jar != null, "no built jar at " + System.getProperty("vfio.jar") + " and no mvn to build it: run"
                 + " 'mvn -B verify' (the e2e tests run after 'package')");
 
         libvirtdWasRunning = libvirtdPid().isPresent();
         if (libvirtdWasRunning) {
             Cmd.Out version = virsh("version");
-            assumeTrue(version.ok(), "libvirtd runs but cannot be reached at " + URI + ": " + version.err().strip());
+            Requires.that(version.ok(), "libvirtd runs but cannot be reached at " + URI + ": " + version.err().strip());
             List<String> foreign = awaitNoForeignDomains();
-            assumeTrue(foreign.isEmpty(), "libvirtd must reload to find the hook, but it manages domains of others ("
+            Requires.that(foreign.isEmpty(), "libvirtd must reload to find the hook, but it manages domains of others ("
                     + String.join(", ", foreign) + ") and they did not go within " + FOREIGN_WAIT.toSeconds()
                     + " s; not touching it. Run the test when they are gone");
         }
@@ -166,7 +166,7 @@ class LibvirtHookE2eTest {
             startLibvirtd();
         }
         Cmd.Out version = virsh("version");
-        assumeTrue(version.ok(), "libvirtd cannot be reached at " + URI + ": " + version.err().strip());
+        Requires.that(version.ok(), "libvirtd cannot be reached at " + URI + ": " + version.err().strip());
 
         if (v1) {
             Files.createDirectory(Path.of(cgroup));
@@ -264,7 +264,7 @@ class LibvirtHookE2eTest {
     void restartingLibvirtdWhileTheVmRunsKeepsItRunningAndRepinsADriftedThread() throws Exception {
         ready();
         List<String> foreign = weStartedLibvirtd ? List.of() : awaitNoForeignDomains();
-        assumeTrue(foreign.isEmpty(), "restarting libvirtd is only safe when it manages no domain but ours; it has "
+        Requires.that(foreign.isEmpty(), "restarting libvirtd is only safe when it manages no domain but ours; it has "
                 + String.join(", ", foreign) + " (waited " + FOREIGN_WAIT.toSeconds() + " s)");
         Map<String, String> before = hostState();
         Cmd.Out create = virsh("create", work.resolve(vm + ".xml").toString());

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.cpu.CpuSet;
+import org.vfioorchestrator.testing.Requires;
 
 /**
  * Thread affinity on this machine's running kernel, on threads this test starts (no root needed):
@@ -27,12 +27,12 @@ class LiveHostFsTest {
 
     @Test
     void aNonLeaderThreadsAffinityIsWhatTasksetSaysBeforeAndAfterAPin() throws Exception {
-        assumeTrue(Files.exists(Path.of("/proc/thread-self/stat")), "needs Linux /proc");
-        assumeTrue(onPath("taskset"), "needs taskset (util-linux) as the oracle");
+        Requires.that(Files.exists(Path.of("/proc/thread-self/stat")), "needs Linux /proc");
+        Requires.that(onPath("taskset"), "needs taskset (util-linux) as the oracle");
         try (OwnThread t = new OwnThread()) {
             CpuSet before = live.threadAffinity(t.tid);
             assertEquals(taskset(t.tid), before);
-            assumeTrue(before.size() >= 2, "needs a thread allowed on 2 CPUs or more to see a pin (has " + before + ")");
+            Requires.that(before.size() >= 2, "needs a thread allowed on 2 CPUs or more to see a pin (has " + before + ")");
             CpuSet one = CpuSet.of(before.last());
             live.setThreadAffinity(t.tid, one);
             assertEquals(one, live.threadAffinity(t.tid));
@@ -44,7 +44,7 @@ class LiveHostFsTest {
 
     @Test
     void aThreadThatEndedIsNoSuchProcess() throws Exception {
-        assumeTrue(Files.exists(Path.of("/proc/thread-self/stat")), "needs Linux /proc");
+        Requires.that(Files.exists(Path.of("/proc/thread-self/stat")), "needs Linux /proc");
         int tid;
         try (OwnThread t = new OwnThread()) {
             tid = t.tid;
@@ -65,7 +65,7 @@ class LiveHostFsTest {
      */
     @Test
     void aPinInAFreshJvmStartsNoProcess(@TempDir Path dir) throws Exception {
-        assumeTrue(Files.exists(Path.of("/proc/thread-self/stat")), "needs Linux /proc");
+        Requires.that(Files.exists(Path.of("/proc/thread-self/stat")), "needs Linux /proc");
         Path log = dir.resolve("classes.log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(java, "-Xshare:off", "-Xlog:class+load=info:file=" + log + ":none",
@@ -89,7 +89,7 @@ class LiveHostFsTest {
      */
     @Test
     void aWriteToAMissingSysfsFileIsEnoentAndCreatesNothing() {
-        assumeTrue(Files.isDirectory(Path.of("/sys/devices/system/cpu")), "needs Linux sysfs");
+        Requires.that(Files.isDirectory(Path.of("/sys/devices/system/cpu")), "needs Linux sysfs");
         HostFs live = HostFs.open(Path.of("/"));
         String missing = "/sys/devices/system/cpu/vfio-orchestrator-test-missing";
         HostIoException e = assertThrows(HostIoException.class, () -> live.write(missing, "1"));

@@ -2,20 +2,20 @@ package org.vfioorchestrator.measure;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.testing.Requires;
 
 /** The built-in busy-loop probe, for one second on the real CPU 0. */
 class SpinProbeTest {
 
     @Test
     void oneSecondOnCpu0GivesPlausibleNumbers() {
-        assumeTrue(Files.exists(Path.of("/proc/thread-self/stat")), "needs Linux /proc");
+        Requires.that(Files.exists(Path.of("/proc/thread-self/stat")), "needs Linux /proc");
         HostFs host = HostFs.open(Path.of("/"));
         ProbeResult r = new SpinProbe(host, 100_000_000L).run(CpuSet.of(0), 1);
         assertEquals("java-spin", r.tool());
