@@ -6,7 +6,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.vfioorchestrator.install.Installer;
 import org.vfioorchestrator.install.LibvirtVersion;
-import org.vfioorchestrator.measure.CommandRunner;
+import org.vfioorchestrator.process.CommandRunner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -49,8 +49,8 @@ final class InstallCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         Optional<LibvirtVersion> version = libvirtVersion != null ? Optional.of(LibvirtVersion.parse(libvirtVersion))
-                : LibvirtVersion.detect(CommandRunner.commonsExec());
-        new Installer(Roots.check(root), out::println, CommandRunner.commonsExec())
+                : LibvirtVersion.detect(CommandRunner.system());
+        new Installer(Roots.check(root), out::println, CommandRunner.system())
                 .install(new Installer.Request(prefix, hooks, version, Optional.ofNullable(jar), dryRun));
         return 0;
     }

@@ -91,7 +91,7 @@ public final class MeasureCommand implements Callable<Integer> {
         int seconds = Durations.seconds(duration);
         Progress progress = Progress.to(err, Terminal.stderrIsTerminal(), "measure: sampling " + (vm != null ? vm : "CPUs " + probe), 5);
         MeasurementService service = new MeasurementService(host, Ticker.system(), progress,
-                org.vfioorchestrator.measure.CommandRunner.commonsExec());
+                org.vfioorchestrator.process.CommandRunner.system());
         MeasurementReport report;
         if (vm != null) {
             report = service.measureVm(vm, duration, cpus);

@@ -1,22 +1,24 @@
 package org.vfioorchestrator.hook;
 
-import java.io.File;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.process.CommandRunner;
 
 /**
- * Runs {@code vfio-orchestrator measure VM --compare} in its own session
- * ({@code setsid -f}), stdin from /dev/null and output to a log file, so it
- * holds none of libvirt's pipes and libvirt does not wait for it.
+ * Runs {@code vfio-orchestrator measure VM --compare} detached ({@link CommandRunner#detach}): in its own
+ * session, stdin from /dev/null and output to a log file, so it holds none of libvirt's pipes and libvirt
+ * does not wait for it.
  */
 public final class DetachedMeasurementLauncher implements MeasurementLauncher {
     private final HostFs host;
+    private final CommandRunner runner;
 
-    public DetachedMeasurementLauncher(HostFs host) {
+    public DetachedMeasurementLauncher(HostFs host, CommandRunner runner) {
         this.host = host;
+        this.runner = runner;
     }
 
     @Override
@@ -28,23 +30,11 @@ public final class DetachedMeasurementLauncher implements MeasurementLauncher {
         } catch (java.net.URISyntaxException e) {
             throw new IllegalStateException(e);
         }
-        List<String> cmd = new ArrayList<>(List.of("setsid", "-f", java, "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true",
+        List<String> cmd = new ArrayList<>(List.of(java, "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true",
                 "-cp", jar.toString(), "org.vfioorchestrator.cli.Main", "measure", vm,
                 "--duration", duration.toSeconds() + "s", "--compare"));
         String logPath = "/var/log/vfio-orchestrator/measure-" + vm + ".log";
         host.append(logPath, "");
-        File log = host.resolve(logPath).toFile();
-        try {
-            new ProcessBuilder(cmd)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log))
-                    .redirectError(ProcessBuilder.Redirect.appendTo(log))
-                    .start()
-                    .waitFor(); // setsid -f returns at once, after forking the real process
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("cannot start the measurement: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        runner.detach(cmd, host.resolve(logPath));
     }
 }

@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.process.CommandRunner;
 
 /**
  * The hook's entry point, {@code hook [--host-root DIR] VM OPERATION SUB-OPERATION [EXTRA]}
@@ -46,7 +47,7 @@ public final class HookMain {
         boolean mayFail = argv.size() >= 3 && (argv.get(1).equals("prepare") || argv.get(1).equals("started"));
         try {
             HostFs host = HostFs.open(root);
-            return new HookRunner(host, err, new DetachedMeasurementLauncher(host), syslog).run(argv, stdin);
+            return new HookRunner(host, err, new DetachedMeasurementLauncher(host, CommandRunner.system()), syslog).run(argv, stdin);
         } catch (RuntimeException | Error e) {
             // Even an Error (out of memory, a broken jar) must not fail a reconnect: libvirt would kill the VM.
             err.println("vfio-orchestrator hook: internal error, please report it: " + e);

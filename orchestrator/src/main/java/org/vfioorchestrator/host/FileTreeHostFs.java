@@ -27,6 +27,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import org.vfioorchestrator.OrchestratorException;
+import org.vfioorchestrator.process.CommandRunner;
 
 /** File access shared by the live host and captured trees: path resolution, reads, plain writes. */
 abstract class FileTreeHostFs implements HostFs {
@@ -221,25 +223,20 @@ abstract class FileTreeHostFs implements HostFs {
         if (!Files.exists(p)) {
             return OptionalLong.empty();
         }
-        org.apache.commons.exec.CommandLine cmd = new org.apache.commons.exec.CommandLine("stat");
-        cmd.addArgument("--dereference", false);
-        cmd.addArgument("--format=%b %B", false);
-        cmd.addArgument("--", false);
-        cmd.addArgument(p.toString(), false);
-        java.io.ByteArrayOutputStream stdout = new java.io.ByteArrayOutputStream();
-        org.apache.commons.exec.DefaultExecutor exec = org.apache.commons.exec.DefaultExecutor.builder().get();
-        exec.setStreamHandler(new org.apache.commons.exec.PumpStreamHandler(stdout, new java.io.ByteArrayOutputStream()));
-        exec.setWatchdog(org.apache.commons.exec.ExecuteWatchdog.builder()
-                .setTimeout(java.time.Duration.ofSeconds(10)).get());
-        exec.setExitValues(null);
+        CommandRunner.Result r;
         try {
-            int rc = exec.execute(cmd);
-            List<String> f = KernelText.words(stdout.toString(StandardCharsets.UTF_8));
-            if (rc != 0 || f.size() != 2) {
-                return OptionalLong.empty();
-            }
+            r = CommandRunner.system().run(List.of("stat", "--dereference", "--format=%b %B", "--", p.toString()),
+                    java.time.Duration.ofSeconds(10));
+        } catch (OrchestratorException e) {
+            return OptionalLong.empty();
+        }
+        List<String> f = KernelText.words(r.stdout());
+        if (r.exitCode() != 0 || f.size() != 2) {
+            return OptionalLong.empty();
+        }
+        try {
             return OptionalLong.of(Long.parseLong(f.get(0)) * Long.parseLong(f.get(1)));
-        } catch (IOException | NumberFormatException e) {
+        } catch (NumberFormatException e) {
             return OptionalLong.empty();
         }
     }

@@ -16,7 +16,7 @@ import org.vfioorchestrator.host.KernelText;
 import org.vfioorchestrator.install.Manifest.Action;
 import org.vfioorchestrator.install.Manifest.Placement;
 import org.vfioorchestrator.install.Manifest.Step;
-import org.vfioorchestrator.measure.CommandRunner;
+import org.vfioorchestrator.process.CommandRunner;
 import org.vfioorchestrator.profile.ProfileStore;
 
 /**
@@ -64,7 +64,7 @@ public final class Installer {
      * @param commands runs the installed launcher's {@code cds-archive} (live installs only)
      */
     public Installer(Path root, Consumer<String> out) {
-        this(root, out, CommandRunner.commonsExec());
+        this(root, out, CommandRunner.system());
     }
 
     public Installer(Path root, Consumer<String> out, CommandRunner commands) {

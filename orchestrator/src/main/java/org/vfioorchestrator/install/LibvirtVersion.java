@@ -6,7 +6,7 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.vfioorchestrator.OrchestratorException;
-import org.vfioorchestrator.measure.CommandRunner;
+import org.vfioorchestrator.process.CommandRunner;
 
 /** A libvirt version; from 6.5 on, libvirt runs every executable in {@code hooks/qemu.d/} as well as {@code hooks/qemu}. */
 public record LibvirtVersion(int major, int minor, int micro) implements Comparable<LibvirtVersion> {

@@ -7,6 +7,7 @@ import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.measure.ReportStore.StoredReport;
+import org.vfioorchestrator.process.CommandRunner;
 import org.vfioorchestrator.qemu.QemuProcess;
 import org.vfioorchestrator.qemu.QemuThread;
 import org.vfioorchestrator.qemu.ThreadRole;
@@ -26,7 +27,7 @@ public final class MeasurementService {
     private final ReportStore store;
 
     public MeasurementService(HostFs host) {
-        this(host, Ticker.system(), Progress.NONE, CommandRunner.commonsExec());
+        this(host, Ticker.system(), Progress.NONE, CommandRunner.system());
     }
 
     public MeasurementService(HostFs host, Ticker ticker, Progress progress, CommandRunner runner) {

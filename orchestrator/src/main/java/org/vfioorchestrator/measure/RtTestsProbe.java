@@ -7,6 +7,7 @@ import java.util.Optional;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.process.CommandRunner;
 
 /**
  * Runs rt-tests' cyclictest or oslat pinned to the probed CPUs, with an argument array

@@ -3,6 +3,11 @@ package org.vfioorchestrator.install;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.verifyNoInteractions;
+import static org.mockito.Mockito.when;
 import static org.vfioorchestrator.testing.CliRun.run;
 
 import com.fasterxml.jackson.jr.ob.JSON;
@@ -20,9 +25,11 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.apply.Journal;
 import org.vfioorchestrator.apply.JournalStore;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.process.CommandRunner;
 import org.vfioorchestrator.testing.CliRun;
 
 /** install / uninstall through {@code Main.run} on temporary trees ({@code --root}). */
@@ -174,10 +181,12 @@ class InstallerTest {
 
     @Test
     void withoutAKnownLibvirtVersionTheShimTakesHooksQemuWhichEveryVersionRuns() throws Exception {
-        Installer.Result r = new Installer(root, line -> { }).install(new Installer.Request("/usr/local", "/etc/libvirt/hooks",
+        CommandRunner runner = mock(CommandRunner.class);
+        Installer.Result r = new Installer(root, line -> { }, runner).install(new Installer.Request("/usr/local", "/etc/libvirt/hooks",
                 java.util.Optional.empty(), java.util.Optional.of(jar), false));
         assertEquals(Manifest.Placement.HOOK_FILE, r.manifest().placement());
         assertTrue(Resources.isShim(Files.readAllBytes(root.resolve("etc/libvirt/hooks/qemu"))));
+        verifyNoInteractions(runner); // a --root install writes no class-data-sharing archive: that belongs to the host's JDK
     }
 
     @Test
@@ -362,11 +371,14 @@ class InstallerTest {
         assertTrue(LibvirtVersion.parse("10.0").runsHookDirs());
         assertFalse(LibvirtVersion.parse("6.4.9").runsHookDirs());
         assertEquals("9.0.0", LibvirtVersion.find("libvirtd (libvirt) 9.0.0\n").orElseThrow().toString());
-        assertTrue(LibvirtVersion.detect((argv, timeout) -> {
-            throw org.vfioorchestrator.OrchestratorException.data(argv.get(0) + ": cannot run it");
-        }).isEmpty());
-        assertEquals("10.5.0", LibvirtVersion.detect((argv, timeout) -> argv.get(0).equals("virtqemud")
-                ? new org.vfioorchestrator.measure.CommandRunner.Result(0, "virtqemud (libvirt) 10.5.0\n", "")
-                : new org.vfioorchestrator.measure.CommandRunner.Result(127, "", "not found")).orElseThrow().toString());
+        CommandRunner none = mock(CommandRunner.class);
+        when(none.run(any(), any())).thenThrow(OrchestratorException.data("libvirtd: cannot run it"));
+        assertTrue(LibvirtVersion.detect(none).isEmpty());
+
+        CommandRunner split = mock(CommandRunner.class);
+        when(split.run(eq(List.of("libvirtd", "--version")), any())).thenReturn(new CommandRunner.Result(127, "", "not found"));
+        when(split.run(eq(List.of("virtqemud", "--version")), any()))
+                .thenReturn(new CommandRunner.Result(0, "virtqemud (libvirt) 10.5.0\n", ""));
+        assertEquals("10.5.0", LibvirtVersion.detect(split).orElseThrow().toString());
     }
 }

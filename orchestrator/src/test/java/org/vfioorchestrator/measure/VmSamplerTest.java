@@ -4,11 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.verifyNoInteractions;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,6 +21,7 @@ import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.measure.VmMeasurement.ForeignTask;
 import org.vfioorchestrator.measure.VmMeasurement.InterruptSource;
 import org.vfioorchestrator.measure.VmMeasurement.Vcpu;
+import org.vfioorchestrator.process.CommandRunner;
 
 /**
  * The sampler against a synthetic /proc whose counters advance by known amounts each
@@ -33,6 +37,8 @@ class VmSamplerTest {
     Path dir;
     ProcTree tree;
     HostFs host;
+    /** Sampling reads /proc only: no program runs ({@link #noProgramRan}). */
+    final CommandRunner runner = mock(CommandRunner.class);
 
     @BeforeEach
     void setUp() {
@@ -51,6 +57,11 @@ class VmSamplerTest {
         host = HostFs.open(dir);
     }
 
+    @AfterEach
+    void noProgramRan() {
+        verifyNoInteractions(runner);
+    }
+
     /** What happens on the host in second {@code s} (1-based). */
     void second(int s) {
         tree.advance(101, 990 * MS, s == 3 ? 400 * US : 20 * US, 10, s == 3 ? 8 : 2);
@@ -67,9 +78,7 @@ class VmSamplerTest {
     }
 
     MeasurementService service(FakeTicker ticker) {
-        return new MeasurementService(host, ticker, Progress.NONE, (argv, timeout) -> {
-            throw new AssertionError("no program runs while sampling");
-        });
+        return new MeasurementService(host, ticker, Progress.NONE, runner);
     }
 
     @Test

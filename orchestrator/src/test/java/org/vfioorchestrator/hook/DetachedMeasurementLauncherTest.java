@@ -1,0 +1,38 @@
+package org.vfioorchestrator.hook;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.verify;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.mockito.ArgumentCaptor;
+import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.process.CommandRunner;
+
+class DetachedMeasurementLauncherTest {
+    @TempDir
+    Path root;
+
+    @Test
+    void theMeasurementIsDetachedWithItsLogUnderVarLog() {
+        CommandRunner runner = mock(CommandRunner.class);
+        new DetachedMeasurementLauncher(HostFs.open(root), runner).launch("win11", Duration.ofSeconds(30));
+
+        @SuppressWarnings("unchecked")
+        ArgumentCaptor<List<String>> argv = ArgumentCaptor.forClass(List.class);
+        Path log = root.resolve("var/log/vfio-orchestrator/measure-win11.log");
+        verify(runner).detach(argv.capture(), eq(log));
+        assertTrue(Files.isRegularFile(log), "the log exists before the job appends to it");
+        List<String> cmd = argv.getValue();
+        assertEquals(ProcessHandle.current().info().command().orElseThrow(), cmd.get(0), "the JVM the hook runs in");
+        assertEquals(List.of("org.vfioorchestrator.cli.Main", "measure", "win11", "--duration", "30s", "--compare"),
+                cmd.subList(cmd.size() - 6, cmd.size()));
+    }
+}
