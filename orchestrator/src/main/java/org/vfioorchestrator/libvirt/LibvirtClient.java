@@ -18,7 +18,13 @@ public final class LibvirtClient {
     /** Kept in a field: JNA must not lose the callback to the garbage collector. */
     private static final ErrorCallback SILENT = new ErrorCallback();
 
+    /** Opens a connection; tests substitute one that hands out doubles of libvirt-java's classes. */
+    interface Connector {
+        Connect open(String uri, boolean readOnly) throws LibvirtException;
+    }
+
     private final String uri;
+    private final Connector connector;
 
     public LibvirtClient() {
         this(SYSTEM_URI);
@@ -26,7 +32,12 @@ public final class LibvirtClient {
 
     /** Another URI, e.g. {@code test:///default} (libvirt's built-in test driver). */
     public LibvirtClient(String uri) {
+        this(uri, Connect::new);
+    }
+
+    LibvirtClient(String uri, Connector connector) {
         this.uri = uri;
+        this.connector = connector;
     }
 
     /** The persistent-or-live XML of the domain named {@code name}, as {@code virsh dumpxml} prints it. */
@@ -35,7 +46,7 @@ public final class LibvirtClient {
         try {
             // libvirt prints every error to stderr by default; ours are reported once, below
             Connect.setErrorCallback(SILENT);
-            conn = new Connect(uri, true);
+            conn = connector.open(uri, true);
         } catch (LibvirtException e) {
             throw OrchestratorException.data("cannot reach libvirt at " + uri + ": " + firstLine(e)
                     + "; is libvirtd (or virtqemud) running and may you read it? Or save the XML with"
