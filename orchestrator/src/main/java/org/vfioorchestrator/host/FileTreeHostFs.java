@@ -410,7 +410,7 @@ abstract class FileTreeHostFs implements HostFs {
         }
     }
 
-    /** A lock held until closed, with its file (a class, not a lambda: DEVELOPERS.md, hook path). */
+    /** A lock held until closed, with its file. */
     private record HeldLock(java.nio.channels.FileLock lock, FileChannel channel) implements AutoCloseable {
         @Override
         public void close() throws IOException {

@@ -58,7 +58,7 @@ final class LiveHostFs extends FileTreeHostFs {
         loader.start();
     }
 
-    /** Loads libc's binding while the caller reads the host (a class, not a lambda: DEVELOPERS.md, hook path). */
+    /** Loads libc's binding while the caller reads the host. */
     private static final class LibcLoader implements Runnable {
         @Override
         public void run() {

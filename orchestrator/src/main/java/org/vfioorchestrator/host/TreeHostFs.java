@@ -31,7 +31,7 @@ final class TreeHostFs extends FileTreeHostFs {
     private static final String GOVERNOR = "/cpufreq/scaling_governor";
     private static final List<String> CONTROLLER_ORDER =
             List.of("cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc");
-    /** cgroup.subtree_control lists controllers in the kernel's order (classes, not lambdas: DEVELOPERS.md, hook path). */
+    /** cgroup.subtree_control lists controllers in the kernel's order. */
     private static final Comparator<String> IN_CONTROLLER_ORDER = new Comparator<>() {
         @Override
         public int compare(String a, String b) {

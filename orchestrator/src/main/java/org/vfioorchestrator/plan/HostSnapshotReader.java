@@ -333,13 +333,8 @@ public final class HostSnapshotReader {
         return v.isPresent() ? v.get().strip() : null;
     }
 
-    /** Idle states in the kernel's order, state0 first (a class, not a lambda: see DEVELOPERS.md, hook path). */
-    private static final Comparator<IdleState> BY_INDEX = new Comparator<>() {
-        @Override
-        public int compare(IdleState a, IdleState b) {
-            return Integer.compare(a.index(), b.index());
-        }
-    };
+    /** Idle states in the kernel's order, state0 first. */
+    private static final Comparator<IdleState> BY_INDEX = Comparator.comparingInt(IdleState::index);
 
     private Map<Integer, CpuPower> power(CpuSet cpus, CpuSet idleStateCpus) {
         Map<Integer, CpuPower> out = new TreeMap<>();

@@ -73,8 +73,6 @@ public final class TopologyReader {
     }
 
     private Topology read() {
-        // plain loops and no lambdas here: this is the first code of every hook call, and in a fresh JVM the first
-        // lambdas and streams cost more than the reads (see BENCHMARKS.md)
         Optional<CpuSet> listed = list(CPU_DIR + "/present");
         CpuSet present = listed.isPresent() ? listed.get() : presentFromDirectories();
         listed = list(CPU_DIR + "/online");
