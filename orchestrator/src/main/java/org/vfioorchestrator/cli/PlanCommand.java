@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.vfioorchestrator.domain.DomainXml;
 import org.vfioorchestrator.plan.DomainCheck;
 import org.vfioorchestrator.plan.Plan;
 import org.vfioorchestrator.plan.PlanService;
@@ -42,7 +43,7 @@ final class PlanCommand implements Callable<Integer> {
         PlanService service = new PlanService(hostOptions.open());
         Profile p = service.load(profile);
         if (domain != null) {
-            DomainCheck.check(p, DomainFiles.read(domain));
+            DomainCheck.check(p, DomainXml.read(domain).facts());
         }
         Plan plan = service.plan(List.of(p));
         if (json) {

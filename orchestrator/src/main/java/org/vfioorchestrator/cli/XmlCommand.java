@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.domain.Domain;
+import org.vfioorchestrator.domain.DomainXml;
 import org.vfioorchestrator.plan.DomainCheck;
 import org.vfioorchestrator.plan.PlanService;
 import org.vfioorchestrator.profile.Profile;
@@ -52,8 +53,8 @@ final class XmlCommand implements Callable<Integer> {
         }
         List<Integer> ids = null;
         if (domainFile != null) {
-            Domain d = DomainFiles.read(domainFile);
-            DomainCheck.check(profile, d);
+            Domain d = DomainXml.read(domainFile);
+            DomainCheck.check(profile, d.facts());
             ids = d.iothreadIds();
         } else {
             ids = QemuProcess.find(service.host(), vm).map(q -> q.threads(ThreadRole.IOTHREAD).stream()

@@ -21,6 +21,11 @@ public record Domain(String sourceName, String name, String type, int vcpus, int
         iothreadPolling = List.copyOf(iothreadPolling);
     }
 
+    /** What a hook call would read from the same document ({@link DomainFacts}). */
+    public DomainFacts facts() {
+        return new DomainFacts(sourceName, name, vcpus);
+    }
+
     /** Polling settings of one iothread, if its {@code <iothread>} has a {@code <poll>}. */
     public Optional<IoThreadPoll> pollOf(int iothreadId) {
         for (IoThreadPoll p : iothreadPolling) {

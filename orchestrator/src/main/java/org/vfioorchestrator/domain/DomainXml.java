@@ -2,6 +2,7 @@ package org.vfioorchestrator.domain;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -13,27 +14,39 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.TreeMap;
+import javax.xml.parsers.DocumentBuilder;
+import javax.xml.parsers.ParserConfigurationException;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.cpu.CpuSetFormatException;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+import org.xml.sax.ErrorHandler;
+import org.xml.sax.InputSource;
+import org.xml.sax.SAXException;
+import org.xml.sax.SAXParseException;
 
 /**
- * Reads a libvirt domain XML safely, with {@link XmlParser}: no DOCTYPE (so no entities, internal
- * or external, and no billion laughs), nothing fetched from anywhere, elements at most
- * {@link #MAX_DEPTH} deep, and at most {@link #MAX_BYTES}. libvirt never writes a DOCTYPE, so
- * refusing one costs nothing. Every failure is an {@link OrchestratorException} naming the source.
+ * Reads everything {@code doctor}, {@code suggest} and {@code xml} look at in a libvirt domain XML, with
+ * the JDK's DOM hardened by {@link SafeXml} (no DOCTYPE, nothing fetched, bounded depth and size). The
+ * hook needs only a few facts and reads them with {@link DomainFacts}. Every failure is an
+ * {@link OrchestratorException} naming the source.
  */
 public final class DomainXml {
     /** Far above any real domain XML (a large one is tens of KiB). */
     public static final int MAX_BYTES = 4 * 1024 * 1024;
-    /** libvirt's domain XML is under ten elements deep; anything near this is not one. */
-    static final int MAX_DEPTH = 100;
 
     private DomainXml() {
     }
 
     /** Reads a domain XML file the user named (not a host kernel file). */
     public static Domain read(Path file) {
+        return parse(readText(file), file.toString());
+    }
+
+    /** A domain XML file's text, at most {@link #MAX_BYTES}, with the errors a user can act on. */
+    private static String readText(Path file) {
         String source = file.toString();
         try {
             long size = Files.size(file);
@@ -45,7 +58,7 @@ public final class DomainXml {
                 if (bytes.length > MAX_BYTES) {
                     throw tooLarge(source, bytes.length);
                 }
-                return parse(new String(bytes, StandardCharsets.UTF_8), source);
+                return new String(bytes, StandardCharsets.UTF_8);
             }
         } catch (NoSuchFileException e) {
             throw OrchestratorException.data(source + ": no such file; give the path of a domain XML ('virsh dumpxml VM > FILE')");
@@ -61,31 +74,46 @@ public final class DomainXml {
     }
 
     public static Domain parse(String xml, String sourceName) {
-        // UTF-8 length without encoding a huge string twice: chars are a lower bound, 3 bytes each an upper one
-        if (xml.length() > MAX_BYTES || (xml.length() * 3L > MAX_BYTES
-                && xml.getBytes(StandardCharsets.UTF_8).length > MAX_BYTES)) {
-            throw tooLarge(sourceName, xml.getBytes(StandardCharsets.UTF_8).length);
-        }
-        XmlElement root;
-        try {
-            root = XmlParser.parse(xml, MAX_DEPTH);
-        } catch (XmlParser.Malformed e) {
-            String where = sourceName + " line " + e.line + ": ";
-            if (e.doctype) {
-                throw OrchestratorException.data(where + "a DOCTYPE is not allowed in a domain XML (libvirt never writes"
-                        + " one, and it can smuggle in entities); remove it");
-            }
-            if (e.tooDeep) {
-                throw OrchestratorException.data(where + "elements nested more than " + MAX_DEPTH
-                        + " deep; a libvirt domain XML is a few levels deep, is this the right file?");
-            }
-            throw OrchestratorException.data(where + "malformed XML: " + e.getMessage());
-        }
-        if (!root.name().equals("domain")) {
-            throw OrchestratorException.data(sourceName + ": not a libvirt domain XML: the root element is <"
-                    + root.name() + ">, expected <domain>");
+        SafeXml.checkSize(xml, sourceName);
+        Element root = parseDocument(xml, sourceName).getDocumentElement();
+        if (!root.getTagName().equals("domain")) {
+            throw SafeXml.notADomain(sourceName, root.getTagName());
         }
         return new Reader(sourceName).domain(root);
+    }
+
+    private static Document parseDocument(String xml, String sourceName) {
+        try {
+            DocumentBuilder builder = SafeXml.documents().newDocumentBuilder();
+            builder.setErrorHandler(new ErrorHandler() {
+                @Override
+                public void warning(SAXParseException e) {
+                    // warnings do not stop a well-formed document
+                }
+
+                @Override
+                public void error(SAXParseException e) throws SAXException {
+                    throw e;
+                }
+
+                @Override
+                public void fatalError(SAXParseException e) throws SAXException {
+                    throw e;
+                }
+            });
+            builder.setEntityResolver((publicId, systemId) -> {
+                throw new SAXException("external entity " + systemId + " refused");
+            });
+            return builder.parse(new InputSource(new StringReader(xml)));
+        } catch (SAXParseException e) {
+            throw SafeXml.malformed(sourceName, e.getLineNumber(), e.getMessage());
+        } catch (SAXException e) {
+            throw SafeXml.malformed(sourceName, 0, e.getMessage());
+        } catch (IOException e) {
+            throw OrchestratorException.data(sourceName + ": cannot read: " + e.getMessage());
+        } catch (ParserConfigurationException e) {
+            throw new IllegalStateException("the JDK's XML parser lacks a safety feature", e);
+        }
     }
 
     /** Element walking with errors that name the source and the element. */
@@ -96,28 +124,22 @@ public final class DomainXml {
             this.source = source;
         }
 
-        Domain domain(XmlElement root) {
-            String type = root.attribute("type");
-            XmlElement nameElement = root.child("name");
-            if (nameElement == null) {
-                throw bad("<domain> has no <name>");
-            }
-            String name = text(nameElement);
-            int vcpus = root.child("vcpu") == null ? 1 : intText(root.child("vcpu"), "vcpu");
-            int iothreads = root.child("iothreads") == null ? 0 : intText(root.child("iothreads"), "iothreads");
+        Domain domain(Element root) {
+            String type = root.getAttribute("type");
+            String name = child(root, "name").map(e -> e.getTextContent().strip()).orElseThrow(() -> SafeXml.noName(source));
+            int vcpus = child(root, "vcpu").map(e -> SafeXml.wholeNumber(source, "vcpu", e.getTextContent())).orElse(1);
+            int iothreads = child(root, "iothreads").map(e -> SafeXml.wholeNumber(source, "iothreads", e.getTextContent()))
+                    .orElse(0);
 
             List<Integer> iothreadIds = new ArrayList<>();
             List<IoThreadPoll> polls = new ArrayList<>();
-            XmlElement ids = root.child("iothreadids");
-            if (ids != null) {
-                for (XmlElement t : ids.children("iothread")) {
+            Optional<Element> ids = child(root, "iothreadids");
+            if (ids.isPresent()) {
+                for (Element t : children(ids.get(), "iothread")) {
                     int id = requiredIntAttr(t, "id", "<iothreadids><iothread> needs an id");
                     iothreadIds.add(id);
-                    XmlElement p = t.child("poll");
-                    if (p != null) {
-                        polls.add(new IoThreadPoll(id, longAttr(p, "max"), longAttr(p, "grow"), longAttr(p, "shrink"),
-                                longAttr(p, "weight")));
-                    }
+                    child(t, "poll").ifPresent(p -> polls.add(new IoThreadPoll(id, longAttr(p, "max"),
+                            longAttr(p, "grow"), longAttr(p, "shrink"), longAttr(p, "weight"))));
                 }
                 iothreads = Math.max(iothreads, iothreadIds.size());
             } else {
@@ -126,23 +148,20 @@ public final class DomainXml {
                 }
             }
 
-            Optional<CpuTopology> topology = Optional.empty();
-            XmlElement t = root.child("cpu") == null ? null : root.child("cpu").child("topology");
-            if (t != null) {
-                topology = Optional.of(new CpuTopology(intAttr(t, "sockets").orElse(1), intAttr(t, "dies").orElse(1),
-                        intAttr(t, "cores").orElse(1), intAttr(t, "threads").orElse(1)));
-            }
+            Optional<CpuTopology> topology = child(root, "cpu").flatMap(c -> child(c, "topology")).map(t ->
+                    new CpuTopology(intAttr(t, "sockets").orElse(1), intAttr(t, "dies").orElse(1),
+                            intAttr(t, "cores").orElse(1), intAttr(t, "threads").orElse(1)));
 
-            Cputune cputune = root.child("cputune") == null ? Cputune.none() : cputune(root.child("cputune"));
+            Cputune cputune = child(root, "cputune").map(this::cputune).orElse(Cputune.none());
 
             List<Disk> disks = new ArrayList<>();
             List<HostDev> hostdevs = new ArrayList<>();
-            XmlElement devices = root.child("devices");
-            if (devices != null) {
-                for (XmlElement d : devices.children("disk")) {
+            Optional<Element> devices = child(root, "devices");
+            if (devices.isPresent()) {
+                for (Element d : children(devices.get(), "disk")) {
                     disks.add(disk(d));
                 }
-                for (XmlElement h : devices.children("hostdev")) {
+                for (Element h : children(devices.get(), "hostdev")) {
                     hostdevs.add(hostdev(h));
                 }
             }
@@ -150,40 +169,39 @@ public final class DomainXml {
                     polls);
         }
 
-        private Cputune cputune(XmlElement ct) {
+        private Cputune cputune(Element ct) {
             Map<Integer, CpuSet> vcpupin = new TreeMap<>();
-            for (XmlElement p : ct.children("vcpupin")) {
+            for (Element p : children(ct, "vcpupin")) {
                 vcpupin.put(requiredIntAttr(p, "vcpu", "<vcpupin> needs a vcpu attribute"), cpus(p, "cpuset"));
             }
             Map<Integer, CpuSet> iothreadpin = new TreeMap<>();
-            for (XmlElement p : ct.children("iothreadpin")) {
+            for (Element p : children(ct, "iothreadpin")) {
                 iothreadpin.put(requiredIntAttr(p, "iothread", "<iothreadpin> needs an iothread attribute"),
                         cpus(p, "cpuset"));
             }
-            XmlElement e = ct.child("emulatorpin");
-            Optional<CpuSet> emulatorpin = e == null ? Optional.empty() : Optional.of(cpus(e, "cpuset"));
+            Optional<CpuSet> emulatorpin = child(ct, "emulatorpin").map(e -> cpus(e, "cpuset"));
             List<Sched> vcpusched = new ArrayList<>();
-            for (XmlElement s : ct.children("vcpusched")) {
+            for (Element s : children(ct, "vcpusched")) {
                 vcpusched.add(sched(s, "vcpus"));
             }
             List<Sched> iothreadsched = new ArrayList<>();
-            for (XmlElement s : ct.children("iothreadsched")) {
+            for (Element s : children(ct, "iothreadsched")) {
                 iothreadsched.add(sched(s, "iothreads"));
             }
             return new Cputune(vcpupin, emulatorpin, iothreadpin, vcpusched, iothreadsched);
         }
 
-        private Sched sched(XmlElement s, String idsAttr) {
-            String scheduler = s.attribute("scheduler");
+        private Sched sched(Element s, String idsAttr) {
+            String scheduler = s.getAttribute("scheduler");
             if (scheduler.isEmpty()) {
-                throw bad("<" + s.name() + "> needs a scheduler attribute");
+                throw bad("<" + s.getTagName() + "> needs a scheduler attribute");
             }
             return new Sched(idList(s, idsAttr), scheduler, intAttr(s, "priority"));
         }
 
         /** libvirt's id lists: {@code 0-3,^2}; the exclusions are removed. */
-        private CpuSet idList(XmlElement e, String attr) {
-            String v = e.attribute(attr).strip();
+        private CpuSet idList(Element e, String attr) {
+            String v = e.getAttribute(attr).strip();
             CpuSet in = CpuSet.empty();
             CpuSet out = CpuSet.empty();
             try {
@@ -199,35 +217,27 @@ public final class DomainXml {
                     }
                 }
             } catch (CpuSetFormatException ex) {
-                throw bad("<" + e.name() + " " + attr + "='" + v + "'>: " + ex.getMessage());
+                throw bad("<" + e.getTagName() + " " + attr + "='" + v + "'>: " + ex.getMessage());
             }
             return in.difference(out);
         }
 
-        private CpuSet cpus(XmlElement e, String attr) {
-            if (!e.has(attr)) {
-                throw bad("<" + e.name() + "> needs a " + attr + " attribute");
+        private CpuSet cpus(Element e, String attr) {
+            if (!e.hasAttribute(attr)) {
+                throw bad("<" + e.getTagName() + "> needs a " + attr + " attribute");
             }
             return idList(e, attr);
         }
 
-        private Disk disk(XmlElement d) {
-            String type = d.attribute("type");
-            String device = d.attribute("device").isEmpty() ? "disk" : d.attribute("device");
-            XmlElement target = d.child("target");
-            String dev = target == null ? "?" : target.attribute("dev");
-            String bus = target == null || target.attribute("bus").isEmpty() ? busFromName(dev) : target.attribute("bus");
-            Optional<String> src = Optional.empty();
-            XmlElement s = d.child("source");
-            if (s != null) {
-                for (String a : List.of("file", "dev", "name", "volume")) {
-                    if (s.has(a)) {
-                        src = Optional.of(s.attribute(a));
-                        break;
-                    }
-                }
-            }
-            DiskDriver driver = d.child("driver") == null ? DiskDriver.none() : driver(d.child("driver"));
+        private Disk disk(Element d) {
+            String type = d.getAttribute("type");
+            String device = d.getAttribute("device").isEmpty() ? "disk" : d.getAttribute("device");
+            Optional<Element> target = child(d, "target");
+            String dev = target.map(t -> t.getAttribute("dev")).orElse("?");
+            String bus = target.map(t -> t.getAttribute("bus")).filter(b -> !b.isEmpty()).orElse(busFromName(dev));
+            Optional<String> src = child(d, "source").flatMap(s -> List.of("file", "dev", "name", "volume").stream()
+                    .filter(s::hasAttribute).findFirst().map(s::getAttribute));
+            DiskDriver driver = child(d, "driver").map(this::driver).orElse(DiskDriver.none());
             return new Disk(type, device, dev, bus, src, driver);
         }
 
@@ -248,35 +258,29 @@ public final class DomainXml {
             return "?";
         }
 
-        private DiskDriver driver(XmlElement drv) {
+        private DiskDriver driver(Element drv) {
             List<Integer> ioThreads = new ArrayList<>();
-            OptionalInt single = intAttr(drv, "iothread");
-            if (single.isPresent()) {
-                ioThreads.add(single.getAsInt());
-            }
-            XmlElement its = drv.child("iothreads");
-            for (XmlElement it : its == null ? List.<XmlElement>of() : its.children("iothread")) {
-                OptionalInt id = intAttr(it, "id");
-                if (id.isPresent()) {
-                    ioThreads.add(id.getAsInt());
+            intAttr(drv, "iothread").ifPresent(ioThreads::add);
+            child(drv, "iothreads").ifPresent(its -> {
+                for (Element it : children(its, "iothread")) {
+                    intAttr(it, "id").ifPresent(ioThreads::add);
                 }
-            }
+            });
             return new DiskDriver(attr(drv, "name"), attr(drv, "type"), attr(drv, "cache"), attr(drv, "io"), ioThreads);
         }
 
-        private HostDev hostdev(XmlElement h) {
-            String mode = h.attribute("mode");
-            String type = h.attribute("type");
-            boolean managed = h.attribute("managed").equals("yes");
+        private HostDev hostdev(Element h) {
+            String mode = h.getAttribute("mode");
+            String type = h.getAttribute("type");
+            boolean managed = h.getAttribute("managed").equals("yes");
             Optional<String> pci = Optional.empty();
             if (type.equals("pci")) {
-                XmlElement address = h.child("source") == null ? null : h.child("source").child("address");
-                pci = address == null ? Optional.empty() : Optional.of(pciAddress(address));
+                pci = child(h, "source").flatMap(s -> child(s, "address")).map(this::pciAddress);
             }
             return new HostDev(mode, type, managed, pci);
         }
 
-        private String pciAddress(XmlElement a) {
+        private String pciAddress(Element a) {
             long domain = hexAttr(a, "domain", 0);
             long bus = hexAttr(a, "bus", -1);
             long slot = hexAttr(a, "slot", -1);
@@ -284,24 +288,18 @@ public final class DomainXml {
             if (bus < 0 || slot < 0) {
                 throw bad("<hostdev><source><address> needs bus and slot");
             }
-            return hex(domain, 4) + ":" + hex(bus, 2) + ":" + hex(slot, 2) + "." + Long.toHexString(function);
+            return "%04x:%02x:%02x.%x".formatted(domain, bus, slot, function);
         }
 
-        /** Zero-padded lower-case hex, as lspci prints addresses (String.format's Formatter is slow to load). */
-        private static String hex(long v, int width) {
-            String h = Long.toHexString(v);
-            return h.length() >= width ? h : "0".repeat(width - h.length()) + h;
-        }
-
-        private long hexAttr(XmlElement e, String name, long dflt) {
-            String v = e.attribute(name).strip();
+        private long hexAttr(Element e, String name, long dflt) {
+            String v = e.getAttribute(name).strip();
             if (v.isEmpty()) {
                 return dflt;
             }
             try {
                 return v.startsWith("0x") || v.startsWith("0X") ? Long.parseLong(v.substring(2), 16) : Long.parseLong(v);
             } catch (NumberFormatException ex) {
-                throw bad("<" + e.name() + " " + name + "='" + v + "'>: not a number");
+                throw bad("<" + e.getTagName() + " " + name + "='" + v + "'>: not a number");
             }
         }
 
@@ -309,51 +307,49 @@ public final class DomainXml {
             return OrchestratorException.data(source + ": " + what);
         }
 
-        private String text(XmlElement e) {
-            return e.text().strip();
+        private Optional<String> attr(Element e, String name) {
+            return e.hasAttribute(name) ? Optional.of(e.getAttribute(name)) : Optional.empty();
         }
 
-        private int intText(XmlElement e, String what) {
-            String t = text(e);
-            try {
-                return Integer.parseInt(t);
-            } catch (NumberFormatException ex) {
-                throw bad("<" + what + ">" + t + "</" + what + ">: not a whole number");
-            }
+        private int requiredIntAttr(Element e, String name, String whenMissing) {
+            return intAttr(e, name).orElseThrow(() -> bad(whenMissing));
         }
 
-        private Optional<String> attr(XmlElement e, String name) {
-            return e.has(name) ? Optional.of(e.attribute(name)) : Optional.empty();
-        }
-
-        private int requiredIntAttr(XmlElement e, String name, String whenMissing) {
-            OptionalInt v = intAttr(e, name);
-            if (v.isEmpty()) {
-                throw bad(whenMissing);
-            }
-            return v.getAsInt();
-        }
-
-        private OptionalInt intAttr(XmlElement e, String name) {
-            if (!e.has(name)) {
+        private OptionalInt intAttr(Element e, String name) {
+            if (!e.hasAttribute(name)) {
                 return OptionalInt.empty();
             }
             try {
-                return OptionalInt.of(Integer.parseInt(e.attribute(name).strip()));
+                return OptionalInt.of(Integer.parseInt(e.getAttribute(name).strip()));
             } catch (NumberFormatException ex) {
-                throw bad("<" + e.name() + " " + name + "='" + e.attribute(name) + "'>: not a whole number");
+                throw bad("<" + e.getTagName() + " " + name + "='" + e.getAttribute(name) + "'>: not a whole number");
             }
         }
 
-        private OptionalLong longAttr(XmlElement e, String name) {
-            if (!e.has(name)) {
+        private OptionalLong longAttr(Element e, String name) {
+            if (!e.hasAttribute(name)) {
                 return OptionalLong.empty();
             }
             try {
-                return OptionalLong.of(Long.parseLong(e.attribute(name).strip()));
+                return OptionalLong.of(Long.parseLong(e.getAttribute(name).strip()));
             } catch (NumberFormatException ex) {
-                throw bad("<" + e.name() + " " + name + "='" + e.attribute(name) + "'>: not a whole number");
+                throw bad("<" + e.getTagName() + " " + name + "='" + e.getAttribute(name) + "'>: not a whole number");
             }
+        }
+
+        /** The first child element with this name, as libvirt reads it (a second one is ignored). */
+        private static Optional<Element> child(Element parent, String tag) {
+            return children(parent, tag).stream().findFirst();
+        }
+
+        private static List<Element> children(Element parent, String tag) {
+            List<Element> out = new ArrayList<>();
+            for (Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
+                if (n instanceof Element e && e.getTagName().equals(tag)) {
+                    out.add(e);
+                }
+            }
+            return out;
         }
     }
 }

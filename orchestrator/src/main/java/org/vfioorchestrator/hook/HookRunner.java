@@ -13,7 +13,7 @@ import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.apply.Applier;
 import org.vfioorchestrator.apply.JournalStore;
 import org.vfioorchestrator.apply.Reverter;
-import org.vfioorchestrator.domain.Domain;
+import org.vfioorchestrator.domain.DomainFacts;
 import org.vfioorchestrator.domain.DomainXml;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.host.HostIoException;
@@ -110,8 +110,7 @@ public final class HookRunner {
                 throw DomainXml.tooLarge("the domain XML from libvirt", xmlTooLarge);
             }
             if (!xml.isBlank()) {
-                Domain domain = DomainXml.parse(xml, "the domain XML from libvirt");
-                DomainCheck.check(profile, domain);
+                DomainCheck.check(profile, DomainFacts.parse(xml, "the domain XML from libvirt"));
             }
             new Applier(plans, log).apply(profile, false);
             return 0;

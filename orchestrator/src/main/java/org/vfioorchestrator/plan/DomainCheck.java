@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
-import org.vfioorchestrator.domain.Domain;
+import org.vfioorchestrator.domain.DomainFacts;
 import org.vfioorchestrator.profile.Profile;
 
 /** Checks that a profile fits the VM libvirt will start: same name, one pin per vCPU. */
@@ -12,7 +12,7 @@ public final class DomainCheck {
     private DomainCheck() {
     }
 
-    public static List<String> problems(Profile p, Domain d) {
+    public static List<String> problems(Profile p, DomainFacts d) {
         List<String> out = new ArrayList<>();
         if (!d.name().equals(p.vm())) {
             out.add(d.sourceName() + ": the domain is '" + d.name() + "' but " + p.source() + " is for '" + p.vm()
@@ -25,7 +25,7 @@ public final class DomainCheck {
         return out;
     }
 
-    public static void check(Profile p, Domain d) {
+    public static void check(Profile p, DomainFacts d) {
         List<String> problems = problems(p, d);
         if (!problems.isEmpty()) {
             throw new OrchestratorException(ExitCode.HOST_OR_DATA, problems);
