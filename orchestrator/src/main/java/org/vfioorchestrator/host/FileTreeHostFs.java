@@ -284,25 +284,29 @@ abstract class FileTreeHostFs implements HostFs {
         }
     }
 
+    /**
+     * The temp file is created new (O_EXCL) and never through a link (O_NOFOLLOW), so nothing planted under its
+     * name is written through: a plain file a killed write left behind is removed first, anything else refused.
+     */
     @Override
     public void replaceAtomically(String path, byte[] content) {
         Path target = resolve(path);
         Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
         String tmpPath = path.substring(0, path.lastIndexOf('/') + 1) + tmp.getFileName();
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS)) {
+            removeLeftoverTemp(tmpPath, tmp);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS)) {
                 ch.write(java.nio.ByteBuffer.wrap(content));
                 if (durable()) {
                     ch.force(true);
                 }
+            } catch (FileAlreadyExistsException e) {
+                // a dangling symlink (java.io saw no file), or planted since: refused, left for the admin to see
+                throw inTheWay(tmpPath, tmp);
             } catch (IOException e) {
-                // name the file that failed: a symlink planted as the temp file, a full disk while writing it
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // reported below
-                }
+                // ours, half written (a full disk): name the file that failed
+                deleteQuietly(tmp);
                 throw toHostIo(tmpPath, e);
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -314,12 +318,42 @@ abstract class FileTreeHostFs implements HostFs {
                 }
             }
         } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // the partial temp file is harmless: it is never read as state
-            }
+            deleteQuietly(tmp);
             throw toHostIo(path, e);
+        }
+    }
+
+    /** A regular file with one link under the temp name is what a killed write leaves: removing a name writes nothing. */
+    private static void removeLeftoverTemp(String tmpPath, Path tmp) throws IOException {
+        if (!new File(tmp.toString()).exists()) {
+            return; // java.io's stat, no exception: the usual case (a dangling link fails the exclusive create)
+        }
+        Map<String, Object> a = Files.readAttributes(tmp, "unix:nlink,isRegularFile", LinkOption.NOFOLLOW_LINKS);
+        if (!(Boolean) a.get("isRegularFile") || (Integer) a.get("nlink") != 1) {
+            throw inTheWay(tmpPath, tmp);
+        }
+        Files.delete(tmp);
+    }
+
+    /** What is planted under the temp name, and what to do about it. */
+    private static HostIoException inTheWay(String tmpPath, Path tmp) {
+        String what;
+        try {
+            Map<String, Object> a = Files.readAttributes(tmp, "unix:nlink,isRegularFile,isSymbolicLink", LinkOption.NOFOLLOW_LINKS);
+            what = (Boolean) a.get("isSymbolicLink") ? "a symlink" : !(Boolean) a.get("isRegularFile")
+                    ? "not a regular file" : "a hard link to another file (" + a.get("nlink") + " links)";
+        } catch (IOException e) {
+            what = "a file someone created meanwhile";
+        }
+        return new HostIoException(tmpPath, Errno.OTHER, "is " + what + "; refusing to write through it. Remove it (rm "
+                + tmp + ") and try again");
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+            // a partial temp file is harmless: it is never read as state, and the next write removes it
         }
     }
 

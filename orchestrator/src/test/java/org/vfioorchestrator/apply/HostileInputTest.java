@@ -393,7 +393,8 @@ class HostileInputTest {
     /** How the state directory or a file in it is made hostile; the decoy must survive. */
     enum HostileState {
         STATE_DIR_SYMLINK, STATE_DIR_A_FILE, STATE_DIR_FOREIGN_OWNER, STATE_DIR_WORLD_WRITABLE, STATE_DIR_GROUP_WRITABLE,
-        LOCK_SYMLINK, LOCK_DANGLING_SYMLINK, LOCK_FIFO, JOURNAL_SYMLINK, JOURNAL_FIFO, JOURNAL_DIRECTORY, TEMP_FILE_SYMLINK;
+        LOCK_SYMLINK, LOCK_DANGLING_SYMLINK, LOCK_FIFO, JOURNAL_SYMLINK, JOURNAL_FIFO, JOURNAL_DIRECTORY, TEMP_FILE_SYMLINK,
+        TEMP_FILE_DANGLING_SYMLINK, TEMP_FILE_HARD_LINK;
 
         /** Sets it up; returns the message, or null where the first journal write fails instead (see below). */
         String apply(Path state, Path decoy) throws IOException {
@@ -448,8 +449,16 @@ class HostileInputTest {
                     Files.createDirectory(state.resolve("journal.json"));
                     return where + "/journal.json is not a regular file (a directory); refusing it. Remove it";
                 }
-                default -> {
+                case TEMP_FILE_SYMLINK -> {
                     Files.createSymbolicLink(state.resolve(".journal.json.tmp"), decoy);
+                    return null;
+                }
+                case TEMP_FILE_DANGLING_SYMLINK -> {
+                    Files.createSymbolicLink(state.resolve(".journal.json.tmp"), decoy.resolveSibling("created-through-the-link"));
+                    return null;
+                }
+                default -> {
+                    Files.createLink(state.resolve(".journal.json.tmp"), decoy);
                     return null;
                 }
             }
@@ -464,10 +473,16 @@ class HostileInputTest {
         Path state = root.resolve("run/vfio-orchestrator");
         String why = how.apply(state, victim);
         if (why == null) {
-            // the temp file of the atomic write is a symlink: not followed (O_NOFOLLOW), the write fails before any change
-            assertResult(cli("apply", "tiny"), 1, "vfio-orchestrator apply: could not write the journal " + state
-                    + "/journal.json: /run/vfio-orchestrator/.journal.json.tmp: Too many levels of symbolic links"
-                    + " (NOFOLLOW_LINKS specified). Nothing was changed.\n", "apply");
+            // the atomic write's temp file is planted: created exclusively (O_EXCL, O_NOFOLLOW), so never written
+            // through; the write fails before any change
+            String planted = how == HostileState.TEMP_FILE_HARD_LINK ? "a hard link to another file (2 links)" : "a symlink";
+            String failed = "could not write the journal " + state + "/journal.json: /run/vfio-orchestrator/.journal.json.tmp: is "
+                    + planted + "; refusing to write through it. Remove it (rm " + state + "/.journal.json.tmp) and try again."
+                    + " Nothing was changed.";
+            assertResult(cli("apply", "tiny"), 1, "vfio-orchestrator apply: " + failed + "\n", "apply");
+            assertResult(hook("", "tiny", "prepare", "begin", "-"), 1, "vfio-orchestrator: VM tiny not started: " + failed + "\n",
+                    "hook prepare");
+            assertTrue(!Files.exists(victim.resolveSibling("created-through-the-link")), "nothing created through a dangling link");
             return;
         }
         assertResult(cli("apply", "tiny"), 1, "vfio-orchestrator apply: " + why + "\n", "apply");

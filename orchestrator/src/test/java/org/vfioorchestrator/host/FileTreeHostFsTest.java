@@ -110,4 +110,23 @@ class FileTreeHostFsTest {
         HostIoException e = assertThrows(HostIoException.class, () -> fs.createPrivateDirectories("/run/vfio-orchestrator"));
         assertTrue(e.getMessage().contains("/run/vfio-orchestrator"), e.getMessage());
     }
+
+    /** A killed write leaves its temp file behind: the next write removes it; a link planted there is refused. */
+    @Test
+    void anAtomicWriteReplacesALeftoverTempFileAndNeverWritesThroughALink() throws Exception {
+        Path state = Files.createDirectories(dir.resolve("run/state"));
+        HostFs fs = HostFs.open(dir);
+        Files.writeString(state.resolve(".journal.json.tmp"), "half a jour");
+        fs.replaceAtomically("/run/state/journal.json", "whole\n".getBytes());
+        assertEquals("whole\n", Files.readString(state.resolve("journal.json")));
+        assertEquals(List.of("journal.json"), fs.list("/run/state"), "the leftover is gone");
+
+        Path other = Files.writeString(dir.resolve("other"), "keep\n");
+        Files.createLink(state.resolve(".journal.json.tmp"), other);
+        HostIoException e = assertThrows(HostIoException.class, () -> fs.replaceAtomically("/run/state/journal.json", "x".getBytes()));
+        assertEquals("/run/state/.journal.json.tmp: is a hard link to another file (2 links); refusing to write through it."
+                + " Remove it (rm " + state.resolve(".journal.json.tmp") + ") and try again", e.getMessage());
+        assertEquals("keep\n", Files.readString(other));
+        assertEquals("whole\n", Files.readString(state.resolve("journal.json")), "the old content stays");
+    }
 }
