@@ -33,6 +33,11 @@ public final class DetachedMeasurementLauncher implements MeasurementLauncher {
         List<String> cmd = new ArrayList<>(List.of(java, "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true",
                 "-cp", jar.toString(), "org.vfioorchestrator.cli.Main", "measure", vm,
                 "--duration", duration.toSeconds() + "s", "--compare"));
+        if (!host.isLive()) {
+            // a hook call on a host tree measures that tree, never the live host
+            cmd.add("--host-root");
+            cmd.add(host.root().toString());
+        }
         String logPath = "/var/log/vfio-orchestrator/measure-" + vm + ".log";
         host.append(logPath, "");
         runner.detach(cmd, host.resolve(logPath));

@@ -76,6 +76,49 @@ abstract class FileTreeHostFs implements HostFs {
         return plain(path) ? rootPrefix + path : resolve(path).toString();
     }
 
+    /**
+     * Where {@code path} leads, a final symlink followed (reads, writes, listings): inside the tree, or an error.
+     * A tree given with --host-root is often someone else's copy, and a link in it ({@code proc/irq/0 -> /etc})
+     * must not make a root process read or write the real host.
+     */
+    final String file(String path) {
+        String joined = resolveString(path);
+        confine(path, joined, "");
+        return joined;
+    }
+
+    /** Where {@code path}'s own directory entry is (stat, create, remove, rename: a final symlink not followed). */
+    final Path entry(String path) {
+        Path p = resolve(path);
+        if (!p.equals(root)) {
+            confine(path, p.getParent().toString(), "/" + p.getFileName());
+        }
+        return p;
+    }
+
+    /** The tree's real path (its own symlinks resolved), which everything resolved under it must stay inside. */
+    private volatile String realRoot;
+
+    /** Throws when {@code joined} (a path under the root) really leads outside the tree; free on the live host. */
+    private void confine(String path, String joined, String below) {
+        if (rootPrefix.isEmpty()) {
+            return; // the live host: every path is under /
+        }
+        try {
+            if (realRoot == null) {
+                realRoot = new File(rootPrefix).getCanonicalPath();
+            }
+            // realpath(3): one readlink per component, no exception; a missing file resolves as far as it exists
+            String real = new File(joined).getCanonicalPath();
+            if (!real.startsWith(realRoot) || (real.length() > realRoot.length() && real.charAt(realRoot.length()) != '/')) {
+                throw new HostIoException(path, Errno.OTHER, "leads out of the host tree " + root + " through a symlink (to "
+                        + real + below + "); refusing to follow it. Remove the link from the tree");
+            }
+        } catch (IOException e) {
+            throw toHostIo(path, e);
+        }
+    }
+
     static boolean plain(String path) {
         int n = path.length();
         if (n < 2 || path.charAt(0) != '/' || path.charAt(n - 1) == '/') {
@@ -101,7 +144,7 @@ abstract class FileTreeHostFs implements HostFs {
 
     @Override
     public Optional<String> read(String path) {
-        try (FileInputStream in = new FileInputStream(resolveString(path))) {
+        try (FileInputStream in = new FileInputStream(file(path))) {
             // plain reads until EOF: readAllBytes() would first fstat and lseek, and sysfs says 4096 for every size
             byte[] buf = new byte[512];
             int len = 0;
@@ -146,7 +189,7 @@ abstract class FileTreeHostFs implements HostFs {
 
     @Override
     public Optional<java.io.InputStream> readStream(String path) {
-        Path p = resolve(path);
+        Path p = Path.of(file(path));
         try {
             return Optional.of(Files.newInputStream(p));
         } catch (NoSuchFileException e) {
@@ -166,18 +209,20 @@ abstract class FileTreeHostFs implements HostFs {
         // java.io's stat answers without an exception; NIO's lstat (which throws for a missing file)
         // only decides what stat cannot see: a symlink whose target is missing exists too
         String file = resolveString(path);
+        int slash = file.lastIndexOf('/');
+        confine(path, file.substring(0, slash), file.substring(slash));
         return new File(file).exists() || Files.isSymbolicLink(Path.of(file));
     }
 
     @Override
     public boolean isDirectory(String path) {
-        return new File(resolveString(path)).isDirectory();
+        return new File(file(path)).isDirectory();
     }
 
     @Override
     public List<String> list(String dir) {
         // java.io first (one call, no stream); it cannot say why it failed, NIO below can
-        String[] names = new File(resolveString(dir)).list();
+        String[] names = new File(file(dir)).list();
         if (names != null) {
             Arrays.sort(names);
             return List.of(names);
@@ -202,7 +247,7 @@ abstract class FileTreeHostFs implements HostFs {
 
     @Override
     public Optional<FileFacts> stat(String path) {
-        Path p = resolve(path);
+        Path p = entry(path);
         try {
             Map<String, Object> a = Files.readAttributes(p, "unix:uid,mode,size,isSymbolicLink,isDirectory,isRegularFile",
                     LinkOption.NOFOLLOW_LINKS);
@@ -219,7 +264,7 @@ abstract class FileTreeHostFs implements HostFs {
     /** {@code stat --dereference --format='%b %B' -- FILE}: allocated blocks and their unit. */
     @Override
     public OptionalLong allocatedBytes(String path) {
-        Path p = resolve(path);
+        Path p = Path.of(file(path));
         if (!Files.exists(p)) {
             return OptionalLong.empty();
         }
@@ -248,7 +293,7 @@ abstract class FileTreeHostFs implements HostFs {
      * would create it).
      */
     protected void writeBytes(String path, byte[] bytes) {
-        File file = new File(resolveString(path));
+        File file = new File(file(path));
         if (!file.exists()) {
             throw new HostIoException(path, Errno.ENOENT, Errno.ENOENT.text());
         }
@@ -269,7 +314,7 @@ abstract class FileTreeHostFs implements HostFs {
     @Override
     public void mkdir(String path) {
         try {
-            Files.createDirectory(resolve(path));
+            Files.createDirectory(entry(path));
         } catch (IOException e) {
             throw toHostIo(path, e);
         }
@@ -278,7 +323,7 @@ abstract class FileTreeHostFs implements HostFs {
     @Override
     public void rmdir(String path) {
         try {
-            Files.delete(resolve(path));
+            Files.delete(entry(path));
         } catch (IOException e) {
             throw toHostIo(path, e);
         }
@@ -290,7 +335,7 @@ abstract class FileTreeHostFs implements HostFs {
      */
     @Override
     public void replaceAtomically(String path, byte[] content) {
-        Path target = resolve(path);
+        Path target = entry(path);
         Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
         String tmpPath = path.substring(0, path.lastIndexOf('/') + 1) + tmp.getFileName();
         try {
@@ -359,7 +404,7 @@ abstract class FileTreeHostFs implements HostFs {
 
     @Override
     public void createPrivateDirectories(String path) {
-        Path p = resolve(path);
+        Path p = entry(path);
         try {
             if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
                 Files.createDirectories(p.getParent());
@@ -380,7 +425,7 @@ abstract class FileTreeHostFs implements HostFs {
     @Override
     public void delete(String path) {
         try {
-            Files.deleteIfExists(resolve(path));
+            Files.deleteIfExists(entry(path));
         } catch (IOException e) {
             throw toHostIo(path, e);
         }
@@ -388,7 +433,7 @@ abstract class FileTreeHostFs implements HostFs {
 
     @Override
     public OutputStream appendStream(String path) {
-        Path p = resolve(path);
+        Path p = entry(path);
         try {
             try {
                 return Files.newOutputStream(p, StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS);
@@ -418,7 +463,7 @@ abstract class FileTreeHostFs implements HostFs {
 
     @Override
     public AutoCloseable tryLock(String path, java.time.Duration timeout) {
-        Path p = resolve(path);
+        Path p = entry(path);
         try {
             if (Files.isSymbolicLink(p)) {
                 throw new HostIoException(path, Errno.OTHER, "is a symlink; refusing to follow it");

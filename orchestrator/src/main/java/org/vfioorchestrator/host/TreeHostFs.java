@@ -187,7 +187,7 @@ final class TreeHostFs extends FileTreeHostFs {
                     createControlFile(child + "/" + f, f.equals("cpuset.cpus.partition") ? "member\n" : "\n");
                 } else {
                     try {
-                        Files.deleteIfExists(resolve(child + "/" + f));
+                        Files.deleteIfExists(entry(child + "/" + f));
                     } catch (IOException e) {
                         throw toHostIo(child, e);
                     }
@@ -343,7 +343,7 @@ final class TreeHostFs extends FileTreeHostFs {
 
     /** A control file the kernel shows in a cgroup (java.io: a third of NIO's cost in a fresh JVM). */
     private void createControlFile(String path, String content) {
-        try (FileOutputStream out = new FileOutputStream(resolveString(path))) {
+        try (FileOutputStream out = new FileOutputStream(file(path))) {
             out.write(content.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw toHostIo(path, e);
@@ -363,7 +363,7 @@ final class TreeHostFs extends FileTreeHostFs {
         if (busy) {
             throw new HostIoException(path, Errno.EBUSY, Errno.EBUSY.text());
         }
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(resolve(path))) {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(Path.of(file(path)))) {
             for (Path f : files) {
                 Files.delete(f);
             }

@@ -163,6 +163,32 @@ class ApplyRevertTest {
         assertEquals(List.of(), a.before().differences(TreeSnapshot.of(a.root())));
     }
 
+    /**
+     * A link out of the tree planted after apply ({@code proc/irq/0 -> ../../outside}): revert neither reads nor
+     * writes through it, restores everything else, and keeps the entry, so a revert once the link is gone finishes.
+     */
+    @Test
+    void revertNeverFollowsALinkOutOfTheTreeAndFinishesOnceItIsGone() throws Exception {
+        Applied a = applySmall();
+        Path irq = a.root().resolve("proc/irq/0");
+        Path outside = dir.resolve("outside-irq0");
+        Files.move(irq, outside);
+        Files.createSymbolicLink(irq, irq.getParent().relativize(outside));
+        TreeSnapshot outsideBefore = TreeSnapshot.of(outside);
+
+        RevertReport r = new Reverter(a.plans(), log::add).revert("small", false);
+        assertEquals(List.of("/proc/irq/0/smp_affinity_list: /proc/irq/0/smp_affinity_list: leads out of the host tree "
+                + a.root() + " through a symlink (to " + outside.toRealPath() + "/smp_affinity_list); refusing to follow it."
+                + " Remove the link from the tree"), r.failed());
+        assertEquals(List.of(), outsideBefore.differences(TreeSnapshot.of(outside)), "nothing written outside the tree");
+        assertTrue(a.host().exists(JournalStore.JOURNAL), "the entry that failed stays in the journal");
+
+        Files.delete(irq);
+        Files.move(outside, irq);
+        assertTrue(new Reverter(a.plans(), log::add).revert("small", false).complete());
+        assertEquals(List.of(), a.before().differences(TreeSnapshot.of(a.root())));
+    }
+
     @Test
     void aJournalFromAnotherBootIsReportedNotApplied() throws Exception {
         Applied a = applySmall();

@@ -494,6 +494,65 @@ class HostileInputTest {
         assertTrue(!Files.exists(victim.resolveSibling("created-through-the-link")), "nothing created through a dangling link");
     }
 
+    // ---------------------------------------------------------------- host tree (--host-root)
+
+    /**
+     * A host tree whose file or directory is a symlink out of the tree, to a copy outside: nothing reads or writes
+     * through it (the copy keeps its content, nothing is created there) and every command names the link.
+     */
+    enum LinkOut {
+        IRQ_DIRECTORY("proc/irq/0", "/proc/irq/0/smp_affinity_list"),
+        IRQ_FILE("proc/irq/1/smp_affinity_list", "/proc/irq/1/smp_affinity_list"),
+        CGROUP_DIRECTORY("sys/fs/cgroup/user.slice", "/sys/fs/cgroup/user.slice"),
+        GOVERNOR_FILE("sys/devices/system/cpu/cpu1/cpufreq/scaling_governor", "/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor"),
+        STATE_PARENT("run", "/run/vfio-orchestrator");
+
+        final String link;
+        final String named;
+
+        LinkOut(String link, String named) {
+            this.link = link;
+            this.named = named;
+        }
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(LinkOut.class)
+    void aSymlinkOutOfTheHostTreeIsNeverFollowed(LinkOut how) throws Exception {
+        kind = "host tree links";
+        Path inTree = root.resolve(how.link);
+        Path outside = dir.resolve("outside").resolve(how.name());
+        Files.createDirectories(outside.getParent());
+        boolean existed = Files.exists(inTree);
+        if (existed) {
+            Files.move(inTree, outside);
+        } else {
+            Files.createDirectories(outside);
+        }
+        TreeSnapshot outsideBefore = TreeSnapshot.of(outside.getParent());
+        Files.createSymbolicLink(inTree, inTree.getParent().relativize(outside));
+        try {
+            setUpDone();
+            String why = how.named + ": leads out of the host tree " + root + " through a symlink (to "
+                    + outside.toRealPath() + how.named.substring(("/" + how.link).length()) + "); refusing to follow it."
+                    + " Remove the link from the tree";
+            assertResult(cli("apply", "tiny"), 1, "vfio-orchestrator apply: " + why + "\n", "apply");
+            assertResult(hook("", "tiny", "prepare", "begin", "-"), 1, "vfio-orchestrator: VM tiny not started: " + why + "\n",
+                    "hook prepare");
+            assertResult(hook("", "tiny", "release", "end", "-"), 0, "", "hook release");
+            assertEquals(List.of(), outsideBefore.differences(TreeSnapshot.of(outside.getParent())), "outside the tree");
+            assertNothingChanged("a link out of the tree at " + how.link);
+        } finally {
+            Files.delete(inTree);
+            if (existed) {
+                Files.move(outside, inTree);
+            } else {
+                deleteTree(outside);
+            }
+            setUpDone();
+        }
+    }
+
     // ---------------------------------------------------------------- hook argv
 
     static Stream<Arguments> badHookArgv() {

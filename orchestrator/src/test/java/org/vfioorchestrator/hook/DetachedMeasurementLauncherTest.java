@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +33,23 @@ class DetachedMeasurementLauncherTest {
         assertTrue(Files.isRegularFile(log), "the log exists before the job appends to it");
         List<String> cmd = argv.getValue();
         assertEquals(ProcessHandle.current().info().command().orElseThrow(), cmd.get(0), "the JVM the hook runs in");
-        assertEquals(List.of("org.vfioorchestrator.cli.Main", "measure", "win11", "--duration", "30s", "--compare"),
-                cmd.subList(cmd.size() - 6, cmd.size()));
+        assertEquals(List.of("org.vfioorchestrator.cli.Main", "measure", "win11", "--duration", "30s", "--compare",
+                "--host-root", root.toString()), cmd.subList(cmd.size() - 8, cmd.size()), "it measures the same host tree");
+    }
+
+    @Test
+    void onTheLiveHostNoRootIsPassed() {
+        CommandRunner runner = mock(CommandRunner.class);
+        HostFs live = mock(HostFs.class);
+        when(live.isLive()).thenReturn(true);
+        Path log = Path.of("/var/log/vfio-orchestrator/measure-win11.log");
+        when(live.resolve(log.toString())).thenReturn(log);
+        new DetachedMeasurementLauncher(live, runner).launch("win11", Duration.ofSeconds(30));
+
+        @SuppressWarnings("unchecked")
+        ArgumentCaptor<List<String>> argv = ArgumentCaptor.forClass(List.class);
+        verify(runner).detach(argv.capture(), eq(log));
+        List<String> cmd = argv.getValue();
+        assertEquals(List.of("measure", "win11", "--duration", "30s", "--compare"), cmd.subList(cmd.size() - 5, cmd.size()));
     }
 }
