@@ -41,8 +41,9 @@ public final class DoctorCommand implements Callable<Integer> {
     boolean json;
 
     @Option(names = "--color", paramLabel = "WHEN", defaultValue = "auto",
-            description = "auto (when stdout is a terminal), always, never. Default: ${DEFAULT-VALUE}")
-    String color;
+            description = "${COMPLETION-CANDIDATES}: auto colours when stdout is a terminal and NO_COLOR is unset."
+                    + " Default: ${DEFAULT-VALUE}")
+    Terminal.Colour color;
 
     @Override
     public Integer call() {
@@ -59,7 +60,7 @@ public final class DoctorCommand implements Callable<Integer> {
         } else {
             String title = "doctor: " + domain.name() + " (" + domain.sourceName() + ")"
                     + (profile != null ? ", profile " + profile : "") + ", host " + fs.root();
-            out.print(DoctorReport.text(title, findings, Terminal.colour(color)));
+            out.print(DoctorReport.text(title, findings, color.enabled()));
         }
         out.flush();
         return Doctor.exitCode(findings);

@@ -57,12 +57,15 @@ public final class Main implements Runnable {
     /** Runs one command line; output goes to {@code out}, messages to {@code err}. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cl = new CommandLine(new Main());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> report(ex, commandLine, err));
         cl.setParameterExceptionHandler((ex, args2) -> {
             CommandLine bad = ex.getCommandLine();
-            err.println(bad.getCommandName() + ": " + ex.getMessage());
+            String message = ex.getMessage();
+            // picocli opens the argument-group messages with a redundant "Error: "
+            err.println(bad.getCommandName() + ": " + (message.startsWith("Error: ") ? message.substring(7) : message));
             err.println("Try '" + bad.getCommandSpec().qualifiedName() + " --help' for usage.");
             return ExitCode.USAGE.code();
         });

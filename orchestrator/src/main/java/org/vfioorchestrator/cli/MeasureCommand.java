@@ -23,6 +23,7 @@ import org.vfioorchestrator.measure.ReportStore;
 import org.vfioorchestrator.measure.TextReport;
 import org.vfioorchestrator.measure.Ticker;
 import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -30,6 +31,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code measure VM} and {@code measure --probe CPUS}: thin, the work is in {@link MeasurementService}. */
 @Command(name = "measure", header = "Measure the latency a running VM (or a set of CPUs) really gets.",
+        mixinStandardHelpOptions = true,
         description = {
             "Measures the latency a running VM really gets: each vCPU thread's run-queue wait (worst 1 s window), "
             + "involuntary context switches, other tasks that ran on the VM's CPUs, and the interrupts and softirqs "
@@ -43,24 +45,43 @@ public final class MeasureCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "VM", description = "Name of the running VM (its libvirt name).")
-    String vm;
+    /** A VM or a probe, never both: picocli refuses the mix and prints the two forms in the usage. */
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Subject subject;
 
-    @Option(names = "--probe", paramLabel = "CPUS", converter = CpuSetConverter.class,
-            description = "Probe these free CPUs (e.g. 2-3) instead of sampling a VM.")
-    CpuSet probe;
+    static final class Subject {
+        @ArgGroup(exclusive = false, heading = "%nMeasure a running VM:%n", order = 1)
+        VmOptions vm;
+
+        @ArgGroup(exclusive = false, heading = "%nProbe free CPUs:%n", order = 2)
+        ProbeOptions probe;
+    }
+
+    /** What only goes with a VM. */
+    static final class VmOptions {
+        @Parameters(index = "0", paramLabel = "VM", description = "Name of the running VM (its libvirt name).")
+        String name;
+
+        @Option(names = "--cpus", paramLabel = "CPUS", converter = CpuSetConverter.class,
+                description = "Watch these CPUs for other tasks and interrupts (default: where the vCPU threads may run).")
+        CpuSet cpus;
+    }
+
+    /** What only goes with a probe. */
+    static final class ProbeOptions {
+        @Option(names = "--probe", paramLabel = "CPUS", required = true, converter = CpuSetConverter.class,
+                description = "Probe these free CPUs (e.g. 2-3) instead of sampling a VM.")
+        CpuSet cpus;
+
+        @Option(names = "--probe-tool", paramLabel = "TOOL", defaultValue = "auto",
+                description = "${COMPLETION-CANDIDATES}: auto is cyclictest if installed, else java (a built-in busy"
+                        + " loop). Default: ${DEFAULT-VALUE}.")
+        ProbeTool tool;
+    }
 
     @Option(names = "--duration", paramLabel = "TIME", defaultValue = "30s", converter = DurationConverter.class,
             description = "How long to measure: 30s, 2m, 1h. Default: ${DEFAULT-VALUE}.")
     Duration duration;
-
-    @Option(names = "--cpus", paramLabel = "CPUS", converter = CpuSetConverter.class,
-            description = "Watch these CPUs for other tasks and interrupts (default: where the vCPU threads may run).")
-    CpuSet cpus;
-
-    @Option(names = "--probe-tool", paramLabel = "TOOL", defaultValue = "auto",
-            description = "auto (cyclictest if installed, else java), cyclictest, oslat, java. Default: ${DEFAULT-VALUE}.")
-    String probeTool;
 
     @Option(names = "--json", description = "Print the report as JSON instead of text.")
     boolean json;
@@ -76,30 +97,24 @@ public final class MeasureCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if ((vm == null) == (probe == null)) {
-            throw OrchestratorException.usage(vm == null
-                    ? "name a running VM, or give --probe CPUS to measure free CPUs"
-                    : "give either a VM or --probe CPUS, not both");
-        }
-        if (probe != null && cpus != null) {
-            throw OrchestratorException.usage("--cpus is for a VM; with --probe the CPUs are the probe's");
-        }
-        ProbeTool tool = parseTool(probeTool);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         HostFs host = hostOptions.open();
         int seconds = Durations.seconds(duration);
-        Progress progress = Progress.to(err, Terminal.stderrIsTerminal(), "measure: sampling " + (vm != null ? vm : "CPUs " + probe), 5);
+        VmOptions vm = subject.vm;
+        ProbeOptions probe = subject.probe;
+        Progress progress = Progress.to(err, Terminal.stderrIsTerminal(),
+                "measure: sampling " + (vm != null ? vm.name : "CPUs " + probe.cpus), 5);
         MeasurementService service = new MeasurementService(host, Ticker.system(), progress,
                 org.vfioorchestrator.process.CommandRunner.system());
         MeasurementReport report;
         if (vm != null) {
-            report = service.measureVm(vm, duration, cpus);
+            report = service.measureVm(vm.name, duration, vm.cpus);
         } else {
-            service.checkProbe(probe);
-            err.println("measure: probing CPUs " + probe + " for " + Durations.format(duration) + " ...");
+            service.checkProbe(probe.cpus);
+            err.println("measure: probing CPUs " + probe.cpus + " for " + Durations.format(duration) + " ...");
             err.flush();
-            report = service.probe(probe, duration, tool);
+            report = service.probe(probe.cpus, duration, probe.tool);
         }
         Optional<Comparison> comparison = compare ? service.compareWithPrevious(report) : Optional.empty();
         out.print(json ? ReportJson.write(report) : TextReport.render(report));
@@ -133,14 +148,6 @@ public final class MeasureCommand implements Callable<Integer> {
         out.flush();
         err.flush();
         return 0;
-    }
-
-    private static ProbeTool parseTool(String s) {
-        try {
-            return ProbeTool.valueOf(s.strip().toUpperCase(java.util.Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw OrchestratorException.usage("--probe-tool " + s + ": choose auto, cyclictest, oslat or java");
-        }
     }
 
     /** {@code 30s}, {@code 2m}: a bad value is a usage error (exit 2). */

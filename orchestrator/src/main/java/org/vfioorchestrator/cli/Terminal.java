@@ -2,7 +2,7 @@ package org.vfioorchestrator.cli;
 
 import com.sun.jna.Library;
 import com.sun.jna.Native;
-import org.vfioorchestrator.OrchestratorException;
+import java.util.Locale;
 
 /**
  * What the terminal can take: colour (only when asked, or when stdout is a terminal and
@@ -16,13 +16,23 @@ final class Terminal {
     private Terminal() {
     }
 
-    static boolean colour(String when) {
-        return switch (when) {
-            case "always" -> true;
-            case "never" -> false;
-            case "auto" -> System.console() != null && System.getenv("NO_COLOR") == null;
-            default -> throw OrchestratorException.usage("--color " + when + ": use auto, always or never");
-        };
+    /** {@code --color WHEN}. */
+    enum Colour {
+        AUTO, ALWAYS, NEVER;
+
+        boolean enabled() {
+            return switch (this) {
+                case ALWAYS -> true;
+                case NEVER -> false;
+                case AUTO -> System.console() != null && System.getenv("NO_COLOR") == null;
+            };
+        }
+
+        /** The name users type and see (picocli lists the choices with it). */
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
 
     /** isatty(2); without libc, whether there is a console at all. */

@@ -15,6 +15,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code topology}: shows packages, L3 groups, cores and SMT siblings, NUMA nodes and core types. */
 @Command(name = "topology", header = "Show the host's CPUs: packages, L3 groups, cores, NUMA nodes.",
+        mixinStandardHelpOptions = true,
         description = {"Shows the host's CPUs: packages, L3 groups, cores, NUMA nodes. "
             + "L3 groups are AMD CCXs/CCDs; each core lists its SMT siblings; P-/E-cores "
             + "(Intel hybrid) and offline CPUs are shown when the host has them."})
@@ -22,9 +23,6 @@ public final class TopologyCommand implements Callable<Integer> {
 
     @Mixin
     HostOptions hostOptions;
-
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
-    boolean help;
 
     @Option(names = "--json", description = "Print JSON instead of text; CPU sets in the kernel's list format.")
     boolean json;

@@ -7,11 +7,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine.Help.Ansi;
 
 /** Doctor's findings as text (grouped by severity, optionally coloured) or JSON. */
 public final class DoctorReport {
-    private static final String RESET = "\u001b[0m";
-
     private DoctorReport() {
     }
 
@@ -48,15 +47,12 @@ public final class DoctorReport {
     }
 
     private static String paint(String text, Severity s, boolean colour) {
-        if (!colour) {
-            return text;
-        }
-        String code = switch (s) {
-            case ERROR -> "\u001b[1;31m";
-            case WARNING -> "\u001b[1;33m";
-            case INFO -> "\u001b[36m";
+        String style = switch (s) {
+            case ERROR -> "bold,red";
+            case WARNING -> "bold,yellow";
+            case INFO -> "cyan";
         };
-        return code + text + RESET;
+        return Ansi.valueOf(colour).string("@|" + style + " " + text + "|@");
     }
 
     static String summary(List<Finding> findings) {

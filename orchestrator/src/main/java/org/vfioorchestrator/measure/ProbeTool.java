@@ -9,5 +9,11 @@ public enum ProbeTool {
     /** rt-tests' oslat: gaps seen by a busy loop. */
     OSLAT,
     /** The built-in busy loop (oslat-style) written in Java. */
-    JAVA
+    JAVA;
+
+    /** The name users type and see (picocli lists the choices with it). */
+    @Override
+    public String toString() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
 }

@@ -93,7 +93,7 @@ class CaptureAndApplyCommandTest {
         assertTrue(noProfile.err().contains("VM nosuchvm has no profile at "), noProfile.err());
         CliRun usage = run("revert");
         assertEquals(2, usage.code());
-        assertTrue(usage.err().startsWith("revert: Error: Missing required argument"), usage.err());
+        assertTrue(usage.err().startsWith("revert: Missing required argument (specify one of these): (VM | --all)\n"), usage.err());
         CliRun badRoot = run("plan", PROFILE, "--host-root", dir.resolve("nope").toString());
         assertEquals(1, badRoot.code());
         assertEquals("vfio-orchestrator plan: --host-root " + dir.resolve("nope")

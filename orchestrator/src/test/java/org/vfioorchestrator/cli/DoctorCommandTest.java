@@ -37,7 +37,12 @@ class DoctorCommandTest {
         assertTrue(r.out().contains("    fix:      <target dev='vda' bus='virtio'/>"), r.out());
         assertFalse(r.out().contains("\u001b["), "no escape codes when stdout is not a terminal");
         assertTrue(run("doctor", "--domain", example("ide-default-cache.xml"), "--host-root", host.toString(),
-                "--color", "always").out().contains("\u001b[1;33mWarnings"));
+                "--color", "always").out().contains("\u001b[1m\u001b[33mWarnings (4)\u001b[39m\u001b[21m\u001b[0m"));
+        CliRun badColour = run("doctor", "--domain", example("ide-default-cache.xml"), "--color", "sometimes");
+        assertEquals(2, badColour.code());
+        assertTrue(badColour.err().startsWith("doctor: Invalid value for option '--color': expected one of"
+                + " [AUTO, ALWAYS, NEVER] (case-insensitive) but was 'sometimes'\n"), badColour.err());
+        assertTrue(run("doctor", "--help").out().contains("--color=WHEN      auto, always, never: auto colours"));
     }
 
     @Test
@@ -92,7 +97,13 @@ class DoctorCommandTest {
     void userErrors() throws Exception {
         CliRun none = run("doctor");
         assertEquals(2, none.code());
-        assertEquals("vfio-orchestrator doctor: give either a VM name or --domain FILE\n", none.err());
+        assertTrue(none.err().startsWith("doctor: Missing required argument (specify one of these):"
+                + " ([VM [--connect=URI]] | [--domain=FILE])\n"), none.err());
+        CliRun both = run("doctor", "win11", "--domain", example("tuned.xml"));
+        assertEquals(2, both.code());
+        assertTrue(both.err().startsWith("doctor: [VM [--connect=URI]] and [--domain=FILE] are mutually exclusive (specify only one)\n"), both.err());
+        CliRun connectWithFile = run("doctor", "--domain", example("tuned.xml"), "--connect", "qemu:///session");
+        assertEquals(2, connectWithFile.code(), "--connect goes with a VM name, not a file: " + connectWithFile.err());
 
         CliRun missing = run("doctor", "--domain", tmp.resolve("nope.xml").toString());
         assertEquals(1, missing.code());
