@@ -31,8 +31,8 @@ final class Actuator {
 
     enum Outcome { DONE, REFUSED, GONE }
 
-    /** What a change did; {@code refused} lists what the kernel would not move (e.g. per-CPU kthreads). */
-    record Result(Outcome outcome, List<String> refused, List<Integer> moved) {
+    /** What a change did; {@code refused} lists what the kernel would not move (managed IRQs, per-CPU kthreads). */
+    record Result(Outcome outcome, List<Refusal> refused, List<Integer> moved) {
         static Result of(Outcome o) {
             return new Result(o, List.of(), List.of());
         }
@@ -59,8 +59,9 @@ final class Actuator {
             return Result.of(Outcome.DONE);
         } catch (HostIoException e) {
             if (w.path().startsWith("/proc/irq/") && (e.errno() == Errno.EIO || e.errno() == Errno.EPERM)) {
-                return new Result(Outcome.REFUSED, List.of(w.path() + ": " + e.errno()
-                        + " (managed IRQ: the kernel keeps its affinity)"), List.of());
+                String irq = w.path().substring("/proc/irq/".length(), w.path().indexOf('/', "/proc/irq/".length()));
+                return new Result(Outcome.REFUSED, List.of(new Refusal(w.path(), "IRQ " + irq,
+                        "managed by the kernel, which keeps its affinity (" + e.errno() + ")")), List.of());
             }
             if (w.path().startsWith("/proc/irq/") && e.errno() == Errno.ENOENT) {
                 return Result.of(Outcome.GONE); // the device went away
@@ -70,7 +71,7 @@ final class Actuator {
     }
 
     private Result move(List<Integer> pids, String toDir) {
-        List<String> refused = new ArrayList<>();
+        List<Refusal> refused = new ArrayList<>();
         List<Integer> moved = new ArrayList<>();
         for (int pid : pids) {
             try {
@@ -81,7 +82,7 @@ final class Actuator {
                     continue; // exited meanwhile
                 }
                 if (e.errno() == Errno.EINVAL) {
-                    refused.add("pid " + pid + ": EINVAL (per-CPU kernel thread)");
+                    refused.add(new Refusal(toDir + "/cgroup.procs", "pid " + pid, "a per-CPU kernel thread (EINVAL)"));
                     continue;
                 }
                 // undo our own partial move before reporting: the caller rolls back earlier steps

@@ -32,7 +32,7 @@ final class ChangeRunner {
     private final JournalStore store;
     private final Actuator actuator;
     private final Consumer<String> log;
-    private final List<String> refused = new ArrayList<>();
+    private final List<Refusal> refused = new ArrayList<>();
     private final List<String> gone = new ArrayList<>();
     private int done;
 
@@ -42,7 +42,7 @@ final class ChangeRunner {
         this.log = log;
     }
 
-    List<String> refused() {
+    List<Refusal> refused() {
         return refused;
     }
 
@@ -123,13 +123,16 @@ final class ChangeRunner {
                         }
                         differs = true;
                     }
-                    (result.outcome() == Actuator.Outcome.REFUSED ? refused : gone).add(change.path());
-                    log.accept((result.outcome() == Actuator.Outcome.REFUSED ? "unmovable " : "gone ") + change.path());
+                    if (result.outcome() == Actuator.Outcome.GONE) {
+                        gone.add(change.path());
+                        log.accept("gone " + change.path());
+                    }
                 }
             }
-            for (String r : result.refused()) {
+            // a refused change says what was refused and why in its result, once per IRQ or process
+            for (Refusal r : result.refused()) {
                 refused.add(r);
-                log.accept("unmovable " + r);
+                log.accept("unmovable " + r.path() + ": " + r.what() + ", " + r.why());
             }
         }
         Journal after = current.journal();

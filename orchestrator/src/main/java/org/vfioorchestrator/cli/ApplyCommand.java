@@ -57,8 +57,7 @@ final class ApplyCommand implements Callable<Integer> {
         out.println(vm + ": " + (report.changed() == 0 ? "already applied, nothing to change" : "applied " + report.changed()
                 + " changes") + "; host keeps CPUs " + report.plan().hostCpus() + ", vCPUs on " + report.plan().vmCpus());
         if (!report.refused().isEmpty()) {
-            out.println("left in place (the kernel refused): " + report.refused().size() + " (" + String.join(", ",
-                    report.refused().stream().limit(5).toList()) + (report.refused().size() > 5 ? ", ..." : "") + ")");
+            out.println(report.refusedSummary());
         }
         report.plan().warnings().forEach(w -> out.println("warning: " + w));
         out.println("undo with: vfio-orchestrator revert " + vm);

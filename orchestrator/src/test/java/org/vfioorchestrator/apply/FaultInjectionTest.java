@@ -17,11 +17,10 @@ import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.host.Errno;
 import org.vfioorchestrator.host.HostFs;
-import org.vfioorchestrator.host.HostIoException;
 import org.vfioorchestrator.plan.PlanService;
 import org.vfioorchestrator.testing.FaultyHostFs;
-import org.vfioorchestrator.testing.ForwardingHostFs;
 import org.vfioorchestrator.testing.HostSpec;
+import org.vfioorchestrator.testing.RefusingHostFs;
 import org.vfioorchestrator.testing.Tally;
 import org.vfioorchestrator.testing.TreeSnapshot;
 
@@ -159,19 +158,11 @@ class FaultInjectionTest {
         String irq = "/proc/irq/0/smp_affinity_list";
         assertEquals("0,3-4,7", Files.readString(root.resolve(irq.substring(1))).strip(), "the first VM moved it");
 
-        HostFs refusing = new ForwardingHostFs(HostFs.open(root)) {
-            @Override
-            public void write(String path, String value) {
-                if (path.equals(irq)) {
-                    throw new HostIoException(path, Errno.EIO, Errno.EIO.text());
-                }
-                host.write(path, value);
-            }
-        };
+        HostFs refusing = new RefusingHostFs(HostFs.open(root), List.of(irq), Errno.EIO);
         PlanService plans = new PlanService(refusing);
         TALLY.fault("the kernel refuses a shared IRQ at a second VM's start");
         ApplyReport report = new Applier(plans, line -> { }).apply(TreeHosts.profile(plans, dir, "other", TreeHosts.OTHER_PROFILE), true);
-        assertTrue(report.refused().contains(irq), "reported as unmovable: " + report.refused());
+        assertTrue(report.refused().stream().anyMatch(x -> x.path().equals(irq)), "reported as unmovable: " + report.refused());
         assertEquals("0,3-4,7", Files.readString(root.resolve(irq.substring(1))).strip(), "still the first VM's value");
 
         RevertReport r = new Reverter(healthy, line -> { }).revert("other", false);
