@@ -16,8 +16,6 @@ import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import org.vfioorchestrator.hook.HookMain;
 import org.vfioorchestrator.host.HostFs;
-import org.vfioorchestrator.profile.HostFacts;
-import org.vfioorchestrator.profile.ProfileLoader;
 
 /**
  * The training run behind {@code vfio-orchestrator cds-archive [FILE]}: the launcher runs it
@@ -27,8 +25,7 @@ import org.vfioorchestrator.profile.ProfileLoader;
  *
  * <p>It runs the hook's phases ({@code prepare}, {@code started}, {@code reconnect},
  * {@code release}) for VM win11 on a private copy of the bundled example host
- * ({@code examples/hosts/gaming-rig}, carried in the jar), reads the profile once more through
- * SnakeYAML, which hook calls use for profiles not in plain YAML, and pins its own thread on the
+ * ({@code examples/hosts/gaming-rig}, carried in the jar), and pins its own thread on the
  * running kernel to the CPUs it already has, so the live host's classes (JNA's) are in too.
  * Nothing outside a temporary directory is written, and no other thread or process is touched.
  */
@@ -68,10 +65,6 @@ final class CdsTraining {
                     return 4;
                 }
             }
-            // the same profile as YAML that PlainYaml leaves to SnakeYAML (a document marker is enough), so that
-            // SnakeYAML's classes are in the archive too for those who write profiles so
-            new ProfileLoader(HostFacts.read(HostFs.open(host)))
-                    .parse(("---\n" + Files.readString(profile)).getBytes(StandardCharsets.UTF_8), profile.toString(), "win11");
             // this thread pinned where it already runs, on the live host: JNA's classes, loaded as the hook loads them
             HostFs live = HostFs.open(Path.of("/"));
             live.expectAffinityChanges();

@@ -92,10 +92,7 @@ public final class ProfileLoader {
         } catch (CharacterCodingException e) {
             throw OrchestratorException.data(source + ": not UTF-8 text; save the profile as UTF-8");
         }
-        YamlNode root = PlainYaml.read(text);
-        if (root == null) {
-            root = FullYaml.read(text, source);
-        }
+        YamlNode root = ProfileYaml.read(text, source);
         Walk w = new Walk(source);
         return new Reader(w, host, defaultVm, text).read(root);
     }

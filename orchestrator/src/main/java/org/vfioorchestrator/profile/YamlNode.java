@@ -8,9 +8,8 @@ import java.util.List;
  * with the line and column (from 1) where it starts, for the messages. Scalars are kept as written (no
  * YAML type is resolved): the loader reads {@code yes}, {@code 0,16} or {@code 30s} itself.
  *
- * <p>Both readers build this tree: {@link PlainYaml} for the plain block YAML profiles are written in,
- * {@link FullYaml} (SnakeYAML) for everything else. A YAML alias makes one node appear twice in the
- * tree (the same object), which the loader refuses.
+ * <p>{@link ProfileYaml} builds it from SnakeYAML's nodes. A YAML alias makes one node appear twice in
+ * the tree (the same object), which the loader refuses.
  */
 sealed interface YamlNode {
     int line();

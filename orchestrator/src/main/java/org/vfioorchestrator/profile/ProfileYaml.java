@@ -21,11 +21,12 @@ import org.yaml.snakeyaml.reader.StreamReader;
 import org.yaml.snakeyaml.resolver.Resolver;
 
 /**
- * Reads any YAML with SnakeYAML, for the profiles {@link PlainYaml} does not take, and says what is
- * wrong with YAML that is not valid. Its classes are loaded only when it is used.
+ * Reads a profile's YAML with SnakeYAML into a {@link YamlNode} tree that keeps every node's line and
+ * column, within {@link LoaderOptions} limits (no duplicate keys, few aliases, bounded size and depth),
+ * and says where YAML that is not valid goes wrong.
  */
-final class FullYaml {
-    private FullYaml() {
+final class ProfileYaml {
+    private ProfileYaml() {
     }
 
     /** The document's node tree; an {@link OrchestratorException} naming the place for YAML that is not valid. */
