@@ -4,7 +4,10 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Parses the durations users type: {@code 30s}, {@code 2m}, {@code 1h}, {@code 500ms}, or plain seconds. */
+/**
+ * The one parser of the durations users type, on the command line ({@code measure --duration}) and in a
+ * profile ({@code measure.duration}): {@code 30s}, {@code 2m}, {@code 1h}, {@code 500ms}, or plain seconds.
+ */
 public final class Durations {
     private static final Pattern FORMAT = Pattern.compile("(\\d{1,7})(ms|s|m|h)?");
 
@@ -18,7 +21,7 @@ public final class Durations {
     public static Duration parse(String text) {
         Matcher m = FORMAT.matcher(text.strip());
         if (!m.matches()) {
-            throw new IllegalArgumentException("'" + text + "' is not a duration; write e.g. 30s, 2m, 1h or 500ms");
+            throw new IllegalArgumentException("'" + text + "' is not a duration; write it like 500ms, 30s, 2m or 1h");
         }
         long n = Long.parseLong(m.group(1));
         String unit = m.group(2) == null ? "s" : m.group(2);

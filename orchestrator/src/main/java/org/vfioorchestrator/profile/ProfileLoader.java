@@ -1,6 +1,7 @@
 package org.vfioorchestrator.profile;
 
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,6 +21,7 @@ import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.cpu.CpuSetFormatException;
+import org.vfioorchestrator.measure.Durations;
 import org.vfioorchestrator.profile.Profile.CStateMethod;
 import org.vfioorchestrator.profile.Profile.CStatePolicy;
 import org.vfioorchestrator.profile.Profile.CgroupMode;
@@ -179,17 +181,18 @@ public final class ProfileLoader {
             if (v == null) {
                 return null;
             }
+            BigInteger i;
             try {
-                int i = Integer.parseInt(v.strip());
-                if (i < min || i > max) {
-                    problem(n, key, i + " is out of range; write a number from " + min + " to " + max);
-                    return null;
-                }
-                return i;
+                i = new BigInteger(v.strip()); // any number of digits: one too large for an int is out of range, not malformed
             } catch (NumberFormatException e) {
                 problem(n, key, "'" + v + "' is not a whole number");
                 return null;
             }
+            if (i.compareTo(BigInteger.valueOf(min)) < 0 || i.compareTo(BigInteger.valueOf(max)) > 0) {
+                problem(n, key, i + " is out of range; write a number from " + min + " to " + max);
+                return null;
+            }
+            return i.intValueExact();
         }
 
         CpuSet cpus(YamlNode n, String key) {
@@ -238,34 +241,18 @@ public final class ProfileLoader {
             return out;
         }
 
+        /** A duration as {@code measure --duration} takes it ({@link Durations}): 30, 30s, 2m, 1h or 500ms. */
         Duration duration(YamlNode n, String key) {
             String v = scalar(n, key, "a duration such as 30s");
             if (v == null) {
                 return null;
             }
-            // 1 to 6 digits and a unit
-            String text = v.strip();
-            int digits = 0;
-            while (digits < text.length() && text.charAt(digits) >= '0' && text.charAt(digits) <= '9') {
-                digits++;
-            }
-            String unit = text.substring(digits);
-            if (digits < 1 || digits > 6 || !List.of("ms", "s", "m", "h").contains(unit)) {
-                problem(n, key, "'" + v + "' is not a duration; write it like 500ms, 30s, 2m or 1h");
+            try {
+                return Durations.parse(v);
+            } catch (IllegalArgumentException e) {
+                problem(n, key, e.getMessage());
                 return null;
             }
-            long amount = Long.parseLong(text.substring(0, digits));
-            Duration d = switch (unit) {
-                case "ms" -> Duration.ofMillis(amount);
-                case "s" -> Duration.ofSeconds(amount);
-                case "m" -> Duration.ofMinutes(amount);
-                default -> Duration.ofHours(amount);
-            };
-            if (d.compareTo(Duration.ofSeconds(1)) < 0 || d.compareTo(Duration.ofHours(24)) > 0) {
-                problem(n, key, v + " is out of range; write between 1s and 24h");
-                return null;
-            }
-            return d;
         }
 
         private static String kind(YamlNode n) {

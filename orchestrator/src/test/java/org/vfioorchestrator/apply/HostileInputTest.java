@@ -262,7 +262,7 @@ class HostileInputTest {
                 Arguments.of("reversed range", "host_cpus: 2-0\nvcpus: {pin: [1, 3]}\n".getBytes(StandardCharsets.UTF_8),
                         List.of(":1:12: host_cpus: bad CPU list '2-0': range is reversed, write 0-2; write it like 0-3,8,10-11")),
                 Arguments.of("numbers that are no CPU", "host_cpus: 0,2\nvcpus: {pin: [99999999999, 1.5]}\n".getBytes(StandardCharsets.UTF_8),
-                        List.of(":2:15: vcpus.pin[0]: '99999999999' is not a whole number",
+                        List.of(":2:15: vcpus.pin[0]: 99999999999 is out of range; write a number from 0 to 8191",
                                 ":2:28: vcpus.pin[1]: '1.5' is not a whole number")),
                 Arguments.of("duplicate key", "host_cpus: 0,2\nhost_cpus: 0\nvcpus: {pin: [1, 3]}\n".getBytes(StandardCharsets.UTF_8),
                         List.of(":2:1: host_cpus: given twice; keep one")),

@@ -55,7 +55,7 @@ class MeasureCommandTest {
         tree();
         CliRun r = run("measure", "win", "--duration", "soon", "--host-root", dir.toString());
         assertEquals(2, r.code());
-        assertTrue(r.err().startsWith("measure: Invalid value for option '--duration': 'soon' is not a duration; write e.g. 30s"),
+        assertTrue(r.err().startsWith("measure: Invalid value for option '--duration': 'soon' is not a duration; write it like 500ms"),
                 r.err());
         assertFalse(r.err().contains("\tat "), "no stack trace");
         assertEquals(2, run("measure", "win", "--duration", "0s", "--host-root", dir.toString()).code());

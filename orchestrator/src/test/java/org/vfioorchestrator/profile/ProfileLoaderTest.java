@@ -15,6 +15,7 @@ import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.measure.Durations;
 import org.vfioorchestrator.profile.Profile.CStateMethod;
 import org.vfioorchestrator.profile.Profile.CgroupMode;
 import org.vfioorchestrator.profile.Profile.PassthroughIrqs;
@@ -116,6 +117,39 @@ class ProfileLoaderTest {
                 "p.yaml:6:21: measure.duration: 'soon' is not a duration; write it like 500ms, 30s, 2m or 1h"),
                 problems("host_cpus: 0\nvcpus: [1]\ngovernor: [performance]\nirqs: {move_to_host: maybe}\n"
                         + "cstates: {method: pm_qos, max_latency_us: low}\nmeasure: {duration: soon}\n"));
+    }
+
+    @Test
+    void aDurationMeansWhatItMeansOnTheCommandLine() {
+        assertEquals(Duration.ofSeconds(30), parse("host_cpus: 0\nvcpus: {pin: [1]}\nmeasure: {duration: 30}\n")
+                .measure().duration(), "a number alone is seconds, as measure --duration 30");
+        for (String text : List.of("30", "30s", "2m", "1h", "1500ms", "24h", "0", "500ms", "25h", "1441m", "soon", "30 s",
+                "-5", "99999999h")) {
+            String onTheCommandLine;
+            try {
+                onTheCommandLine = Durations.parse(text).toString();
+            } catch (IllegalArgumentException e) {
+                onTheCommandLine = "p.yaml:3:21: measure.duration: " + e.getMessage();
+            }
+            String yaml = "host_cpus: 0\nvcpus: {pin: [1]}\nmeasure: {duration: '" + text + "'}\n";
+            String inAProfile;
+            try {
+                inAProfile = parse(yaml).measure().duration().toString();
+            } catch (OrchestratorException e) {
+                inAProfile = e.getMessage();
+            }
+            assertEquals(onTheCommandLine, inAProfile, text);
+        }
+    }
+
+    @Test
+    void aNumberTooLargeForItsKeyIsOutOfRangeNotMalformed() {
+        assertEquals(List.of("p.yaml:3:43: cstates.max_latency_us: 2147483648 is out of range; write a number from 0 to 1000000",
+                "p.yaml:4:27: measure.max_latency_us: -99999999999999999999 is out of range; write a number from 1 to 10000000"),
+                problems("host_cpus: 0\nvcpus: {pin: [1]}\ncstates: {method: pm_qos, max_latency_us: 2147483648}\n"
+                        + "measure: {max_latency_us: -99999999999999999999}\n"));
+        assertEquals(List.of("p.yaml:2:27: vcpus.count: 2147483648 is out of range; write a number from 1 to 4096"),
+                problems("host_cpus: 0\nvcpus: {pin: auto, count: 2147483648}\n"));
     }
 
     @Test
