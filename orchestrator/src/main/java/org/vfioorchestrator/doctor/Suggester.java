@@ -200,7 +200,6 @@ public final class Suggester {
                   max_latency_us: 0
                 cgroups:
                   mode: auto                    # auto | v2 | v1 | none
-                  root: /sys/fs/cgroup
                 measure:
                   after_start: false
                   duration: 30s
