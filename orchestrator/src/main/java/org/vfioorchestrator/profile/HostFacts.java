@@ -8,7 +8,7 @@ import org.vfioorchestrator.host.KernelText;
 import org.vfioorchestrator.topology.Topology;
 import org.vfioorchestrator.topology.TopologyReader;
 
-/** What profile validation needs to know about the host: its CPUs, governors and workqueues. */
+/** What profile validation needs to know about the host: its CPUs, governors, workqueues and cgroups. */
 public final class HostFacts {
     private final HostFs host;
     private final Topology topology;
@@ -38,6 +38,11 @@ public final class HostFacts {
     public List<String> governorsOffered(int cpu) {
         String text = host.read("/sys/devices/system/cpu/cpu" + cpu + "/cpufreq/scaling_available_governors").orElse("");
         return KernelText.words(text);
+    }
+
+    /** A cgroup directory (v1 or v2, a hierarchy's root or below it): it lists its processes. */
+    public boolean isCgroup(String path) {
+        return host.exists(path + "/cgroup.procs");
     }
 
     public boolean workqueueHasCpumask(String name) {

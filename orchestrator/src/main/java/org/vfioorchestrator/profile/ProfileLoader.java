@@ -568,14 +568,7 @@ public final class ProfileLoader {
                     mode = c == null ? mode : c;
                 }
                 if (m.containsKey("root")) {
-                    root = w.scalar(m.get("root"), "cgroups.root", "a directory under /sys/fs/cgroup");
-                    if (root != null && (!root.startsWith("/sys/fs/cgroup") || root.contains("/..") || root.contains("\0"))) {
-                        w.problem(m.get("root"), "cgroups.root", "'" + root
-                                + "' is not under /sys/fs/cgroup; write e.g. /sys/fs/cgroup (v2) or /sys/fs/cgroup/cpuset (v1)");
-                        root = null;
-                    } else if (root != null && root.length() > 1 && root.endsWith("/")) {
-                        root = root.substring(0, root.length() - 1);
-                    }
+                    root = cgroupRoot(m.get("root"), mode);
                 }
                 if (m.containsKey("keep")) {
                     List<String> k = w.words(m.get("keep"), "cgroups.keep");
@@ -583,6 +576,32 @@ public final class ProfileLoader {
                 }
             }
             return new CgroupPolicy(mode, root, keep);
+        }
+
+        /**
+         * A cgroup directory of this host at or under /sys/fs/cgroup: any other directory (a typo such as
+         * /sys/fs/cgroupx) holds no processes, and every cpuset would silently be skipped.
+         */
+        private String cgroupRoot(YamlNode n, CgroupMode mode) {
+            String root = w.scalar(n, "cgroups.root", "a directory under /sys/fs/cgroup");
+            if (root == null) {
+                return null;
+            }
+            if (root.length() > 1 && root.endsWith("/")) {
+                root = root.substring(0, root.length() - 1);
+            }
+            String fix = "; write e.g. /sys/fs/cgroup (v2) or /sys/fs/cgroup/cpuset (v1)";
+            if (!(root.equals("/sys/fs/cgroup") || root.startsWith("/sys/fs/cgroup/")) || root.contains("/..")
+                    || root.contains("\0")) {
+                w.problem(n, "cgroups.root", "'" + root + "' is not under /sys/fs/cgroup" + fix);
+                return null;
+            }
+            if (mode != CgroupMode.NONE && !host.isCgroup(root)) {
+                w.problem(n, "cgroups.root", "'" + root + "' is not a cgroup on this host (it has no cgroup.procs)" + fix
+                        + ", a cgroup under them, or leave the key out");
+                return null;
+            }
+            return root;
         }
 
         private MeasurePolicy measure(YamlNode n) {

@@ -153,6 +153,20 @@ class ProfileLoaderTest {
     }
 
     @Test
+    void aCgroupRootThatIsNoCgroupIsRefusedWithTheFix() {
+        String fix = "; write e.g. /sys/fs/cgroup (v2) or /sys/fs/cgroup/cpuset (v1)";
+        assertEquals(List.of("p.yaml:3:17: cgroups.root: '/sys/fs/cgroupx' is not under /sys/fs/cgroup" + fix),
+                problems("host_cpus: 0\nvcpus: {pin: [1]}\ncgroups: {root: /sys/fs/cgroupx}\n"));
+        assertEquals(List.of("p.yaml:3:17: cgroups.root: '/sys/fs/cgroup/cpuset' is not a cgroup on this host (it has no"
+                + " cgroup.procs)" + fix + ", a cgroup under them, or leave the key out"),
+                problems("host_cpus: 0\nvcpus: {pin: [1]}\ncgroups: {root: /sys/fs/cgroup/cpuset/}\n"));
+        assertEquals("/sys/fs/cgroup/user.slice", parse("host_cpus: 0\nvcpus: {pin: [1]}\ncgroups: {root: /sys/fs/cgroup/user.slice/}\n")
+                .cgroups().root());
+        assertEquals("/sys/fs/cgroup/cpuset", parse("host_cpus: 0\nvcpus: {pin: [1]}\ncgroups: {mode: none, root: /sys/fs/cgroup/cpuset}\n")
+                .cgroups().root(), "with mode: none the root is never used");
+    }
+
+    @Test
     void cpusThatDoNotExistOrAreOfflineAreRefused(@TempDir Path dir) throws Exception {
         assertEquals(List.of("p.yaml:1:12: host_cpus: CPU 32-33 does not exist on this host (it has CPUs 0-31); use CPUs from 0-31",
                 "p.yaml:2:18: vcpus.pin[1]: CPU 40 does not exist on this host (it has CPUs 0-31); use CPUs from 0-31"),
