@@ -41,11 +41,7 @@ final class ApplyCommand implements Callable<Integer> {
         ProfileStore.checkVmName(vm);
         PrintWriter out = spec.commandLine().getOut();
         PlanService service = new PlanService(hostOptions.open());
-        Profile profile = service.load(profileArgs.locate(service.host(), vm, service.host().isLive()));
-        if (!profile.vm().equals(vm)) {
-            throw org.vfioorchestrator.OrchestratorException.data(profile.source() + " is for VM '" + profile.vm()
-                    + "', not '" + vm + "'");
-        }
+        Profile profile = service.load(profileArgs.locate(service.host(), vm, service.host().isLive())).requireVm(vm);
         ApplyReport report = new Applier(service, line -> {
             if (verbose) {
                 out.println("  " + line);

@@ -3,7 +3,6 @@ package org.vfioorchestrator.cli;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.domain.Domain;
 import org.vfioorchestrator.domain.DomainXml;
 import org.vfioorchestrator.plan.DomainCheck;
@@ -46,11 +45,7 @@ final class XmlCommand implements Callable<Integer> {
     public Integer call() {
         ProfileStore.checkVmName(vm);
         PlanService service = new PlanService(hostOptions.open());
-        Profile profile = service.load(profileArgs.locate(service.host(), vm, false));
-        if (!profile.vm().equals(vm)) {
-            throw OrchestratorException.data(profile.source() + " is for VM '" + profile.vm() + "', not '" + vm
-                    + "'; name the file " + vm + ".yaml or set vm: " + vm);
-        }
+        Profile profile = service.load(profileArgs.locate(service.host(), vm, false)).requireVm(vm);
         List<Integer> ids = null;
         if (domainFile != null) {
             Domain d = DomainXml.read(domainFile);

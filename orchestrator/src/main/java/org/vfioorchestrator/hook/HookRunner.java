@@ -86,7 +86,7 @@ public final class HookRunner {
         try {
             return switch (operation) {
                 case "prepare begin" -> prepare(vm, profileFile.get(), xml, log);
-                case "started begin" -> started(vm, profileFile.get(), log);
+                case "started begin" -> started(vm, profileFile.get(), xml, log);
                 case "release end", "stopped end" -> {
                     stop(vm, log);
                     yield 0;
@@ -105,13 +105,7 @@ public final class HookRunner {
     private int prepare(String vm, Path profileFile, String xml, HookLog log) {
         try {
             PlanService plans = new PlanService(host);
-            Profile profile = plans.load(profileFile);
-            if (xmlTooLarge > 0) {
-                throw DomainXml.tooLarge("the domain XML from libvirt", xmlTooLarge);
-            }
-            if (!xml.isBlank()) {
-                DomainCheck.check(profile, DomainFacts.parse(xml, "the domain XML from libvirt"));
-            }
+            Profile profile = load(plans, vm, profileFile, xml);
             new Applier(plans, log).apply(profile, false);
             return 0;
         } catch (OrchestratorException | HostIoException e) {
@@ -120,13 +114,13 @@ public final class HookRunner {
         }
     }
 
-    private int started(String vm, Path profileFile, HookLog log) {
+    private int started(String vm, Path profileFile, String xml, HookLog log) {
         PlanService plans;
         Profile profile;
         host.expectAffinityChanges(); // QEMU's threads get pinned at the end of this call
         try {
             plans = new PlanService(host);
-            profile = plans.load(profileFile);
+            profile = load(plans, vm, profileFile, xml);
             new Applier(plans, log).apply(profile, true);
         } catch (OrchestratorException | HostIoException e) {
             log.accept("pinning failed, reverting: " + e.getMessage());
@@ -142,6 +136,21 @@ public final class HookRunner {
             }
         }
         return 0;
+    }
+
+    /**
+     * The VM's profile, checked to be for the VM libvirt named and to fit the domain XML libvirt sent: the
+     * host is isolated, journaled and later restored under libvirt's name, never under another.
+     */
+    private Profile load(PlanService plans, String vm, Path profileFile, String xml) {
+        Profile profile = plans.load(profileFile).requireVm(vm);
+        if (xmlTooLarge > 0) {
+            throw DomainXml.tooLarge("the domain XML from libvirt", xmlTooLarge);
+        }
+        if (!xml.isBlank()) {
+            DomainCheck.check(profile, DomainFacts.parse(xml, "the domain XML from libvirt"));
+        }
+        return profile;
     }
 
     private void stop(String vm, HookLog log) {

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
+import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
 
 /**
@@ -32,6 +33,18 @@ public record Profile(
         CStatePolicy cstates,
         CgroupPolicy cgroups,
         MeasurePolicy measure) {
+
+    /**
+     * This profile, if it is for {@code vm} (libvirt's name in a hook call, the VM a command names): a
+     * profile for another VM would isolate the host under a name whose stop never comes.
+     */
+    public Profile requireVm(String vm) {
+        if (!this.vm.equals(vm)) {
+            throw OrchestratorException.data(source + " is for VM '" + this.vm + "', not '" + vm + "'; write vm: " + vm
+                    + " in it, or leave vm: out and name the file " + vm + ".yaml");
+        }
+        return this;
+    }
 
     /** The VM names of these profiles, in their order. */
     public static List<String> vmsOf(List<Profile> profiles) {

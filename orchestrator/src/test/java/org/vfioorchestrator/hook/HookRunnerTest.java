@@ -128,6 +128,41 @@ class HookRunnerTest {
     }
 
     @Test
+    void aProfileForAnotherVmIsRefusedAtPrepareAndStartedUnderLibvirtsName() throws Exception {
+        // issue 18 item 2: 'vm: other' in tiny.yaml isolated the host as VM 'other'; stopping 'tiny' restored nothing
+        writeProfile("vm: other\n" + PROFILE);
+        TreeSnapshot before = TreeSnapshot.of(root);
+        String profile = root.resolve("etc/vfio-orchestrator/profiles/tiny.yaml").toString();
+        String refusal = "vfio-orchestrator: VM tiny not started: " + profile + " is for VM 'other', not 'tiny'; write vm: tiny"
+                + " in it, or leave vm: out and name the file tiny.yaml\n";
+        String otherXml = XML.replace("<name>tiny</name>", "<name>other</name>");
+        assertEquals(1, hookWithXml(otherXml, "tiny", "prepare", "begin", "-"));
+        assertEquals(refusal, err.toString());
+        err.getBuffer().setLength(0);
+        assertEquals(1, hookWithXml(otherXml, "tiny", "started", "begin", "-"));
+        assertEquals(refusal.replace("\n", " The host side was reverted.\n"), err.toString());
+        assertEquals(List.of(), before.differences(TreeSnapshot.of(root)), "nothing was isolated, under either name");
+        assertFalse(Files.exists(root.resolve("run/vfio-orchestrator/journal.json")));
+    }
+
+    @Test
+    void startedChecksTheDomainXmlAndAStopRestoresWhatWasAppliedForLibvirtsName() throws Exception {
+        assertEquals(0, hook("tiny", "prepare", "begin", "-"));
+        assertEquals(1, hookWithXml(XML.replace("<name>tiny</name>", "<name>other</name>"), "tiny", "started", "begin", "-"));
+        assertEquals("vfio-orchestrator: VM tiny not started: the domain XML from libvirt: the domain is 'other' but "
+                + root.resolve("etc/vfio-orchestrator/profiles/tiny.yaml") + " is for 'tiny'; name the profile after the domain"
+                + " (other.yaml) or set vm: other The host side was reverted.\n", err.toString());
+        assertEquals(List.of(), original.differences(TreeSnapshot.of(root)), "started reverted what prepare applied");
+
+        assertEquals(0, hook("tiny", "prepare", "begin", "-"));
+        assertEquals(0, hook("tiny", "started", "begin", "-"));
+        writeProfile("vm: other\n" + PROFILE); // edited while the VM runs
+        assertEquals(0, hook("tiny", "stopped", "end", "-"));
+        writeProfile(PROFILE);
+        assertEquals(List.of(), original.differences(TreeSnapshot.of(root)), "the stop restored what was applied for 'tiny'");
+    }
+
+    @Test
     void aVmWithoutProfileIsNotOurs() throws Exception {
         for (String[] op : List.of(new String[] {"prepare", "begin"}, new String[] {"started", "begin"},
                 new String[] {"release", "end"}, new String[] {"reconnect", "begin"})) {
