@@ -3,6 +3,7 @@ package org.vfioorchestrator.cli;
 import java.nio.file.Path;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.profile.ProfileFile;
 import org.vfioorchestrator.profile.ProfileStore;
 import picocli.CommandLine.Option;
 
@@ -13,16 +14,13 @@ final class ProfileArgs {
     Path profile;
 
     /**
-     * The profile file. With {@code changesLiveHost} (apply on the real machine), a {@code --profile FILE}
+     * The profile, read. With {@code changesLiveHost} (apply on the real machine), a {@code --profile FILE}
      * must pass an installed profile's checks; on a host tree nothing real changes, so a checkout's
      * example profile works whatever the umask made of its mode.
      */
-    Path locate(HostFs host, String vm, boolean changesLiveHost) {
+    ProfileFile locate(HostFs host, String vm, boolean changesLiveHost) {
         if (profile != null) {
-            if (changesLiveHost) {
-                ProfileStore.checkTrustedFile(profile);
-            }
-            return profile;
+            return changesLiveHost ? ProfileStore.readTrustedFile(profile) : ProfileFile.read(profile, false);
         }
         return ProfileStore.find(host, vm).orElseThrow(() -> OrchestratorException.data("VM " + vm + " has no profile at "
                 + host.resolve(ProfileStore.pathOf(vm)) + "; write one (vfio-orchestrator suggest " + vm

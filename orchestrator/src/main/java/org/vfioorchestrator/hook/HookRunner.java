@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import org.vfioorchestrator.ExitCode;
@@ -20,6 +19,7 @@ import org.vfioorchestrator.host.HostIoException;
 import org.vfioorchestrator.plan.DomainCheck;
 import org.vfioorchestrator.plan.PlanService;
 import org.vfioorchestrator.profile.Profile;
+import org.vfioorchestrator.profile.ProfileFile;
 import org.vfioorchestrator.profile.ProfileStore;
 
 /**
@@ -64,7 +64,7 @@ public final class HookRunner {
             return mayFail ? fail(vm, e.getMessage()) : 0;
         }
         boolean stopping = operation.equals("release end") || operation.equals("stopped end");
-        Optional<Path> profileFile;
+        Optional<ProfileFile> profileFile;
         try {
             profileFile = ProfileStore.find(host, vm);
         } catch (OrchestratorException e) {
@@ -102,7 +102,7 @@ public final class HookRunner {
         }
     }
 
-    private int prepare(String vm, Path profileFile, String xml, HookLog log) {
+    private int prepare(String vm, ProfileFile profileFile, String xml, HookLog log) {
         try {
             PlanService plans = new PlanService(host);
             Profile profile = load(plans, vm, profileFile, xml);
@@ -114,7 +114,7 @@ public final class HookRunner {
         }
     }
 
-    private int started(String vm, Path profileFile, String xml, HookLog log) {
+    private int started(String vm, ProfileFile profileFile, String xml, HookLog log) {
         PlanService plans;
         Profile profile;
         host.expectAffinityChanges(); // QEMU's threads get pinned at the end of this call
@@ -142,7 +142,7 @@ public final class HookRunner {
      * The VM's profile, checked to be for the VM libvirt named and to fit the domain XML libvirt sent: the
      * host is isolated, journaled and later restored under libvirt's name, never under another.
      */
-    private Profile load(PlanService plans, String vm, Path profileFile, String xml) {
+    private Profile load(PlanService plans, String vm, ProfileFile profileFile, String xml) {
         Profile profile = plans.load(profileFile).requireVm(vm);
         if (xmlTooLarge > 0) {
             throw DomainXml.tooLarge("the domain XML from libvirt", xmlTooLarge);

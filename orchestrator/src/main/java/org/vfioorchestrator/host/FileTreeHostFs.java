@@ -249,11 +249,7 @@ abstract class FileTreeHostFs implements HostFs {
     public Optional<FileFacts> stat(String path) {
         Path p = entry(path);
         try {
-            Map<String, Object> a = Files.readAttributes(p, "unix:uid,mode,size,isSymbolicLink,isDirectory,isRegularFile",
-                    LinkOption.NOFOLLOW_LINKS);
-            return Optional.of(new FileFacts((Integer) a.get("uid"), ((Integer) a.get("mode")) & 07777,
-                    (Long) a.get("size"), (Boolean) a.get("isSymbolicLink"), (Boolean) a.get("isDirectory"),
-                    (Boolean) a.get("isRegularFile")));
+            return Optional.of(FileFacts.of(Files.readAttributes(p, FileFacts.ATTRIBUTES, LinkOption.NOFOLLOW_LINKS)));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {

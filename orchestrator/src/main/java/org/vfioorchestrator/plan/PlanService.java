@@ -5,6 +5,7 @@ import java.util.List;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.profile.HostFacts;
 import org.vfioorchestrator.profile.Profile;
+import org.vfioorchestrator.profile.ProfileFile;
 import org.vfioorchestrator.profile.ProfileLoader;
 
 /** Loads profiles against a host and plans for them: what {@code plan}, {@code apply} and the hook share. */
@@ -26,6 +27,10 @@ public final class PlanService {
     }
 
     public Profile load(Path profile) {
+        return new ProfileLoader(facts).load(profile);
+    }
+
+    public Profile load(ProfileFile profile) {
         return new ProfileLoader(facts).load(profile);
     }
 

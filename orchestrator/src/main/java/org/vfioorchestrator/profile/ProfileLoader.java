@@ -1,11 +1,8 @@
 package org.vfioorchestrator.profile;
 
-import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,29 +58,16 @@ public final class ProfileLoader {
 
     /** Reads and validates a profile file; the VM name defaults to the file name without {@code .yaml}. */
     public Profile load(Path file) {
-        byte[] bytes;
-        try {
-            // bounded read: the size of /dev/zero, a pipe or a file still growing says nothing
-            try (java.io.InputStream in = Files.newInputStream(file)) {
-                bytes = in.readNBytes(MAX_BYTES + 1);
-            }
-            if (bytes.length > MAX_BYTES) {
-                throw OrchestratorException.data(file + ": profile is larger than " + MAX_BYTES / 1024
-                        + " KiB; a profile is a page of YAML, check you named the right file");
-            }
-        } catch (NoSuchFileException e) {
-            throw OrchestratorException.data(file + ": no such profile; copy profiles/template.yaml there and edit it");
-        } catch (IOException e) {
-            throw OrchestratorException.data(file + ": cannot read profile: " + e.getMessage());
+        return load(ProfileFile.read(file, false));
+    }
+
+    /** Validates a profile read before; the VM name defaults to the file name without {@code .yaml}. */
+    public Profile load(ProfileFile file) {
+        if (file.bytes().length > MAX_BYTES) {
+            throw OrchestratorException.data(file.path() + ": profile is larger than " + MAX_BYTES / 1024
+                    + " KiB; a profile is a page of YAML, check you named the right file");
         }
-        String name = file.getFileName().toString();
-        for (String suffix : new String[] {".yaml", ".yml"}) {
-            if (name.endsWith(suffix)) {
-                name = name.substring(0, name.length() - suffix.length());
-                break;
-            }
-        }
-        return parse(bytes, file.toString(), name);
+        return parse(file.bytes(), file.path().toString(), file.defaultVm());
     }
 
     /** Validates profile text; {@code defaultVm} is used when the profile has no {@code vm:} key. */

@@ -5,11 +5,13 @@ import java.util.Optional;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.host.FileFacts;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.host.TrustedFile;
 
 /**
  * Where installed profiles live ({@code /etc/vfio-orchestrator/profiles/VM.yaml})
  * and the checks before one is trusted: a safe VM name, a regular file owned by
- * root (or us) that nobody else can write, like sudo and sshd insist on.
+ * root (or us) that nobody else can write, in directories nobody else can write
+ * either, like sudo and sshd insist on.
  */
 public final class ProfileStore {
     public static final String DIR = "/etc/vfio-orchestrator/profiles";
@@ -60,33 +62,36 @@ public final class ProfileStore {
         return DIR + "/" + checkVmName(vm) + ".yaml";
     }
 
-    /** The VM's installed profile, if it has one, after the ownership and mode checks. */
-    public static Optional<Path> find(HostFs host, String vm) {
+    /**
+     * The VM's installed profile, if it has one, read the way sudo reads its files ({@link TrustedFile}):
+     * every directory from / down to the profiles directory root's (or ours) and writable by nobody else,
+     * none a link; the file itself, not followed if a link, passes {@link #checkTrusted} before it is opened.
+     */
+    public static Optional<ProfileFile> find(HostFs host, String vm) {
         String path = pathOf(vm);
-        Optional<FileFacts> facts = host.stat(path);
-        if (facts.isEmpty()) {
-            return Optional.empty();
-        }
-        checkTrusted(host, path, facts.get(), true);
-        return Optional.of(host.resolve(path));
+        Optional<byte[]> bytes = TrustedFile.read(host.root(), path, ProfileLoader.MAX_BYTES,
+                (shown, facts) -> checkTrusted(shown, facts, true));
+        return bytes.map(b -> new ProfileFile(host.resolve(path), b));
     }
 
     /**
-     * A profile named with {@code --profile FILE} for a command that changes the host: the same
-     * checks as an installed one (root would act on what anyone who can write the file put there).
+     * A profile named with {@code --profile FILE} for a command that changes the host: the same checks of
+     * the file as an installed one (root would act on what anyone who can write the file put there), and
+     * then read without following a link. Its directories are the user's choice.
      */
-    public static void checkTrustedFile(Path file) {
+    public static ProfileFile readTrustedFile(Path file) {
         HostFs real = HostFs.open(Path.of("/"));
         String path = file.toAbsolutePath().normalize().toString();
         Optional<FileFacts> facts = real.stat(path);
-        if (facts.isPresent()) { // a missing file is reported by the loader, with its name
-            checkTrusted(real, path, facts.get(), false);
+        if (facts.isPresent()) { // a missing file is reported by the read, with its name
+            checkTrusted(real.resolve(path), facts.get(), false);
         }
+        return ProfileFile.read(file, true);
     }
 
     /** @param installed the VM's installed profile (else one named with --profile): only the fixes differ */
-    static void checkTrusted(HostFs host, String path, FileFacts f, boolean installed) {
-        String where = host.resolve(path).toString();
+    static void checkTrusted(Path shown, FileFacts f, boolean installed) {
+        String where = shown.toString();
         if (f.symlink()) {
             throw OrchestratorException.data(where + " is a symlink; refusing it. " + (installed
                     ? "Put the profile file itself there" : "Name the profile file itself"));
@@ -99,8 +104,7 @@ public final class ProfileStore {
             throw OrchestratorException.data(where + " is not a regular file (a pipe, socket or device); a profile is a"
                     + " YAML file" + (installed ? ": remove it and put the profile file itself there" : ""));
         }
-        int me = (int) new com.sun.security.auth.module.UnixSystem().getUid();
-        if (f.ownerUid() != 0 && f.ownerUid() != me) {
+        if (!TrustedFile.trustedOwner(f.ownerUid())) {
             throw OrchestratorException.data(where + " is owned by uid " + f.ownerUid()
                     + "; a profile runs as root, so it must belong to root: chown root:root " + where);
         }

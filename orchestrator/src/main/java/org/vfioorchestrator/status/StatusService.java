@@ -20,6 +20,7 @@ import org.vfioorchestrator.measure.MeasurementReport;
 import org.vfioorchestrator.measure.ReportStore;
 import org.vfioorchestrator.profile.HostFacts;
 import org.vfioorchestrator.profile.Profile;
+import org.vfioorchestrator.profile.ProfileFile;
 import org.vfioorchestrator.profile.ProfileLoader;
 import org.vfioorchestrator.profile.ProfileStore;
 import org.vfioorchestrator.qemu.QemuProcess;
@@ -114,7 +115,7 @@ public final class StatusService {
     private Status.Vm vm(String vm, Journal journal, HostFacts facts) {
         List<String> notes = new ArrayList<>();
         Journal.AppliedVm applied = journal == null ? null : journal.vms().get(vm);
-        Optional<java.nio.file.Path> installed;
+        Optional<ProfileFile> installed;
         try {
             installed = ProfileStore.find(host, vm);
         } catch (OrchestratorException e) {
@@ -137,7 +138,7 @@ public final class StatusService {
                             + " applied text, so stopping the VM still restores the host");
                 }
             } else if (installed.isPresent()) {
-                source = installed.get().toString();
+                source = installed.get().path().toString();
                 profile = new ProfileLoader(facts).load(installed.get());
             }
         } catch (OrchestratorException e) {

@@ -314,7 +314,7 @@ class HostileInputTest {
                 + " than 64 KiB; a profile is a page of YAML, check you named the right file\n", "apply --profile /dev/zero");
         // on the real machine it is not even opened
         assertEquals("/dev/zero is not a regular file (a pipe, socket or device); a profile is a YAML file",
-                assertThrows(OrchestratorException.class, () -> ProfileStore.checkTrustedFile(Path.of("/dev/zero"))).getMessage());
+                assertThrows(OrchestratorException.class, () -> ProfileStore.readTrustedFile(Path.of("/dev/zero"))).getMessage());
     }
 
     /** How the installed profile is made untrustworthy, and the message that refuses it. */
@@ -371,7 +371,7 @@ class HostileInputTest {
         setUpDone();
         assertResult(cli("apply", "tiny"), 1, "vfio-orchestrator apply: " + why + "\n", "apply");
         // named by hand for the real machine: the same checks, as root acts on it all the same (only the fix differs)
-        OrchestratorException byHand = assertThrows(OrchestratorException.class, () -> ProfileStore.checkTrustedFile(profile));
+        OrchestratorException byHand = assertThrows(OrchestratorException.class, () -> ProfileStore.readTrustedFile(profile));
         assertEquals(why.replace("Put the profile file itself there", "Name the profile file itself")
                 .replace(": remove it and put the profile file itself there", ""), byHand.getMessage());
         if (how == UnsafeProfile.GROUP_WRITABLE) {
@@ -386,6 +386,99 @@ class HostileInputTest {
         assertResult(hook("", "tiny", "prepare", "begin", "-"), 1, "vfio-orchestrator: VM tiny not started: " + why + "\n",
                 "hook prepare");
         assertResult(hook("", "tiny", "release", "end", "-"), 0, "", "hook release");
+    }
+
+    /**
+     * How a directory on the way to the installed profile is made untrustworthy (issue 18 item 1: each of these
+     * was accepted, so whoever could write the directory chose what root does), and the refusal's first words.
+     */
+    enum UnsafeProfileDirectory {
+        PROFILES_WORLD_WRITABLE("etc/vfio-orchestrator/profiles", "rwxrwxrwx"),
+        PROFILES_GROUP_WRITABLE("etc/vfio-orchestrator/profiles", "rwxrwxr-x"),
+        PARENT_WORLD_WRITABLE("etc/vfio-orchestrator", "rwxrwxrwx"),
+        ETC_WORLD_WRITABLE("etc", "rwxrwxrwx"),
+        ROOT_WORLD_WRITABLE("", "rwxrwxrwx"),
+        PROFILES_NOT_OWNED_BY_ROOT("etc/vfio-orchestrator/profiles", null),
+        PROFILES_A_SYMLINK("etc/vfio-orchestrator/profiles", null),
+        PARENT_A_SYMLINK("etc/vfio-orchestrator", null);
+
+        final String directory;
+        final String mode;
+
+        UnsafeProfileDirectory(String directory, String mode) {
+            this.directory = directory;
+            this.mode = mode;
+        }
+
+        /** Makes the directory unsafe; returns the refusal and what puts it back. */
+        String apply(Path root, List<Runnable> undo) throws IOException {
+            Path d = directory.isEmpty() ? root : root.resolve(directory);
+            String file = root.resolve("etc/vfio-orchestrator/profiles/tiny.yaml").toString();
+            if (mode != null) {
+                var before = Files.getPosixFilePermissions(d);
+                Files.setPosixFilePermissions(d, PosixFilePermissions.fromString(mode));
+                undo.add(() -> quietly(() -> Files.setPosixFilePermissions(d, before)));
+                return d + " can be written by group or others (mode " + (mode.endsWith("rwx") ? "777" : "775")
+                        + "); anyone could put another file in place of " + file + ", and root would act on it: chmod go-w " + d;
+            }
+            if (this == PROFILES_NOT_OWNED_BY_ROOT) {
+                Object before = Files.getAttribute(d, "unix:uid");
+                Files.setAttribute(d, "unix:uid", 65534);
+                undo.add(() -> quietly(() -> Files.setAttribute(d, "unix:uid", before)));
+                return d + " is owned by uid 65534; whoever owns a directory above " + file
+                        + " can put another file in its place, and root would act on it: chown root:root " + d;
+            }
+            // the directory moved aside and a link to an attacker's copy (with a usable profile) in its place
+            Path aside = d.resolveSibling(d.getFileName() + ".aside");
+            Path attackers = Files.createDirectories(dir.resolve("attackers").resolve(d.getFileName()));
+            Path theirs = attackers.resolve(this == PROFILES_A_SYMLINK ? "tiny.yaml" : "profiles/tiny.yaml");
+            Files.createDirectories(theirs.getParent());
+            Files.writeString(theirs, TreeHosts.TINY_PROFILE);
+            Files.move(d, aside);
+            Files.createSymbolicLink(d, attackers);
+            undo.add(() -> quietly(() -> {
+                Files.delete(d);
+                Files.move(aside, d);
+                deleteTree(dir.resolve("attackers"));
+            }));
+            return d + " is a symlink, on the way to " + file + "; refusing to follow it. Put the directory itself there";
+        }
+    }
+
+    interface IoAction {
+        void run() throws IOException;
+    }
+
+    static void quietly(IoAction a) {
+        try {
+            a.run();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(UnsafeProfileDirectory.class)
+    void aProfileInAnUnsafeDirectoryIsRefusedLikeSudoDoes(UnsafeProfileDirectory how) throws Exception {
+        kind = "profile directories";
+        Requires.that(isRoot() || how != UnsafeProfileDirectory.PROFILES_NOT_OWNED_BY_ROOT, "needs root: chown");
+        List<Runnable> undo = new ArrayList<>();
+        try {
+            String why = how.apply(root, undo);
+            setUpDone();
+            assertResult(cli("apply", "tiny"), 1, "vfio-orchestrator apply: " + why + "\n", "apply");
+            assertResult(hook("", "tiny", "prepare", "begin", "-"), 1, "vfio-orchestrator: VM tiny not started: " + why + "\n",
+                    "hook prepare");
+            assertResult(hook("", "tiny", "started", "begin", "-"), 1, "vfio-orchestrator: VM tiny not started: " + why + "\n",
+                    "hook started");
+            assertResult(hook("", "tiny", "release", "end", "-"), 0, "", "hook release");
+            assertNothingChanged(how.name());
+        } finally {
+            for (Runnable u : undo) {
+                u.run();
+            }
+            baseline = pristine; // the tree as it was before the damage, which the check after each test compares with
+        }
     }
 
     // ---------------------------------------------------------------- state
