@@ -246,6 +246,59 @@ class ApplyRevertTest {
         assertEquals(List.of(), a.before().differences(TreeSnapshot.of(a.root())));
     }
 
+    /** A journal file written by version 2 of the tool before its entries were records of their own. */
+    private static String version2Journal(String name) throws Exception {
+        return Files.readString(Path.of(System.getProperty("repo.root"),
+                "orchestrator/src/test/resources/org/vfioorchestrator/apply/journal-v2", name));
+    }
+
+    /**
+     * The tool is upgraded while a VM runs: the journal the old version wrote (committed as it wrote it, for
+     * this tree) still restores the host byte for byte, on cgroup v1 (cgroups made, processes moved) and v2
+     * (controller enabled).
+     */
+    @ParameterizedTest
+    @EnumSource(HostSpec.Cgroup.class)
+    void aVersion2JournalFromBeforeTheUpgradeStillRestoresTheHost(HostSpec.Cgroup cgroup) throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(cgroup), dir);
+        TreeSnapshot before = TreeSnapshot.of(root);
+        PlanService plans = new PlanService(HostFs.open(root));
+        new Applier(plans, log::add).apply(TreeHosts.profile(plans, dir, "small", TreeHosts.SMALL_PROFILE), true);
+        Files.writeString(root.resolve(JournalStore.JOURNAL.substring(1)),
+                version2Journal("small-applied-cgroup-" + cgroup.name().toLowerCase(java.util.Locale.ROOT) + ".journal"));
+
+        RevertReport r = new Reverter(plans, log::add).revert("small", false);
+        assertTrue(r.complete(), r.toString());
+        assertEquals(List.of(), before.differences(TreeSnapshot.of(root)));
+    }
+
+    /**
+     * The old version died before the 5th step of a second VM's start, its journal written ahead with values
+     * in flight: after the upgrade, reverting that VM finds no drift and leaves the first as it was, and the
+     * first VM's revert restores the host byte for byte.
+     */
+    @Test
+    void aVersion2JournalWrittenAheadOfACrashStillKnowsTheValuesInFlight() throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.V2), dir);
+        TreeSnapshot pristine = TreeSnapshot.of(root);
+        PlanService healthy = new PlanService(HostFs.open(root));
+        TreeHosts.applyWideHostSmall(healthy, dir, log::add);
+        TreeSnapshot firstApplied = TreeSnapshot.of(root);
+        PlanService dying = new PlanService(new org.vfioorchestrator.testing.FaultyHostFs(HostFs.open(root), 5,
+                org.vfioorchestrator.testing.FaultyHostFs.Mode.CRASH, org.vfioorchestrator.host.Errno.OTHER));
+        var other = TreeHosts.profile(dying, dir, "other", TreeHosts.OTHER_PROFILE);
+        assertThrows(org.vfioorchestrator.testing.FaultyHostFs.Crash.class, () -> new Applier(dying, log::add).apply(other, true));
+        String old = version2Journal("other-killed-before-step-5-cgroup-v2.journal");
+        assertTrue(old.contains("\"inFlight\""), "the old journal has values in flight");
+        Files.writeString(root.resolve(JournalStore.JOURNAL.substring(1)), old);
+
+        RevertReport r = new Reverter(healthy, log::add).revert("other", false);
+        assertTrue(r.complete(), "no drift: " + r);
+        assertEquals(List.of(), firstApplied.differences(TreeSnapshot.of(root)), "the first VM as it was");
+        assertTrue(new Reverter(healthy, log::add).revert("small", false).complete());
+        assertEquals(List.of(), pristine.differences(TreeSnapshot.of(root)));
+    }
+
     private static String sha256(String s) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
     }
