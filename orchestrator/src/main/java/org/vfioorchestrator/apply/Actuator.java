@@ -156,43 +156,42 @@ final class Actuator {
     /** Restores one journal entry's before-image; drift (someone else changed it) is left alone unless forced. */
     Undo undo(JournalEntry e, boolean force) {
         try {
-            return switch (e.type()) {
-                case WRITE -> undoWrite(e, force);
-                case ENABLE_CONTROLLER -> {
-                    String now = host.read(e.path()).orElse("");
-                    if (KernelText.words(e.original()).contains("cpuset") || !KernelText.words(now).contains("cpuset")) {
-                        yield new Undo(UndoStatus.ALREADY, "");
-                    }
-                    host.write(e.path(), "-cpuset");
-                    yield new Undo(UndoStatus.RESTORED, "");
+            if (e instanceof JournalEntry.FileWritten w) {
+                return undoWrite(w, force);
+            }
+            if (e instanceof JournalEntry.ControllerEnabled) {
+                String now = host.read(e.path()).orElse("");
+                if (KernelText.words(e.original()).contains("cpuset") || !KernelText.words(now).contains("cpuset")) {
+                    return new Undo(UndoStatus.ALREADY, "");
                 }
-                case MAKE_CGROUP -> {
-                    if (!host.exists(e.path())) {
-                        yield new Undo(UndoStatus.ALREADY, "");
-                    }
-                    host.rmdir(e.path());
-                    yield new Undo(UndoStatus.RESTORED, "");
+                host.write(e.path(), "-cpuset");
+                return new Undo(UndoStatus.RESTORED, "");
+            }
+            if (e instanceof JournalEntry.CgroupMade) {
+                if (!host.exists(e.path())) {
+                    return new Undo(UndoStatus.ALREADY, "");
                 }
-                case MOVE_PROCESSES -> {
-                    String to = e.path().substring(0, e.path().lastIndexOf('/'));
-                    List<Integer> inside = new ArrayList<>();
-                    for (String line : host.read(to + "/cgroup.procs").orElse("").split("\n")) {
-                        if (!line.isBlank()) {
-                            inside.add(Integer.parseInt(line.strip()));
-                        }
+                host.rmdir(e.path());
+                return new Undo(UndoStatus.RESTORED, "");
+            }
+            if (e instanceof JournalEntry.ProcessesMoved m) {
+                List<Integer> inside = new ArrayList<>();
+                for (String line : host.read(m.to() + "/cgroup.procs").orElse("").split("\n")) {
+                    if (!line.isBlank()) {
+                        inside.add(Integer.parseInt(line.strip()));
                     }
-                    List<String> failures = moveBack(inside, e.from());
-                    yield failures.isEmpty() ? new Undo(UndoStatus.RESTORED, inside.size() + " processes")
-                            : new Undo(UndoStatus.FAILED, String.join("; ", failures));
                 }
-                case PIN_THREAD -> undoPin(e, force);
-            };
+                List<String> failures = moveBack(inside, m.from());
+                return failures.isEmpty() ? new Undo(UndoStatus.RESTORED, inside.size() + " processes")
+                        : new Undo(UndoStatus.FAILED, String.join("; ", failures));
+            }
+            return undoPin((JournalEntry.ThreadPinned) e, force);
         } catch (HostIoException ex) {
             return new Undo(UndoStatus.FAILED, ex.getMessage());
         }
     }
 
-    private Undo undoWrite(JournalEntry e, boolean force) {
+    private Undo undoWrite(JournalEntry.FileWritten e, boolean force) {
         Optional<String> now = host.read(e.path());
         if (now.isEmpty()) {
             return new Undo(UndoStatus.GONE, "no longer exists");
@@ -208,9 +207,8 @@ final class Actuator {
         return new Undo(UndoStatus.RESTORED, "");
     }
 
-    private Undo undoPin(JournalEntry e, boolean force) {
-        int pid = Integer.parseInt(e.path().split("/")[2]);
-        if (!sameThread(pid, e.tid(), e.startTime())) {
+    private Undo undoPin(JournalEntry.ThreadPinned e, boolean force) {
+        if (!sameThread(e.pid(), e.tid(), e.startTime())) {
             return new Undo(UndoStatus.GONE, "thread exited");
         }
         CpuSet now = host.threadAffinity(e.tid());

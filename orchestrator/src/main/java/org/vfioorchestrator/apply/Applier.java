@@ -75,6 +75,13 @@ public final class Applier {
         if (journal == null) {
             journal = Journal.empty(bootId);
         }
+        if (!journal.refused().isEmpty()) {
+            // an entry we cannot trust may hold the only original of a file this apply would change
+            throw OrchestratorException.state(store.journalPath() + ": refusing to change the host: the journal holds "
+                    + journal.refused().size() + (journal.refused().size() == 1 ? " entry" : " entries") + " this tool never"
+                    + " writes or cannot read (" + String.join("; ", journal.refused()) + "). Nothing was changed. Run"
+                    + " 'vfio-orchestrator revert --all': it restores everything else, reports these and drops them");
+        }
         List<Profile> profiles = otherProfiles(plans, journal, profile.vm());
         profiles.add(profile);
         Plan plan = plans.plan(profiles);

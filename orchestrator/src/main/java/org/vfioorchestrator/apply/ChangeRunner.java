@@ -108,7 +108,7 @@ final class ChangeRunner {
                     log.accept("set " + change.path() + ": " + change.before() + " -> " + change.after());
                     if (change instanceof MoveProcesses) {
                         // remember every pid we moved, for the report; the undo moves whatever is inside
-                        current.put(entryWithPids(current.entry(change.path()), result.moved()));
+                        current.put(((JournalEntry.ProcessesMoved) current.entry(change.path())).withPids(result.moved()));
                         differs = true;
                     }
                 }
@@ -214,36 +214,22 @@ final class ChangeRunner {
         return "set " + change.path() + " to " + change.after();
     }
 
+    /** The before-image of a change no entry has yet: what is there now is the original. */
     private static JournalEntry newEntry(String vm, Change change) {
         if (change instanceof WriteFile w) {
-            return new JournalEntry(JournalEntry.Type.WRITE, w.path(), w.before(), w.after(), w.format(), null, null, vm, 0, 0,
-                    null, null);
+            return new JournalEntry.FileWritten(w.path(), w.before(), w.after(), w.format(), vm, List.of());
         }
         if (change instanceof EnableController e) {
-            return new JournalEntry(JournalEntry.Type.ENABLE_CONTROLLER, e.path(), e.before(), e.after(), null, null, null, vm,
-                    0, 0, null, null);
+            return new JournalEntry.ControllerEnabled(e.path(), e.before(), e.after(), vm);
         }
         if (change instanceof MakeCgroup m) {
-            return new JournalEntry(JournalEntry.Type.MAKE_CGROUP, m.path(), m.before(), m.after(), null, null, null, vm, 0, 0,
-                    null, null);
+            return new JournalEntry.CgroupMade(m.path(), m.before(), m.after(), vm);
         }
         if (change instanceof MoveProcesses m) {
-            return new JournalEntry(JournalEntry.Type.MOVE_PROCESSES, m.path(), m.before(), m.after(), null, m.from(),
-                    List.of(), vm, 0, 0, null, null);
+            return new JournalEntry.ProcessesMoved(m.path(), m.before(), m.after(), m.from(), List.of(), vm);
         }
         PinThread p = (PinThread) change;
-        return new JournalEntry(JournalEntry.Type.PIN_THREAD, p.path(), p.from().toString(), p.to().toString(), null, null,
-                null, p.vm(), p.tid(), p.startTime(), p.threadName(), null);
-    }
-
-    private static JournalEntry entryWithPids(JournalEntry e, List<Integer> moved) {
-        List<Integer> pids = new ArrayList<>(e.pids() == null ? List.of() : e.pids());
-        for (int p : moved) {
-            if (!pids.contains(p)) {
-                pids.add(p);
-            }
-        }
-        return new JournalEntry(e.type(), e.path(), e.original(), e.expected(), e.format(), e.from(), List.copyOf(pids), e.vm(),
-                e.tid(), e.startTime(), e.label(), e.inFlight());
+        return new JournalEntry.ThreadPinned(p.path(), p.from().toString(), p.to().toString(), p.vm(), p.tid(), p.startTime(),
+                p.threadName(), List.of());
     }
 }

@@ -12,14 +12,23 @@ import java.util.Set;
  * in the order they were first touched, and each applied VM with its profile
  * (the text itself, so stopping one VM re-plans the others from exactly the
  * profiles they started with). Immutable; every change makes a new one.
+ *
+ * @param refused the entries of the file that were not valid (see {@link JournalEntry}), each as
+ *                "entry N (...): why"; never restored, and dropped by the next save. A journal
+ *                made from this one has none.
  */
-public record Journal(String bootId, Map<String, AppliedVm> vms, List<JournalEntry> entries) {
+public record Journal(String bootId, Map<String, AppliedVm> vms, List<JournalEntry> entries, List<String> refused) {
     /** 2: a CRC-32C checksum line and no profile hash (1, with SHA-256 for both, is still read). */
     public static final int VERSION = 2;
 
     public Journal {
         vms = Map.copyOf(vms);
         entries = List.copyOf(entries);
+        refused = List.copyOf(refused);
+    }
+
+    public Journal(String bootId, Map<String, AppliedVm> vms, List<JournalEntry> entries) {
+        this(bootId, vms, entries, List.of());
     }
 
     /**

@@ -16,6 +16,7 @@ import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.host.FileFacts;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.profile.ProfileStore;
 
 /**
  * Keeps the journal in {@code /run/vfio-orchestrator/journal.json}: on tmpfs,
@@ -84,33 +85,75 @@ public final class JournalStore {
         if (!sum.equals(headerVersion == 1 ? sha256(body) : crc32c(body))) {
             throw corrupt(where, "its checksum does not match (truncated or edited)");
         }
+        Object json;
         try {
-            if (!(JournalJson.read(body) instanceof Map<?, ?> m)) {
-                throw corrupt(where, "it is not a JSON object");
-            }
-            if (!(m.get("version") instanceof Number version) || version.longValue() != headerVersion) {
-                throw corrupt(where, "it has journal version " + m.get("version") + ", this tool reads 1 and " + Journal.VERSION);
-            }
-            Map<String, Journal.AppliedVm> vms = new LinkedHashMap<>();
-            Map<?, ?> vmMap = (Map<?, ?>) m.get("vms");
-            for (Map.Entry<?, ?> e : vmMap.entrySet()) {
-                Map<?, ?> v = (Map<?, ?>) e.getValue();
-                vms.put(e.getKey().toString(), new Journal.AppliedVm((String) v.get("profileSource"),
-                        (String) v.get("profileText"), (String) v.get("appliedAt")));
-            }
-            List<JournalEntry> entries = new ArrayList<>();
-            for (Object o : (List<?>) m.get("entries")) {
-                @SuppressWarnings("unchecked")
-                Map<String, Object> em = (Map<String, Object>) o;
-                entries.add(JournalEntry.fromJson(em));
-            }
-            return new Journal((String) m.get("bootId"), vms, entries);
-        } catch (RuntimeException e) {
-            if (e instanceof OrchestratorException oe) {
-                throw oe;
-            }
+            json = JournalJson.read(body);
+        } catch (IllegalArgumentException e) {
             throw corrupt(where, "it does not parse: " + e.getMessage());
         }
+        if (!(json instanceof Map<?, ?> m)) {
+            throw corrupt(where, "it is not a JSON object");
+        }
+        if (!(m.get("version") instanceof Number version) || version.longValue() != headerVersion) {
+            throw corrupt(where, "it has journal version " + m.get("version") + ", this tool reads 1 and " + Journal.VERSION);
+        }
+        try {
+            JsonFields top = new JsonFields(m);
+            String bootId = top.string("bootId");
+            EntryChecks.text("bootId", bootId);
+            if (!(m.get("vms") instanceof Map<?, ?> vmMap)) {
+                throw new IllegalArgumentException("'vms' is " + (m.get("vms") == null ? "missing" : "not a JSON object"));
+            }
+            Map<String, Journal.AppliedVm> vms = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : vmMap.entrySet()) {
+                vms.put(vmName(e.getKey()), appliedVm(e.getKey(), e.getValue()));
+            }
+            if (!(m.get("entries") instanceof List<?> list)) {
+                throw new IllegalArgumentException("'entries' is " + (m.get("entries") == null ? "missing" : "not a list"));
+            }
+            List<JournalEntry> entries = new ArrayList<>();
+            List<String> refused = new ArrayList<>();
+            for (int i = 0; i < list.size(); i++) {
+                try {
+                    entries.add(JournalEntry.fromJson(list.get(i)));
+                } catch (IllegalArgumentException e) {
+                    refused.add("entry " + (i + 1) + describe(list.get(i)) + ": " + e.getMessage());
+                }
+            }
+            return new Journal(bootId, vms, entries, refused);
+        } catch (IllegalArgumentException e) {
+            throw corrupt(where, "its " + e.getMessage());
+        }
+    }
+
+    private static String vmName(Object key) {
+        try {
+            return ProfileStore.checkVmName((String) key);
+        } catch (OrchestratorException e) {
+            throw new IllegalArgumentException(e.getMessage()); // "VM name '...' is not supported: ..."
+        }
+    }
+
+    private static Journal.AppliedVm appliedVm(Object vm, Object json) {
+        if (!(json instanceof Map<?, ?> v)) {
+            throw new IllegalArgumentException("'vms' entry " + vm + " is not a JSON object");
+        }
+        JsonFields f = new JsonFields(v);
+        Journal.AppliedVm applied = new Journal.AppliedVm(f.string("profileSource"), f.string("profileText"), f.string("appliedAt"));
+        if (applied.profileSource() == null || applied.profileText() == null || applied.appliedAt() == null) {
+            throw new IllegalArgumentException("'vms' entry " + vm + " lacks its profileSource, profileText or appliedAt");
+        }
+        return applied;
+    }
+
+    /** " (TYPE PATH)" of an entry, as far as it says, for a message about it. */
+    private static String describe(Object entry) {
+        if (!(entry instanceof Map<?, ?> m)) {
+            return "";
+        }
+        String type = m.get("type") instanceof String t ? t : "?";
+        String path = m.get("path") instanceof String p ? p : "no path";
+        return " (" + type + " " + path.replaceAll("\\p{Cntrl}", "?") + ")";
     }
 
     private static OrchestratorException corrupt(String where, String why) {

@@ -8,17 +8,19 @@ import java.util.List;
  * (and a journal that could not be rewritten). Both stay in the journal for
  * another try. {@code gone}: files that no longer exist, such as the IRQ of a
  * device unplugged meanwhile; nothing to restore there (exited threads are
- * normal at a stop and only counted in {@code alreadyRight}).
+ * normal at a stop and only counted in {@code alreadyRight}). {@code refused}:
+ * journal entries that are not something this tool writes, or not readable
+ * (see {@link JournalEntry}): never restored, and no longer in the journal.
  */
 public record RevertReport(String vm, boolean wasApplied, int restored, int alreadyRight, List<String> drift,
-        List<String> failed, List<String> stillRunning, List<String> gone) {
+        List<String> failed, List<String> stillRunning, List<String> gone, List<String> refused) {
 
     public RevertReport(String vm, boolean wasApplied, int restored, int alreadyRight, List<String> drift,
             List<String> failed, List<String> stillRunning) {
-        this(vm, wasApplied, restored, alreadyRight, drift, failed, stillRunning, List.of());
+        this(vm, wasApplied, restored, alreadyRight, drift, failed, stillRunning, List.of(), List.of());
     }
 
     public boolean complete() {
-        return drift.isEmpty() && failed.isEmpty();
+        return drift.isEmpty() && failed.isEmpty() && refused.isEmpty();
     }
 }

@@ -52,6 +52,9 @@ public final class Reverter {
                     + ", now " + bootId + "): the kernel settings it recorded were reset by the reboot, so it is not"
                     + " applied. Move it aside: mv " + store.journalPath() + " " + store.journalPath() + ".old");
         }
+        for (String r : journal.refused()) {
+            log.accept("refused journal entry, not restored: " + r);
+        }
         boolean all = vm == null;
         if (!all && !journal.vms().containsKey(vm)) {
             return new RevertReport(vm, false, 0, 0, List.of(), List.of(), List.copyOf(journal.vms().keySet()));
@@ -70,19 +73,19 @@ public final class Reverter {
         List<JournalEntry> entries = new ArrayList<>(journal.entries());
         for (int i = entries.size() - 1; i >= 0; i--) {
             JournalEntry e = entries.get(i);
-            if (keep != null && keep.controls(e.path()) && !(e.type() == JournalEntry.Type.PIN_THREAD && vm.equals(e.vm()))) {
+            if (keep != null && keep.controls(e.path()) && !(e instanceof JournalEntry.ThreadPinned && vm.equals(e.vm()))) {
                 continue; // another running VM still needs it; re-asserted below
             }
             Actuator.Undo undo = actuator.undo(e, force);
             switch (undo.status()) {
                 case RESTORED -> {
                     restored++;
-                    log.accept("restored " + e.path() + (e.type() == JournalEntry.Type.WRITE ? " = " + e.original() : ""));
+                    log.accept("restored " + e.path() + (e instanceof JournalEntry.FileWritten ? " = " + e.original() : ""));
                 }
                 case ALREADY -> already++;
                 case GONE -> {
                     already++;
-                    if (e.type() != JournalEntry.Type.PIN_THREAD) {
+                    if (!(e instanceof JournalEntry.ThreadPinned)) {
                         gone.add(e.path() + ": " + undo.detail());
                         log.accept("gone " + e.path() + ": " + undo.detail());
                     }
@@ -131,6 +134,6 @@ public final class Reverter {
                 + failed.size() + " failed");
         List<String> running = new ArrayList<>(new TreeSet<>(current.vms().keySet()));
         running.remove(vm);
-        return new RevertReport(vm, true, restored, already, drift, failed, List.copyOf(running), gone);
+        return new RevertReport(vm, true, restored, already, drift, failed, List.copyOf(running), gone, journal.refused());
     }
 }

@@ -3,8 +3,10 @@ package org.vfioorchestrator.cli;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import org.vfioorchestrator.ExitCode;
+import org.vfioorchestrator.apply.JournalStore;
 import org.vfioorchestrator.apply.RevertReport;
 import org.vfioorchestrator.apply.Reverter;
+import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.plan.PlanService;
 import org.vfioorchestrator.profile.ProfileStore;
 import picocli.CommandLine.ArgGroup;
@@ -51,7 +53,8 @@ final class RevertCommand implements Callable<Integer> {
         String vm = target.all ? null : ProfileStore.checkVmName(target.vm);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        RevertReport r = new Reverter(new PlanService(hostOptions.open()), line -> {
+        HostFs host = hostOptions.open();
+        RevertReport r = new Reverter(new PlanService(host), line -> {
             if (verbose) {
                 out.println("  " + line);
             }
@@ -68,10 +71,17 @@ final class RevertCommand implements Callable<Integer> {
         r.gone().forEach(g -> out.println("gone since (a device unplugged?), nothing to restore: " + g));
         r.drift().forEach(d -> err.println("revert: drift, left alone: " + d));
         r.failed().forEach(f -> err.println("revert: failed: " + f));
+        r.refused().forEach(f -> err.println("revert: refused journal entry, not restored: " + f));
         if (!r.failed().isEmpty()) {
             err.println("revert: the journal keeps what failed; fix the cause and run 'vfio-orchestrator revert "
                     + (vm == null ? "--all" : vm) + "' again");
             return ExitCode.HOST_OR_DATA.code();
+        }
+        if (!r.refused().isEmpty()) {
+            err.println("revert: the journal " + new JournalStore(host).journalPath() + " held entries this tool"
+                    + " never writes or cannot read; they are dropped from it. If a file they name was changed, put it back"
+                    + " by hand (a reboot resets every kernel setting)");
+            return ExitCode.UNEXPECTED_STATE.code();
         }
         if (!r.drift().isEmpty()) {
             err.println("revert: someone changed these after us; run with --force to restore the values from before us");

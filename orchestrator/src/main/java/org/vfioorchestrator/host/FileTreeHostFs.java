@@ -73,7 +73,7 @@ abstract class FileTreeHostFs implements HostFs {
      * JVM that has just started, java.io with a string costs a third of NIO with a Path per read.
      */
     final String resolveString(String path) {
-        return plain(path) ? rootPrefix + path : resolve(path).toString();
+        return HostFs.isPlainPath(path) ? rootPrefix + path : resolve(path).toString();
     }
 
     /**
@@ -117,29 +117,6 @@ abstract class FileTreeHostFs implements HostFs {
         } catch (IOException e) {
             throw toHostIo(path, e);
         }
-    }
-
-    static boolean plain(String path) {
-        int n = path.length();
-        if (n < 2 || path.charAt(0) != '/' || path.charAt(n - 1) == '/') {
-            return false;
-        }
-        for (int i = 0; i < n; i++) {
-            char c = path.charAt(i);
-            if (c == '\0') {
-                return false;
-            }
-            if (c == '/' && path.charAt(i + 1) == '/') {
-                return false; // an empty segment (i + 1 < n: the path does not end with '/')
-            }
-            if (c == '/' && path.charAt(i + 1) == '.') {
-                int j = i + 2;
-                if (j == n || path.charAt(j) == '/' || (path.charAt(j) == '.' && (j + 1 == n || path.charAt(j + 1) == '/'))) {
-                    return false; // a "." or ".." segment
-                }
-            }
-        }
-        return true;
     }
 
     @Override

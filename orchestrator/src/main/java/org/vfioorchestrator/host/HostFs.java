@@ -21,6 +21,33 @@ public interface HostFs {
         return abs.getParent() == null ? new LiveHostFs() : new TreeHostFs(abs);
     }
 
+    /**
+     * A path that means what it says: absolute, no empty, "." or ".." segment, no trailing slash, no NUL.
+     * Such a path joined to the root needs no normalizing.
+     */
+    static boolean isPlainPath(String path) {
+        int n = path.length();
+        if (n < 2 || path.charAt(0) != '/' || path.charAt(n - 1) == '/') {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = path.charAt(i);
+            if (c == '\0') {
+                return false;
+            }
+            if (c == '/' && path.charAt(i + 1) == '/') {
+                return false; // an empty segment (i + 1 < n: the path does not end with '/')
+            }
+            if (c == '/' && path.charAt(i + 1) == '.') {
+                int j = i + 2;
+                if (j == n || path.charAt(j) == '/' || (path.charAt(j) == '.' && (j + 1 == n || path.charAt(j + 1) == '/'))) {
+                    return false; // a "." or ".." segment
+                }
+            }
+        }
+        return true;
+    }
+
     Path root();
 
     /** True when this is the running kernel, not a captured tree. */

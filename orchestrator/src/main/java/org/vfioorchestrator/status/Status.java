@@ -11,7 +11,8 @@ import org.vfioorchestrator.cpu.CpuSet;
  *
  * @param journalPath   the journal file (under the host root)
  * @param journal       its state
- * @param journalProblem why it could not be read (UNREADABLE), or why it is not applied (STALE)
+ * @param journalProblem why it could not be read (UNREADABLE), why it is not applied (STALE), or which of its
+ *                      entries revert will not restore (CURRENT)
  * @param beforeImages  before-images it holds (entries), all VMs together
  * @param staleJournals journals of earlier boots moved aside (kept for reading, never applied)
  * @param hook          where install put the hook, if it did
@@ -23,9 +24,9 @@ public record Status(String journalPath, JournalState journal, String journalPro
 
     public enum JournalState { NONE, CURRENT, STALE, UNREADABLE }
 
-    /** True when the state needs attention: drift, threads off their pins, a stale or unreadable journal. */
+    /** True when the state needs attention: drift, threads off their pins, a stale, unreadable or partly refused journal. */
     public boolean needsAttention() {
-        return !drift.isEmpty() || journal == JournalState.STALE || journal == JournalState.UNREADABLE
+        return !drift.isEmpty() || journalProblem != null
                 || vms.stream().anyMatch(v -> v.applied() && v.running().map(r -> r.threads().stream()
                         .anyMatch(t -> t.wanted() != null && !t.ok())).orElse(false));
     }

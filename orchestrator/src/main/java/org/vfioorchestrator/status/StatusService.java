@@ -56,6 +56,10 @@ public final class StatusService {
                 String boot = store.currentBootId();
                 if (journal.bootId().equals(boot)) {
                     state = Status.JournalState.CURRENT;
+                    if (!journal.refused().isEmpty()) {
+                        problem = "it holds entries this tool never writes or cannot read, which revert does not restore and"
+                                + " drops: " + String.join("; ", journal.refused());
+                    }
                 } else {
                     state = Status.JournalState.STALE;
                     problem = "it is from an earlier boot (" + journal.bootId() + ", now " + boot + "): the reboot reset"
@@ -225,7 +229,7 @@ public final class StatusService {
     private List<Status.Drift> drift(Journal journal, String only) {
         List<Status.Drift> out = new ArrayList<>();
         for (JournalEntry e : journal.entries()) {
-            if (only != null && e.type() == JournalEntry.Type.PIN_THREAD && !only.equals(e.vm())) {
+            if (only != null && e instanceof JournalEntry.ThreadPinned && !only.equals(e.vm())) {
                 continue;
             }
             try {
@@ -238,38 +242,33 @@ public final class StatusService {
     }
 
     private Optional<Status.Drift> checkEntry(JournalEntry e) {
-        switch (e.type()) {
-            case WRITE -> {
-                Optional<String> now = host.read(e.path());
-                if (now.isEmpty()) {
-                    return Optional.of(new Status.Drift(e.path(), e.vm(), e.expected(), "(gone)", e.original()));
-                }
-                return e.wroteValue(now.get()) ? Optional.empty()
-                        : Optional.of(new Status.Drift(e.path(), e.vm(), e.expected(), now.get().strip(), e.original()));
+        if (e instanceof JournalEntry.FileWritten w) {
+            Optional<String> now = host.read(w.path());
+            if (now.isEmpty()) {
+                return Optional.of(new Status.Drift(w.path(), w.vm(), w.expected(), "(gone)", w.original()));
             }
-            case MAKE_CGROUP -> {
-                return host.isDirectory(e.path()) ? Optional.empty()
-                        : Optional.of(new Status.Drift(e.path(), e.vm(), "(created)", "(gone)", e.original()));
-            }
-            case ENABLE_CONTROLLER -> {
-                boolean on = KernelText.words(host.read(e.path()).orElse("")).contains("cpuset");
-                return on ? Optional.empty()
-                        : Optional.of(new Status.Drift(e.path(), e.vm(), "+cpuset", "(cpuset disabled)", e.original()));
-            }
-            case PIN_THREAD -> {
-                int pid = Integer.parseInt(e.path().split("/")[2]);
-                Optional<String> stat = host.read("/proc/" + pid + "/task/" + e.tid() + "/stat");
-                if (stat.isEmpty() || QemuProcess.startTime(stat.get()) != e.startTime()) {
-                    return Optional.empty();
-                }
-                CpuSet now = host.threadAffinity(e.tid());
-                return e.wroteAffinity(now) ? Optional.empty()
-                        : Optional.of(new Status.Drift(e.path() + " (" + e.label() + ")", e.vm(), e.expected(), now.toString(),
-                                e.original()));
-            }
-            default -> {
-                return Optional.empty(); // moved processes: whoever is in the host cpuset now is fine
-            }
+            return w.wroteValue(now.get()) ? Optional.empty()
+                    : Optional.of(new Status.Drift(w.path(), w.vm(), w.expected(), now.get().strip(), w.original()));
         }
+        if (e instanceof JournalEntry.CgroupMade) {
+            return host.isDirectory(e.path()) ? Optional.empty()
+                    : Optional.of(new Status.Drift(e.path(), e.vm(), "(created)", "(gone)", e.original()));
+        }
+        if (e instanceof JournalEntry.ControllerEnabled) {
+            boolean on = KernelText.words(host.read(e.path()).orElse("")).contains("cpuset");
+            return on ? Optional.empty()
+                    : Optional.of(new Status.Drift(e.path(), e.vm(), "+cpuset", "(cpuset disabled)", e.original()));
+        }
+        if (e instanceof JournalEntry.ThreadPinned p) {
+            Optional<String> stat = host.read("/proc/" + p.pid() + "/task/" + p.tid() + "/stat");
+            if (stat.isEmpty() || QemuProcess.startTime(stat.get()) != p.startTime()) {
+                return Optional.empty();
+            }
+            CpuSet now = host.threadAffinity(p.tid());
+            return p.wroteAffinity(now) ? Optional.empty()
+                    : Optional.of(new Status.Drift(p.path() + " (" + p.label() + ")", p.vm(), p.expected(), now.toString(),
+                            p.original()));
+        }
+        return Optional.empty(); // moved processes: whoever is in the host cpuset now is fine
     }
 }

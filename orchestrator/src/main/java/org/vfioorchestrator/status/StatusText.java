@@ -16,7 +16,8 @@ public final class StatusText {
     public static void print(Status s, Instant now, PrintWriter out) {
         switch (s.journal()) {
             case NONE -> out.println("journal: none (" + s.journalPath() + "): nothing is applied");
-            case CURRENT -> out.println("journal: " + s.journalPath() + ", this boot, " + s.beforeImages() + " before-images");
+            case CURRENT -> out.println("journal: " + s.journalPath() + ", this boot, " + s.beforeImages() + " before-images"
+                    + (s.journalProblem() == null ? "" : "; REFUSED ENTRIES: " + s.journalProblem()));
             case STALE -> out.println("journal: STALE " + s.journalPath() + ": " + s.journalProblem());
             case UNREADABLE -> out.println("journal: UNREADABLE: " + s.journalProblem());
         }

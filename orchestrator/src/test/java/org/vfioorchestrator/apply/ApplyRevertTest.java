@@ -40,7 +40,11 @@ class ApplyRevertTest {
     }
 
     private Applied applySmall() throws Exception {
-        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.V2), dir);
+        return applySmall(HostSpec.Cgroup.V2);
+    }
+
+    private Applied applySmall(HostSpec.Cgroup cgroup) throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(cgroup), dir);
         TreeSnapshot before = TreeSnapshot.of(root);
         HostFs host = HostFs.open(root);
         PlanService plans = new PlanService(host);
@@ -260,16 +264,13 @@ class ApplyRevertTest {
     @ParameterizedTest
     @EnumSource(HostSpec.Cgroup.class)
     void aVersion2JournalFromBeforeTheUpgradeStillRestoresTheHost(HostSpec.Cgroup cgroup) throws Exception {
-        Path root = TreeHosts.generate(TreeHosts.small(cgroup), dir);
-        TreeSnapshot before = TreeSnapshot.of(root);
-        PlanService plans = new PlanService(HostFs.open(root));
-        new Applier(plans, log::add).apply(TreeHosts.profile(plans, dir, "small", TreeHosts.SMALL_PROFILE), true);
-        Files.writeString(root.resolve(JournalStore.JOURNAL.substring(1)),
+        Applied a = applySmall(cgroup);
+        Files.writeString(a.host().resolve(JournalStore.JOURNAL),
                 version2Journal("small-applied-cgroup-" + cgroup.name().toLowerCase(java.util.Locale.ROOT) + ".journal"));
 
-        RevertReport r = new Reverter(plans, log::add).revert("small", false);
+        RevertReport r = new Reverter(a.plans(), log::add).revert("small", false);
         assertTrue(r.complete(), r.toString());
-        assertEquals(List.of(), before.differences(TreeSnapshot.of(root)));
+        assertEquals(List.of(), a.before().differences(TreeSnapshot.of(a.root())));
     }
 
     /**

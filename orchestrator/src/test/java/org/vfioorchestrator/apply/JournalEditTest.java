@@ -11,13 +11,15 @@ import org.vfioorchestrator.plan.ValueFormat;
 
 /** JournalEdit edits as Journal.with and Journal.without did one change at a time, a path listed twice included. */
 class JournalEditTest {
+    /** An entry for /proc/irq/NAME ({@code path} is "/NAME"), a file the tool writes. */
     private static JournalEntry write(String path, String original, String expected) {
-        return new JournalEntry(JournalEntry.Type.WRITE, path, original, expected, ValueFormat.TEXT, null, null, "vm", 0,
-                0, null, null);
+        return new JournalEntry.FileWritten(IRQS + path, original, expected, ValueFormat.TEXT, "vm", List.of());
     }
 
+    private static final String IRQS = "/proc/irq";
+
     private static List<String> view(Journal j) {
-        return j.entries().stream().map(e -> e.path() + "=" + e.original() + ">" + e.expected()).toList();
+        return j.entries().stream().map(e -> e.path().substring(IRQS.length()) + "=" + e.original() + ">" + e.expected()).toList();
     }
 
     @Test
@@ -25,8 +27,8 @@ class JournalEditTest {
         Journal start = new Journal("boot", Map.of(), List.of(write("/a", "1", "2"), write("/b", "3", "4"),
                 write("/a", "5", "6")));
         JournalEdit edit = new JournalEdit(start);
-        assertEquals("1", edit.entry("/a").original(), "the first entry of a path, as Journal.entry finds it");
-        edit.put(edit.entry("/a").withExpected("7"));
+        assertEquals("1", edit.entry(IRQS + "/a").original(), "the first entry of a path, as Journal.entry finds it");
+        edit.put(edit.entry(IRQS + "/a").withExpected("7"));
         edit.put(write("/c", "8", "9"));
         assertEquals(List.of("/a=1>7", "/b=3>4", "/a=5>6", "/c=8>9"), view(edit.journal()));
         assertEquals("boot", edit.journal().bootId());
@@ -36,9 +38,9 @@ class JournalEditTest {
     void removeTakesEveryEntryOfThePathAndLaterPutsStillFindTheirPlace() {
         JournalEdit edit = new JournalEdit(new Journal("boot", Map.of(), List.of(write("/a", "1", "2"),
                 write("/b", "3", "4"), write("/a", "5", "6"), write("/c", "7", "8"))));
-        edit.remove("/a");
-        edit.remove("/missing");
-        assertNull(edit.entry("/a"));
+        edit.remove(IRQS + "/a");
+        edit.remove(IRQS + "/missing");
+        assertNull(edit.entry(IRQS + "/a"));
         edit.put(write("/c", "7", "0"));
         edit.put(write("/a", "1", "2"));
         assertEquals(List.of("/b=3>4", "/c=7>0", "/a=1>2"), view(edit.journal()));
@@ -48,6 +50,6 @@ class JournalEditTest {
     void withoutPathsDropsEveryEntryOfThoseAndKeepsTheOrderOfTheRest() {
         Journal j = new Journal("boot", Map.of(), List.of(write("/a", "1", "2"), write("/b", "3", "4"), write("/a", "5", "6"),
                 write("/c", "7", "8")));
-        assertEquals(List.of("/b=3>4", "/c=7>8"), view(j.without(Set.of("/a"))));
+        assertEquals(List.of("/b=3>4", "/c=7>8"), view(j.without(Set.of(IRQS + "/a"))));
     }
 }

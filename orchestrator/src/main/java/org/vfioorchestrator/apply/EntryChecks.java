@@ -1,0 +1,97 @@
+package org.vfioorchestrator.apply;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.vfioorchestrator.cpu.CpuSet;
+import org.vfioorchestrator.cpu.CpuSetFormatException;
+import org.vfioorchestrator.host.HostFs;
+
+/** What every kind of {@link JournalEntry} checks when it is made: {@link IllegalArgumentException} says what is wrong. */
+final class EntryChecks {
+    private static final String CGROUPS = JournalEntry.WRITABLE.get(0);
+
+    private EntryChecks() {
+    }
+
+    /** A kernel file this tool writes. */
+    static void writable(String path) {
+        plain(path);
+        for (String prefix : JournalEntry.WRITABLE) {
+            if (path.startsWith(prefix) && path.length() > prefix.length()) {
+                return;
+            }
+        }
+        throw new IllegalArgumentException(path + " is not a file this tool writes (it writes only under "
+                + String.join(", ", JournalEntry.WRITABLE) + ")");
+    }
+
+    /** The cgroup file system's mount or a cgroup below it. */
+    static void cgroup(String path) {
+        plain(path);
+        if (!path.startsWith(CGROUPS) && !path.equals(CGROUPS.substring(0, CGROUPS.length() - 1))) {
+            throw new IllegalArgumentException(path + " is not a cgroup under " + CGROUPS);
+        }
+    }
+
+    /** A cgroup's control file {@code name}. */
+    static void cgroupFile(String path, String name) {
+        cgroup(path);
+        if (!path.startsWith(CGROUPS) || !path.endsWith("/" + name)) {
+            throw new IllegalArgumentException(path + " is not a cgroup's " + name);
+        }
+    }
+
+    /** Absolute, no empty, "." or ".." segment: a path means what it says. */
+    static void plain(String path) {
+        text("path", path);
+        if (!HostFs.isPlainPath(path)) {
+            throw new IllegalArgumentException("'" + path + "' is not a plain absolute path (no '..', '.', '//' or trailing '/')");
+        }
+    }
+
+    static void values(String original, String expected, String vm, List<String> inFlight) {
+        text("original", original);
+        text("expected", expected);
+        text("vm", vm);
+        if (vm.isEmpty()) {
+            throw new IllegalArgumentException("'vm' is empty");
+        }
+        for (String v : inFlight) {
+            text("inFlight", v);
+        }
+    }
+
+    /** A single-line value: what a kernel file held, a name. */
+    static void text(String field, String value) {
+        if (value == null) {
+            throw new IllegalArgumentException("'" + field + "' is missing");
+        }
+        for (int i = 0; i < value.length(); i++) {
+            if (value.charAt(i) < 0x20 || value.charAt(i) == 0x7f) {
+                throw new IllegalArgumentException("'" + field + "' has a control character");
+            }
+        }
+    }
+
+    static void cpuLists(List<String> inFlight, String original, String expected) {
+        List<String> all = new ArrayList<>(inFlight);
+        all.add(original);
+        all.add(expected);
+        for (String cpus : all) {
+            try {
+                CpuSet.parseList(cpus);
+            } catch (CpuSetFormatException e) {
+                throw new IllegalArgumentException("'" + cpus + "' is not a CPU list: " + e.getMessage());
+            }
+        }
+    }
+
+    /** The values in flight once {@code value} is written ahead over {@code expected}. */
+    static List<String> inFlightAhead(List<String> inFlight, String expected, String value) {
+        List<String> maybeThere = new ArrayList<>(inFlight);
+        if (!expected.equals(value) && !maybeThere.contains(expected)) {
+            maybeThere.add(expected);
+        }
+        return maybeThere;
+    }
+}
