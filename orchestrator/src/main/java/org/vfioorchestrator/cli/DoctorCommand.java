@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import org.vfioorchestrator.doctor.CpuLayout;
 import org.vfioorchestrator.doctor.Doctor;
 import org.vfioorchestrator.doctor.DoctorInput;
 import org.vfioorchestrator.doctor.DoctorReport;
@@ -14,6 +13,8 @@ import org.vfioorchestrator.domain.Domain;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.profile.HostFacts;
 import org.vfioorchestrator.profile.ProfileLoader;
+import org.vfioorchestrator.topology.Topology;
+import org.vfioorchestrator.topology.TopologyReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -49,10 +50,10 @@ public final class DoctorCommand implements Callable<Integer> {
     public Integer call() {
         Domain domain = source.load();
         HostFs fs = host.open();
-        Optional<CpuLayout> layout = Optional.of(CpuLayout.read(fs)).filter(l -> !l.online().isEmpty());
+        Optional<Topology> topology = Optional.of(TopologyReader.read(fs)).filter(t -> !t.online().isEmpty());
         Optional<ProfileView> view = Optional.ofNullable(profile)
                 .map(p -> ProfileView.of(new ProfileLoader(HostFacts.read(fs)).load(p)));
-        DoctorInput in = new DoctorInput(domain, view, fs, layout);
+        DoctorInput in = new DoctorInput(domain, view, fs, topology);
         List<Finding> findings = Doctor.examine(in);
         var out = spec.commandLine().getOut();
         if (json) {

@@ -9,12 +9,13 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import org.vfioorchestrator.OrchestratorException;
-import org.vfioorchestrator.doctor.CpuLayout;
 import org.vfioorchestrator.doctor.Suggester;
 import org.vfioorchestrator.doctor.Suggestion;
 import org.vfioorchestrator.domain.Domain;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.profile.HostFacts;
+import org.vfioorchestrator.topology.Topology;
+import org.vfioorchestrator.topology.TopologyReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -54,14 +55,14 @@ public final class SuggestCommand implements Callable<Integer> {
     public Integer call() {
         Domain domain = source.load();
         HostFs fs = host.open();
-        CpuLayout layout = CpuLayout.read(fs);
-        if (layout.online().isEmpty()) {
+        Topology topology = TopologyReader.read(fs);
+        if (topology.online().isEmpty()) {
             throw OrchestratorException.data(fs.root() + ": no online CPUs found under /sys/devices/system/cpu");
         }
         Optional<String> device = Optional.ofNullable(gpu).map(SuggestCommand::pciAddress)
                 .or(() -> domain.pciHostdevs().stream().findFirst());
         Optional<Integer> node = device.flatMap(a -> numaNode(fs, a));
-        Suggestion s = Suggester.suggest(layout, domain, node, allowMixed);
+        Suggestion s = Suggester.suggest(topology, domain, node, allowMixed);
         String header = "vfio-orchestrator profile for " + domain.name() + ", suggested from " + domain.sourceName()
                 + " on host " + fs.root() + device.map(d -> "; GPU " + d).orElse("");
         String yaml = Suggester.yaml(s, header, HostFacts.read(fs));

@@ -9,6 +9,8 @@ import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.domain.Cputune;
 import org.vfioorchestrator.domain.CpuTopology;
 import org.vfioorchestrator.domain.Domain;
+import org.vfioorchestrator.topology.CoreType;
+import org.vfioorchestrator.topology.Topology;
 
 /** vCPU count and pins vs the profile, and how the pinned CPUs sit on the host's topology. */
 final class CpuChecks {
@@ -23,8 +25,8 @@ final class CpuChecks {
             withoutProfile(in, out);
         }
         Optional<List<Integer>> pins = in.vcpuPins();
-        if (in.layout().isPresent() && pins.isPresent() && pins.get().size() == d.vcpus()) {
-            topology(in, in.layout().get(), pins.get(), out);
+        if (in.topology().isPresent() && pins.isPresent() && pins.get().size() == d.vcpus()) {
+            topology(in, in.topology().get(), pins.get(), out);
         }
     }
 
@@ -96,13 +98,13 @@ final class CpuChecks {
         }
     }
 
-    private static void topology(DoctorInput in, CpuLayout layout, List<Integer> pins, List<Finding> out) {
+    private static void topology(DoctorInput in, Topology t, List<Integer> pins, List<Finding> out) {
         Domain d = in.domain();
         CpuSet vm = CpuSet.of(pins);
-        if (!vm.isSubsetOf(layout.online())) {
+        if (!vm.isSubsetOf(t.online())) {
             out.add(new Finding(Severity.ERROR, "cputune.pin-offline", "vCPU pins " + pins + "; online CPUs "
-                    + layout.online(),
-                    "Pins to CPUs " + vm.difference(layout.online()) + ", which are offline or do not exist, make QEMU"
+                    + t.online(),
+                    "Pins to CPUs " + vm.difference(t.online()) + ", which are offline or do not exist, make QEMU"
                             + " fail with \"cannot set CPU affinity\" (or the hook refuse to start the VM).",
                     "pin only online CPUs; 'vfio-orchestrator suggest' proposes a set for this host"));
             return;
@@ -113,18 +115,18 @@ final class CpuChecks {
         for (int i = 0; pairsAreSiblings && i + 1 < pins.size(); i += 2) {
             int a = pins.get(i);
             int b = pins.get(i + 1);
-            pairsAreSiblings = a != b && layout.siblingsOf(a).contains(b);
+            pairsAreSiblings = a != b && t.siblingsOf(a).contains(b);
         }
-        boolean hostHasSmt = layout.cores().stream().anyMatch(c -> c.size() > 1);
-        boolean vmSharesCores = vm.stream().anyMatch(c -> layout.siblingsOf(c).size() > 1
-                && layout.siblingsOf(c).difference(CpuSet.of(c)).intersects(vm));
+        boolean hostHasSmt = t.smt();
+        boolean vmSharesCores = vm.stream().anyMatch(c -> t.siblingsOf(c).size() > 1
+                && t.siblingsOf(c).difference(CpuSet.of(c)).intersects(vm));
         String pinText = "vCPU pins " + pins + "; guest topology "
                 + d.cpuTopology().map(CpuTopology::toXml).orElse("(none: each vCPU is a socket)");
         if (threads == 2 && !pairsAreSiblings) {
             out.add(new Finding(Severity.WARNING, "topology.smt-mismatch", pinText,
                     "The guest schedules vCPU pairs as SMT siblings sharing one core, but on the host they are separate"
                             + " cores (or pairs do not line up), so the guest's scheduler decisions are wrong.",
-                    "pin vCPU 2k and 2k+1 to the two threads of one host core (" + siblingPairs(layout, vm)
+                    "pin vCPU 2k and 2k+1 to the two threads of one host core (" + siblingPairs(t, vm)
                             + "), or use threads='1' with cores='" + d.vcpus() + "'"));
         } else if (threads == 1 && hostHasSmt && vmSharesCores) {
             out.add(new Finding(Severity.WARNING, "topology.smt-hidden", pinText,
@@ -132,35 +134,35 @@ final class CpuChecks {
                             + " busy threads on one physical core while another idles.",
                     topologyAdvice(d.vcpus(), 2)));
         }
-        List<CpuSet> groups = layout.l3GroupsTouched(vm);
-        if (layout.l3Groups().size() > 1 && groups.size() > 1) {
+        List<CpuSet> groups = t.l3GroupsTouched(vm);
+        if (t.l3GroupsOrPackages().size() > 1 && groups.size() > 1) {
             out.add(new Finding(Severity.WARNING, "topology.l3-spread", "vCPUs on " + vm + " span L3 groups " + groups,
                     "Threads of one guest bounce cache lines between L3 caches, which costs latency on every shared access.",
-                    "take the VM's cores from one L3 group (one of " + layout.l3Groups() + "); 'suggest' does this"));
+                    "take the VM's cores from one L3 group (one of " + t.l3GroupsOrPackages() + "); 'suggest' does this"));
         }
-        TreeSet<Integer> nodes = layout.nodesTouched(vm);
+        TreeSet<Integer> nodes = t.nodesTouched(vm);
         if (nodes.size() > 1) {
             out.add(new Finding(Severity.WARNING, "topology.numa-spread", "vCPUs on " + vm + " span NUMA nodes " + nodes,
                     "vCPUs on several nodes reach half of the guest's memory over the interconnect.",
-                    "pin all vCPUs inside one node: " + layout.numaNodes()));
+                    "pin all vCPUs inside one node: " + t.numaNodes()));
         }
-        gpuNode(in, layout, vm, nodes, out);
-        if (layout.hybrid()) {
-            TreeSet<String> kinds = new TreeSet<>();
-            vm.stream().forEach(c -> layout.coreTypeOf(c).ifPresent(kinds::add));
+        gpuNode(in, t, vm, nodes, out);
+        if (t.hybrid()) {
+            TreeSet<CoreType> kinds = new TreeSet<>();
+            vm.stream().forEach(c -> t.coreTypeOf(c).ifPresent(kinds::add));
             if (kinds.size() > 1) {
                 out.add(new Finding(Severity.WARNING, "topology.mixed-core-types", "vCPUs on " + vm + " mix core types "
-                        + layout.coreTypes(),
+                        + coreTypes(t),
                         "The guest cannot tell P- from E-cores, so a game thread lands on a slow core at random.",
                         "pin all vCPUs to one kind, normally the performance cores "
-                                + layout.coreTypes().get(CpuLayout.PERFORMANCE)));
+                                + t.coreTypes().get(CoreType.PERFORMANCE)));
             }
         }
     }
 
-    private static void gpuNode(DoctorInput in, CpuLayout layout, CpuSet vm, TreeSet<Integer> nodes,
+    private static void gpuNode(DoctorInput in, Topology t, CpuSet vm, TreeSet<Integer> nodes,
             List<Finding> out) {
-        if (layout.numaNodes().size() < 2) {
+        if (t.numaNodes().size() < 2) {
             return;
         }
         for (String addr : in.domain().pciHostdevs()) {
@@ -176,19 +178,26 @@ final class CpuChecks {
                 out.add(new Finding(Severity.WARNING, "topology.far-from-device", file + " = " + node.get()
                         + "; vCPUs on node(s) " + nodes,
                         "Every DMA and interrupt of " + addr + " crosses the interconnect to reach the vCPUs.",
-                        "pin the vCPUs to node " + node.get() + " CPUs " + layout.numaNodes().get(node.get())
+                        "pin the vCPUs to node " + node.get() + " CPUs " + t.numaNodes().get(node.get())
                                 + " ('suggest --gpu " + addr + "' picks them)"));
             }
         }
     }
 
     /** The same CPUs ordered as sibling pairs, when they are whole cores; else a pointer to suggest. */
-    private static String siblingPairs(CpuLayout layout, CpuSet vm) {
+    private static String siblingPairs(Topology t, CpuSet vm) {
         List<Integer> out = new ArrayList<>();
         TreeSet<CpuSet> cores = new TreeSet<>();
-        vm.stream().forEach(c -> cores.add(layout.siblingsOf(c)));
+        vm.stream().forEach(c -> cores.add(t.siblingsOf(c)));
         cores.forEach(c -> out.addAll(c.toList()));
         return out.size() == vm.size() ? "pin: " + out : "'vfio-orchestrator suggest' proposes such pins";
+    }
+
+    /** {@code performance 0-11, efficiency 12-19}. */
+    private static String coreTypes(Topology t) {
+        List<String> parts = new ArrayList<>();
+        t.coreTypes().forEach((type, cpus) -> parts.add(type.label() + " " + cpus));
+        return String.join(", ", parts);
     }
 
     static String topologyAdvice(int vcpus, int threads) {

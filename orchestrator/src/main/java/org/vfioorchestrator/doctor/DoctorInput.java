@@ -7,14 +7,15 @@ import java.util.Optional;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.domain.Domain;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.topology.Topology;
 
 /**
  * What doctor looks at: the domain, optionally the VM's profile, the host, and the
- * host's CPU layout (empty when the host tree has no CPU topology). The helpers say
+ * host's CPU topology (empty when the host tree has none). The helpers say
  * where things will run: the profile wins (the hook pins from it), else the
  * domain's {@code <cputune>}.
  */
-public record DoctorInput(Domain domain, Optional<ProfileView> profile, HostFs host, Optional<CpuLayout> layout) {
+public record DoctorInput(Domain domain, Optional<ProfileView> profile, HostFs host, Optional<Topology> topology) {
 
     /** Host CPU of each vCPU, when every vCPU is pinned to exactly one CPU; else empty. */
     public Optional<List<Integer>> vcpuPins() {
@@ -46,7 +47,7 @@ public record DoctorInput(Domain domain, Optional<ProfileView> profile, HostFs h
         if (vmCpus().isEmpty()) {
             return Optional.empty();
         }
-        return layout.map(l -> l.online().difference(vmCpus()));
+        return topology.map(t -> t.online().difference(vmCpus()));
     }
 
     public Optional<CpuSet> emulatorCpus() {

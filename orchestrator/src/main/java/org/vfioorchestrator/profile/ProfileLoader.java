@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import org.vfioorchestrator.ExitCode;
@@ -27,6 +28,7 @@ import org.vfioorchestrator.profile.Profile.IrqPolicy;
 import org.vfioorchestrator.profile.Profile.MeasurePolicy;
 import org.vfioorchestrator.profile.Profile.PassthroughIrqs;
 import org.vfioorchestrator.profile.Profile.WorkqueuePolicy;
+import org.vfioorchestrator.topology.CpuAllocator;
 
 /**
  * Reads a profile and checks it against the host. Every problem is collected
@@ -405,13 +407,16 @@ public final class ProfileLoader {
                     return pins;
                 }
                 CpuSet pool = (from == null ? host.online() : from).difference(hostCpus);
-                List<Integer> chosen = AutoPinner.pick(host, pool, count);
-                if (chosen.size() < count) {
-                    w.problem(pin, "vcpus.pin", "auto: only " + chosen.size() + " CPUs in whole cores are free outside host_cpus ("
-                            + pool + "); lower vcpus.count or give fewer host_cpus");
+                // the allocator suggest uses, so that pin: auto and suggest choose the same CPUs
+                CpuAllocator.Request request = new CpuAllocator.Request(count, hostCpus, pool, Optional.empty(), false);
+                Optional<CpuAllocator.Allocation> chosen = CpuAllocator.allocate(host.topology(), request);
+                if (chosen.isEmpty()) {
+                    w.problem(pin, "vcpus.pin", "auto: at most " + CpuAllocator.mostThatFit(host.topology(), request)
+                            + " vCPUs fit on whole cores" + (host.topology().hybrid() ? " of one type (P or E)" : "")
+                            + " outside host_cpus (" + pool + "); lower vcpus.count or give fewer host_cpus");
                     return pins;
                 }
-                return chosen;
+                return chosen.get().pins();
             }
             if (m.containsKey("count") || m.containsKey("from")) {
                 w.problem(m.containsKey("count") ? m.get("count") : m.get("from"), "vcpus",

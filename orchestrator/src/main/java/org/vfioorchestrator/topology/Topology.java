@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.vfioorchestrator.cpu.CpuSet;
 
 /**
@@ -115,6 +116,40 @@ public final class Topology {
     /** Core type to its online CPUs; an empty map unless the host shows hybrid core types. */
     public Map<CoreType, CpuSet> coreTypes() {
         return coreTypes;
+    }
+
+    /**
+     * The L3 groups, or the packages when the kernel shows no cache information: the widest
+     * sharing of cache the host shows.
+     */
+    public List<CpuSet> l3GroupsOrPackages() {
+        return l3Groups.isEmpty() ? List.copyOf(packages.values()) : l3Groups;
+    }
+
+    /** The L3 groups (or packages, see {@link #l3GroupsOrPackages}) a set of CPUs touches. */
+    public List<CpuSet> l3GroupsTouched(CpuSet set) {
+        return l3GroupsOrPackages().stream().filter(g -> g.intersects(set)).toList();
+    }
+
+    /** The NUMA nodes a set of CPUs touches; empty when the host shows no NUMA information. */
+    public TreeSet<Integer> nodesTouched(CpuSet set) {
+        TreeSet<Integer> out = new TreeSet<>();
+        numaNodes.forEach((node, nodeCpus) -> {
+            if (nodeCpus.intersects(set)) {
+                out.add(node);
+            }
+        });
+        return out;
+    }
+
+    /** The core type of an online CPU, on a host that shows them. */
+    public Optional<CoreType> coreTypeOf(int cpu) {
+        return coreTypes.entrySet().stream().filter(e -> e.getValue().contains(cpu)).map(Map.Entry::getKey).findFirst();
+    }
+
+    /** Whether the host has cores of more than one type (Intel P- and E-cores). */
+    public boolean hybrid() {
+        return coreTypes.size() > 1;
     }
 
     /** True when some core has more than one online thread. */

@@ -3,7 +3,6 @@ package org.vfioorchestrator.topology;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.vfioorchestrator.cpu.CpuSet;
@@ -52,7 +51,7 @@ public final class TopologyReport {
         t.numaNodes().forEach((node, cpus) -> sb.append("NUMA node ").append(node).append(": cpus ").append(cpus).append('\n'));
         if (!t.coreTypes().isEmpty()) {
             List<String> parts = new ArrayList<>();
-            t.coreTypes().forEach((type, cpus) -> parts.add(name(type) + " cpus " + cpus));
+            t.coreTypes().forEach((type, cpus) -> parts.add(type.label() + " cpus " + cpus));
             sb.append("core types: ").append(String.join(", ", parts)).append('\n');
         }
         if (!t.offline().isEmpty()) {
@@ -65,7 +64,7 @@ public final class TopologyReport {
         CpuSet core = t.cores().get(index);
         sb.append(indent).append("core ").append(index).append(": cpus ").append(core);
         if (!t.coreTypes().isEmpty()) {
-            t.cpu(core.first()).ifPresent(cpu -> sb.append(" (").append(name(cpu.type())).append(')'));
+            t.cpu(core.first()).ifPresent(cpu -> sb.append(" (").append(cpu.type().label()).append(')'));
         }
         sb.append('\n');
     }
@@ -99,10 +98,6 @@ public final class TopologyReport {
         return n + " " + noun + (n == 1 ? "" : "s");
     }
 
-    private static String name(CoreType type) {
-        return type.name().toLowerCase(Locale.ROOT);
-    }
-
     /**
      * The topology as plain maps and lists for a JSON writer; CPU sets are in the
      * kernel's list format ({@code "0-7,16-23"}).
@@ -119,7 +114,7 @@ public final class TopologyReport {
         m.put("numaNodes", sets(t.numaNodes()));
         m.put("cores", t.cores().stream().map(CpuSet::toString).toList());
         Map<String, Object> types = new LinkedHashMap<>();
-        t.coreTypes().forEach((type, cpus) -> types.put(name(type), cpus.toString()));
+        t.coreTypes().forEach((type, cpus) -> types.put(type.label(), cpus.toString()));
         m.put("coreTypes", types);
         List<Map<String, Object>> cpus = new ArrayList<>();
         for (Cpu cpu : t.cpus()) {
@@ -131,7 +126,7 @@ public final class TopologyReport {
             c.put("core", t.cores().indexOf(t.siblingsOf(cpu.id())));
             c.put("l3", cpu.l3Id());
             c.put("numaNode", cpu.numaNode());
-            c.put("type", name(cpu.type()));
+            c.put("type", cpu.type().label());
             cpus.add(c);
         }
         m.put("cpus", cpus);

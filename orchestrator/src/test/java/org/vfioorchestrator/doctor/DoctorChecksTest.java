@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.domain.Domain;
 import org.vfioorchestrator.domain.DomainXml;
+import org.vfioorchestrator.topology.TopologyReader;
 
 /** One check at a time, on small trees built through TestHost. */
 class DoctorChecksTest {
@@ -45,13 +46,13 @@ class DoctorChecksTest {
 
     List<String> ids(TestHost host, Domain d, Optional<ProfileView> profile) {
         var fs = host.fs();
-        return Doctor.examine(new DoctorInput(d, profile, fs, Optional.of(CpuLayout.read(fs)))).stream()
+        return Doctor.examine(new DoctorInput(d, profile, fs, Optional.of(TopologyReader.read(fs)))).stream()
                 .map(f -> f.severity().label() + " " + f.id()).toList();
     }
 
     List<Finding> findings(TestHost host, Domain d) {
         var fs = host.fs();
-        return Doctor.examine(new DoctorInput(d, Optional.empty(), fs, Optional.of(CpuLayout.read(fs))));
+        return Doctor.examine(new DoctorInput(d, Optional.empty(), fs, Optional.of(TopologyReader.read(fs))));
     }
 
     @Test

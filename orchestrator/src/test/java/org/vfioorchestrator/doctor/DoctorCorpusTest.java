@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.domain.Domain;
 import org.vfioorchestrator.domain.DomainXml;
+import org.vfioorchestrator.topology.TopologyReader;
 
 /** The example domains under examples/domains/doctor/ and what doctor must find in each, on a clean 8-core host. */
 class DoctorCorpusTest {
@@ -30,7 +31,7 @@ class DoctorCorpusTest {
 
     List<String> findings(String name) {
         var fs = host.fs();
-        var in = new DoctorInput(example(name), Optional.empty(), fs, Optional.of(CpuLayout.read(fs)));
+        var in = new DoctorInput(example(name), Optional.empty(), fs, Optional.of(TopologyReader.read(fs)));
         return Doctor.examine(in).stream().map(f -> f.severity().label() + " " + f.id()).toList();
     }
 

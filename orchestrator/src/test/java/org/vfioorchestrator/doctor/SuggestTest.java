@@ -22,6 +22,9 @@ import org.vfioorchestrator.profile.HostFacts;
 import org.vfioorchestrator.profile.Profile;
 import org.vfioorchestrator.profile.ProfileLoader;
 import org.vfioorchestrator.topology.HwlocFixtures;
+import org.vfioorchestrator.topology.CoreType;
+import org.vfioorchestrator.topology.Topology;
+import org.vfioorchestrator.topology.TopologyReader;
 
 /** suggest on the three real captures: the proposal must obey the placement rules on each. */
 class SuggestTest {
@@ -34,7 +37,7 @@ class SuggestTest {
     }
 
     /** The rules every suggestion keeps, whatever the host. */
-    static void assertRules(CpuLayout l, Suggestion s, int vcpus, boolean mixed) {
+    static void assertRules(Topology l, Suggestion s, int vcpus, boolean mixed) {
         CpuSet vm = s.vmCpus();
         assertEquals(vcpus, s.vcpuPins().size());
         assertEquals(vcpus, vm.size(), "each vCPU on its own CPU");
@@ -44,7 +47,7 @@ class SuggestTest {
         assertTrue(s.emulatorCpus().isSubsetOf(s.hostCpus()) && !s.emulatorCpus().isEmpty());
         assertTrue(s.iothreadCpus().isSubsetOf(s.hostCpus()) && !s.iothreadCpus().isEmpty());
         if (l.hybrid() && !mixed) {
-            TreeSet<String> kinds = new TreeSet<>();
+            TreeSet<CoreType> kinds = new TreeSet<>();
             vm.stream().forEach(c -> l.coreTypeOf(c).ifPresent(kinds::add));
             assertEquals(1, kinds.size(), "P- and E-cores are not mixed: " + kinds);
         }
@@ -54,8 +57,8 @@ class SuggestTest {
         assertEquals(vcpus, s.guestTopology().total());
     }
 
-    static CpuLayout capture(String name, Path tmp) throws Exception {
-        return CpuLayout.read(HostFs.open(HwlocFixtures.unpack(name, tmp)));
+    static Topology capture(String name, Path tmp) throws Exception {
+        return TopologyReader.read(HostFs.open(HwlocFixtures.unpack(name, tmp)));
     }
 
     @ParameterizedTest
@@ -63,12 +66,12 @@ class SuggestTest {
         "20em64t-hybrid-1p6c2t+2ca4co1t, 8", "20em64t-hybrid-1p6c2t+2ca4co1t, 10", "20em64t-hybrid-1p6c2t+2ca4co1t, 4",
         "64amd64-4s2n4ca2co, 8", "64amd64-4s2n4ca2co, 16", "64amd64-4s2n4ca2co, 4"})
     void obeysTheRulesOnEachCapture(String name, int vcpus) throws Exception {
-        CpuLayout l = capture(name, tmp);
+        Topology l = capture(name, tmp);
         Suggestion s = Suggester.suggest(l, vm(vcpus), Optional.empty(), false);
         assertRules(l, s, vcpus, false);
         // one L3 group (else one NUMA node) whenever one can hold the VM besides the host's core
         CpuSet kept = l.cores().get(0);
-        boolean groupFits = l.l3Groups().stream().anyMatch(g -> g.difference(kept).size() >= vcpus);
+        boolean groupFits = l.l3GroupsOrPackages().stream().anyMatch(g -> g.difference(kept).size() >= vcpus);
         boolean nodeFits = l.numaNodes().values().stream().anyMatch(g -> g.difference(kept).size() >= vcpus);
         if (groupFits) {
             assertEquals(1, l.l3GroupsTouched(s.vmCpus()).size(), "fits in one L3 group: " + s.vmCpus());
@@ -80,12 +83,12 @@ class SuggestTest {
 
     @Test
     void hybridTakesPerformanceCoresAsSiblingPairs() throws Exception {
-        CpuLayout l = capture(HwlocFixtures.HYBRID_20, tmp);
+        Topology l = capture(HwlocFixtures.HYBRID_20, tmp);
         Suggestion s = Suggester.suggest(l, vm(8), Optional.empty(), false);
         assertEquals(List.of(2, 3, 4, 5, 6, 7, 8, 9), s.vcpuPins());
         assertEquals(CpuSet.of(0, 1), s.emulatorCpus());
         assertEquals(2, s.guestTopology().threads());
-        assertTrue(s.vmCpus().isSubsetOf(l.coreTypes().get(CpuLayout.PERFORMANCE)));
+        assertTrue(s.vmCpus().isSubsetOf(l.coreTypes().get(CoreType.PERFORMANCE)));
 
         // 12 vCPUs do not fit on the 5 P-cores left: clear error unless mixing is allowed
         OrchestratorException e = assertThrows(OrchestratorException.class,
@@ -97,7 +100,7 @@ class SuggestTest {
 
     @Test
     void bigHostKeepsOneCorePerEightAndFollowsTheGpu() throws Exception {
-        CpuLayout l = capture(HwlocFixtures.AMD_64, tmp);
+        Topology l = capture(HwlocFixtures.AMD_64, tmp);
         Suggestion s = Suggester.suggest(l, vm(8), Optional.of(5), false);
         assertEquals(CpuSet.range(0, 7).union(s.hostCpus()), s.hostCpus(), "the first 8 of 64 CPUs stay with the host");
         assertEquals(List.of(5), List.copyOf(l.nodesTouched(s.vmCpus())), "the VM sits on the GPU's node");
@@ -108,16 +111,16 @@ class SuggestTest {
     void bundledGamingRigGetsTheCcdTheHostDoesNotUse() throws Exception {
         Path root = tmp.resolve("rig");
         org.vfioorchestrator.testing.HostTreeGenerator.generate(org.vfioorchestrator.testing.HostSpec.gamingRig(), root);
-        CpuLayout l = CpuLayout.read(HostFs.open(root));
+        Topology l = TopologyReader.read(HostFs.open(root));
         Suggestion s = Suggester.suggest(l, vm(12), Optional.empty(), false);
         assertRules(l, s, 12, false);
         assertEquals(List.of(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29), s.vcpuPins());
-        assertFalse(l.l3Of(0).orElseThrow().intersects(s.vmCpus()), "the host's first core has its L3 to itself");
+        assertFalse(l.l3GroupsTouched(CpuSet.of(0)).get(0).intersects(s.vmCpus()), "the host's first core has its L3 to itself");
     }
 
     @Test
     void tooManyVcpusSaysHowManyFit() throws Exception {
-        CpuLayout l = capture(HwlocFixtures.OFFLINE_16, tmp);
+        Topology l = capture(HwlocFixtures.OFFLINE_16, tmp);
         OrchestratorException e = assertThrows(OrchestratorException.class,
                 () -> Suggester.suggest(l, vm(16), Optional.empty(), false));
         assertTrue(e.getMessage().contains("win11 has 16 vCPUs, but at most 10 fit"), e.getMessage());
@@ -128,7 +131,7 @@ class SuggestTest {
     void theYamlLoadsBackThroughTheProfileLoader() throws Exception {
         Path root = HwlocFixtures.unpack(HwlocFixtures.HYBRID_20, tmp);
         HostFs fs = HostFs.open(root);
-        CpuLayout l = CpuLayout.read(fs);
+        Topology l = TopologyReader.read(fs);
         Domain d = vm(8);
         Suggestion s = Suggester.suggest(l, d, Optional.empty(), false);
         String yaml = Suggester.yaml(s, "test", HostFacts.read(fs));

@@ -89,9 +89,9 @@ class ProfileLoaderTest {
 
     @Test
     void autoThatCannotBeFilledWithWholeCoresSaysWhatToChange() {
-        assertEquals(List.of("p.yaml:3:8: vcpus.pin: auto: only 2 CPUs in whole cores are free outside host_cpus (4-5,20-21);"
+        assertEquals(List.of("p.yaml:3:8: vcpus.pin: auto: at most 4 vCPUs fit on whole cores outside host_cpus (4-5,20-21);"
                 + " lower vcpus.count or give fewer host_cpus"),
-                problems("host_cpus: 0,16\nvcpus:\n  pin: auto\n  count: 3\n  from: 4,5,20,21\n"));
+                problems("host_cpus: 0,16\nvcpus:\n  pin: auto\n  count: 5\n  from: 4,5,20,21\n"));
         assertEquals(List.of("p.yaml:3:8: vcpus.count: missing; with pin: auto, say how many vCPUs (the <vcpu> of the domain)"),
                 problems("host_cpus: 0,16\nvcpus:\n  pin: auto\n"));
     }
