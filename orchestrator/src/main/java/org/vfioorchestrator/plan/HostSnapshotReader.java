@@ -2,7 +2,6 @@ package org.vfioorchestrator.plan;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -16,6 +15,7 @@ import org.vfioorchestrator.cpu.CpuSetFormatException;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.host.HostIoException;
 import org.vfioorchestrator.host.KernelText;
+import org.vfioorchestrator.host.ProcInterrupts;
 import org.vfioorchestrator.host.ProcStat;
 import org.vfioorchestrator.plan.HostSnapshot.CgroupVersion;
 import org.vfioorchestrator.plan.HostSnapshot.Cgroups;
@@ -123,190 +123,23 @@ public final class HostSnapshotReader {
         return out;
     }
 
-    /**
-     * IRQ number -> {chip, actions} from /proc/interrupts, streamed: it has a column per CPU and a row
-     * per IRQ, 145 MB with 1024 CPUs and 12,800 IRQs, so it is never held whole (nor split by regex).
-     */
+    /** IRQ number -> {chip, actions} from /proc/interrupts. */
     private Map<Integer, String[]> describeInterrupts() {
+        Map<Integer, String[]> out = new TreeMap<>();
         Optional<InputStream> in = host.readStream("/proc/interrupts");
         if (in.isEmpty()) {
-            return new TreeMap<>();
+            return out;
         }
         try (InputStream stream = in.get()) {
-            return describeFromInterrupts(stream);
+            for (ProcInterrupts.Row row : ProcInterrupts.read(stream, false).rows()) {
+                if (row.irq() >= 0) {
+                    out.put(row.irq(), new String[] {row.chip(), row.actions()});
+                }
+            }
+            return out;
         } catch (IOException e) {
             throw new HostIoException("/proc/interrupts", org.vfioorchestrator.host.Errno.fromMessage(e.getMessage()),
                     e.getMessage());
-        }
-    }
-
-    /**
-     * The rows of /proc/interrupts, "N: counts... chip hwirq actions", read as bytes: the header
-     * line gives the number of count columns; of each row whose label is a number only the chip
-     * (the token after the counts) and the actions (every token after the next, joined by one space)
-     * are kept. Same result as splitting each trimmed line at runs of whitespace, for every row the
-     * kernel prints: its counts are passed over by their fixed width ({@link LineTokens#skipKernelCounts}),
-     * and any other row is split token by token.
-     */
-    static Map<Integer, String[]> describeFromInterrupts(InputStream stream) throws IOException {
-        Map<Integer, String[]> out = new TreeMap<>();
-        LineTokens line = new LineTokens(stream);
-        if (!line.next()) {
-            return out;
-        }
-        int cpus = 0;
-        while (line.skipToken()) {
-            cpus++;
-        }
-        while (line.next()) {
-            int[] label = line.token();
-            if (label == null || label[1] - label[0] < 2 || line.buf[label[1] - 1] != ':' || !digits(line.buf, label[0], label[1] - 1)) {
-                continue;
-            }
-            int number = Integer.parseInt(new String(line.buf, label[0], label[1] - 1 - label[0], StandardCharsets.US_ASCII));
-            boolean more = true;
-            if (!line.skipKernelCounts(cpus)) {
-                for (int i = 0; i < cpus && more; i++) {
-                    more = line.skipToken();
-                }
-            }
-            int[] chip = more ? line.token() : null;
-            String chipName = chip == null ? "" : new String(line.buf, chip[0], chip[1] - chip[0], StandardCharsets.UTF_8);
-            StringBuilder actions = new StringBuilder();
-            if (chip != null && line.skipToken()) {
-                for (int[] t = line.token(); t != null; t = line.token()) {
-                    if (actions.length() > 0) {
-                        actions.append(' ');
-                    }
-                    actions.append(new String(line.buf, t[0], t[1] - t[0], StandardCharsets.UTF_8));
-                }
-            }
-            out.put(number, new String[] {chipName, actions.toString()});
-        }
-        return out;
-    }
-
-    private static boolean digits(byte[] b, int from, int to) {
-        for (int i = from; i < to; i++) {
-            if (b[i] < '0' || b[i] > '9') {
-                return false;
-            }
-        }
-        return from < to;
-    }
-
-    /**
-     * One line at a time from a stream, as bytes in a buffer of its own (no per-byte calls, no
-     * copy of the line), with whitespace-separated tokens read in order.
-     */
-    private static final class LineTokens {
-        /** A count column of /proc/interrupts: a space and a u32 right-aligned in 10 places. */
-        static final int COUNT_WIDTH = 11;
-        private final InputStream in;
-        byte[] buf = new byte[1 << 16];
-        private int limit;     // bytes read into buf
-        private int lineEnd;   // the current line is buf[.., lineEnd)
-        private int nextLine;  // where the line after it starts
-        private int pos;       // the token cursor in the current line
-        private boolean eof;
-
-        LineTokens(InputStream in) {
-            this.in = in;
-        }
-
-        /** Moves to the next line (without its newline); false at the end of the stream. */
-        boolean next() throws IOException {
-            int from = nextLine;
-            int scan = from;
-            while (true) {
-                for (int i = scan; i < limit; i++) {
-                    if (buf[i] == '\n') {
-                        pos = from;
-                        lineEnd = i;
-                        nextLine = i + 1;
-                        return true;
-                    }
-                }
-                if (eof) {
-                    pos = from;
-                    lineEnd = limit;
-                    nextLine = limit;
-                    return from < limit;
-                }
-                // keep the partial line at the start of the buffer (grown when one line fills it), read more
-                int keep = limit - from;
-                if (from > 0) {
-                    System.arraycopy(buf, from, buf, 0, keep);
-                } else if (keep == buf.length) {
-                    buf = java.util.Arrays.copyOf(buf, buf.length * 2);
-                }
-                from = 0;
-                scan = keep;
-                limit = keep;
-                int r = in.read(buf, limit, buf.length - limit);
-                if (r < 0) {
-                    eof = true;
-                } else {
-                    limit += r;
-                }
-            }
-        }
-
-        private static boolean space(byte b) {
-            return b == ' ' || b == '\t' || b == '\r' || b == '\f' || b == 0x0b;
-        }
-
-        /** The next token's {from, to} in {@link #buf}, or null at the end of the line. */
-        int[] token() {
-            while (pos < lineEnd && space(buf[pos])) {
-                pos++;
-            }
-            if (pos == lineEnd) {
-                return null;
-            }
-            int from = pos;
-            while (pos < lineEnd && !space(buf[pos])) {
-                pos++;
-            }
-            return new int[] {from, pos};
-        }
-
-        /**
-         * Skips {@code n} count columns laid out as the kernel prints them, ": %10u %10u ..." or
-         * ": %10u" ... (a u32 never needs more than the 10 places): each column's last digit
-         * {@link #COUNT_WIDTH} places after the previous one's, followed by a space. Only those two
-         * bytes per column are looked at, not all eleven (on a 1024-CPU host the counts are 145 MB),
-         * so a column with a space inside would pass (the kernel prints none); false, the cursor
-         * unchanged, for a row laid out otherwise.
-         */
-        boolean skipKernelCounts(int n) {
-            int lastDigit = pos + COUNT_WIDTH - 1;
-            int end = pos + n * COUNT_WIDTH;
-            if (end >= lineEnd) {
-                return false;
-            }
-            for (; lastDigit < end; lastDigit += COUNT_WIDTH) {
-                byte b = buf[lastDigit];
-                if (b < '0' || b > '9' || buf[lastDigit + 1] != ' ') {
-                    return false;
-                }
-            }
-            pos = end;
-            return true;
-        }
-
-        /** Skips the next token; false if the line had none left. */
-        boolean skipToken() {
-            while (pos < lineEnd && space(buf[pos])) {
-                pos++;
-            }
-            if (pos == lineEnd) {
-                return false;
-            }
-            while (pos < lineEnd && !space(buf[pos])) {
-                pos++;
-            }
-            return true;
         }
     }
 

@@ -3,7 +3,6 @@ package org.vfioorchestrator.plan;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -13,6 +12,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.vfioorchestrator.host.ProcInterrupts;
 
 /**
  * The two single functions whose cost grows with the host (bench/jmh.sh runs them on the benchmark
@@ -45,9 +45,9 @@ public class PlannerBench {
         return Planner.plan(snapshot, profiles);
     }
 
-    /** HostSnapshotReader's streamed read of /proc/interrupts: IRQ number -> chip and actions. */
+    /** The streamed read of /proc/interrupts a plan makes: each row's chip and actions, counts passed over. */
     @Benchmark
-    public Map<Integer, String[]> describeInterrupts() throws IOException {
-        return HostSnapshotReader.describeFromInterrupts(new ByteArrayInputStream(interrupts));
+    public ProcInterrupts.Table describeInterrupts() throws IOException {
+        return ProcInterrupts.read(new ByteArrayInputStream(interrupts), false);
     }
 }

@@ -1,4 +1,4 @@
-package org.vfioorchestrator.plan;
+package org.vfioorchestrator.host;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -14,8 +15,11 @@ import org.junit.jupiter.api.Test;
 import org.vfioorchestrator.testing.HostSpec;
 import org.vfioorchestrator.testing.HostTreeGenerator;
 
-/** The streamed /proc/interrupts reader gives what splitting each line at whitespace gave. */
-class PlanInterruptsParserTest {
+/**
+ * The one /proc/interrupts reader gives what splitting each line at whitespace gave: the plan's
+ * chip and actions of each IRQ, and the sampler's counts per CPU.
+ */
+class ProcInterruptsTest {
     private static final Path REPO = Path.of(System.getProperty("repo.root"));
 
     /** The reader as it was (whole text, regex split), kept as the reference. */
@@ -44,9 +48,17 @@ class PlanInterruptsParserTest {
     }
 
     private static Map<Integer, List<String>> streamed(String text) throws IOException {
+        return described(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** What the plan keeps: IRQ number -> [chip, actions]. */
+    private static Map<Integer, List<String>> described(java.io.InputStream in) throws IOException {
         Map<Integer, List<String>> out = new TreeMap<>();
-        HostSnapshotReader.describeFromInterrupts(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)))
-                .forEach((n, d) -> out.put(n, List.of(d)));
+        for (ProcInterrupts.Row row : ProcInterrupts.read(in, false).rows()) {
+            if (row.irq() >= 0) {
+                out.put(row.irq(), List.of(row.chip(), row.actions()));
+            }
+        }
         return out;
     }
 
@@ -104,9 +116,7 @@ class PlanInterruptsParserTest {
                 return n;
             }
         };
-        Map<Integer, List<String>> out = new TreeMap<>();
-        HostSnapshotReader.describeFromInterrupts(trickle).forEach((n, d) -> out.put(n, List.of(d)));
-        assertEquals(reference(text), out);
+        assertEquals(reference(text), described(trickle));
     }
 
     /**
@@ -143,5 +153,41 @@ class PlanInterruptsParserTest {
         same("           CPU0       CPU1\n 46:          1\n 47:          1 2\n 48: 1 2 chip\n 49: 1 2 chip hw\n");
         same("           CPU0       CPU1\nNMI:          1          2   Non-maskable interrupts\nERR:          0\n"
                 + ":  1 2 x y z\n4a: 1 2 x y z\n 50 1 2 x y z\n  \n 51: 1 2 c h act\n");
+    }
+
+    /** With counts: every row with a number per column, by the header's CPU ids (online CPUs only, so with gaps). */
+    @Test
+    void countsPerColumnAndRowsWithoutThem() throws IOException {
+        String text = "           CPU0       CPU2       CPU3\n"
+                + "  0:         12          0 4294967295   IO-APIC   2-edge      timer\n"
+                + " 45:          1          2          3  IR-PCI-MSIX-0000:01:00.0  3-edge  nvme0q3\n"
+                + "LOC:        100        200        300   Local timer interrupts\n"
+                + "ERR:          0\n"
+                + "MIS:          0\n";
+        ProcInterrupts.Table t = ProcInterrupts.read(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), true);
+        assertEquals(List.of(0, 2, 3), t.cpus());
+        assertEquals(List.of("0", "45", "LOC"), t.rows().stream().map(ProcInterrupts.Row::id).toList(),
+                "ERR and MIS carry one total, not a count per CPU");
+        assertEquals(List.of(12L, 0L, 4294967295L), Arrays.stream(t.rows().get(0).counts()).boxed().toList());
+        assertEquals("nvme0q3", t.rows().get(1).actions());
+        assertEquals(-1, t.rows().get(2).irq());
+        assertEquals("Local timer interrupts", t.rows().get(2).description());
+        IllegalArgumentException bad = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> ProcInterrupts.read(new ByteArrayInputStream("  CPU0  cpu1\n".getBytes(StandardCharsets.UTF_8)), true));
+        assertEquals("header column 'cpu1' is not CPUn", bad.getMessage());
+    }
+
+    /** The sampler and the plan read the same rows of a real layout alike. */
+    @Test
+    void countsAndDescriptionsAgreeOnTheExample() throws IOException {
+        byte[] rig = Files.readAllBytes(REPO.resolve("examples/hosts/gaming-rig/proc/interrupts"));
+        Map<Integer, List<String>> withCounts = new TreeMap<>();
+        for (ProcInterrupts.Row row : ProcInterrupts.read(new ByteArrayInputStream(rig), true).rows()) {
+            assertEquals(32, row.counts().length);
+            if (row.irq() >= 0) {
+                withCounts.put(row.irq(), List.of(row.chip(), row.actions()));
+            }
+        }
+        assertEquals(described(new ByteArrayInputStream(rig)), withCounts);
     }
 }
