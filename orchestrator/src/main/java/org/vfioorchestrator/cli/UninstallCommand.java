@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.vfioorchestrator.ExitCode;
-import org.vfioorchestrator.install.Installer;
+import org.vfioorchestrator.install.Uninstaller;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -42,7 +42,7 @@ final class UninstallCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        Installer.UninstallResult r = new Installer(Roots.check(root), out::println).uninstall(new Installer.UninstallRequest(
+        Uninstaller.Result r = new Uninstaller(Roots.check(root), out::println).uninstall(new Uninstaller.Request(
                 Optional.ofNullable(prefix), Optional.ofNullable(hooks), purge, force, dryRun));
         return r.leftAlone().isEmpty() ? 0 : ExitCode.HOST_OR_DATA.code();
     }

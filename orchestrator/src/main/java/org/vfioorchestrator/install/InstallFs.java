@@ -1,6 +1,7 @@
 package org.vfioorchestrator.install;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -10,7 +11,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -20,6 +20,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.vfioorchestrator.OrchestratorException;
+import org.vfioorchestrator.host.FileFacts;
+import org.vfioorchestrator.host.TrustedFile;
 
 /**
  * The installer's files: program files, the libvirt hook and /etc/vfio-orchestrator,
@@ -72,19 +74,73 @@ final class InstallFs {
         return Files.isSymbolicLink(resolve(path));
     }
 
+    boolean isRegularFile(String path) {
+        return Files.isRegularFile(resolve(path), LinkOption.NOFOLLOW_LINKS);
+    }
+
     boolean isExecutable(String path) {
         return Files.isExecutable(resolve(path));
     }
 
-    /** Content of a file (following a symlink), or empty if it does not exist. */
+    /**
+     * Content of a regular file, or empty if nothing is there. A symlink is never followed and, like a
+     * directory or a FIFO (whose open would hang), is an error naming the path: callers look first.
+     */
     Optional<byte[]> read(String path) {
-        try {
-            return Optional.of(Files.readAllBytes(resolve(path)));
+        Path p = resolve(path);
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            return Optional.empty();
+        }
+        if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+            throw OrchestratorException.data("cannot read " + p + ": not a regular file (a symlink, directory, pipe or"
+                    + " device)");
+        }
+        try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
+            return Optional.of(in.readAllBytes());
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
             throw failure("read", path, e);
         }
+    }
+
+    /**
+     * The install manifest, read the way sudo reads its files ({@link TrustedFile}): uninstall removes what
+     * it lists, as root, so every directory above it and the file itself must be real, root's and writable
+     * by nobody else. Every step is then checked against what install writes ({@link Manifest#parse}).
+     */
+    Optional<Manifest> loadManifest() {
+        return TrustedFile.read(root, Manifest.PATH, Manifest.MAX_BYTES, InstallFs::checkManifestFile)
+                .map(b -> Manifest.parse(b, show(Manifest.PATH)));
+    }
+
+    private static void checkManifestFile(Path shown, FileFacts f) {
+        String why = " (uninstall removes what it lists, as root)";
+        if (f.symlink()) {
+            throw OrchestratorException.data(shown + " is a symlink; refusing it" + why + ": it must be the file itself");
+        }
+        if (!f.regular()) {
+            // a FIFO would hang the read, a device could be read forever
+            throw OrchestratorException.data(shown + " is not a regular file (a directory, pipe, socket or device);"
+                    + " refusing it" + why);
+        }
+        if (!TrustedFile.trustedOwner(f.ownerUid())) {
+            throw OrchestratorException.data(shown + " is owned by uid " + f.ownerUid() + "; uninstall removes what it"
+                    + " lists, as root, so it must belong to root: chown root:root " + shown);
+        }
+        if (f.writableByOthers()) {
+            throw OrchestratorException.data(shown + " can be written by group or others (mode " + Integer.toOctalString(f.mode())
+                    + "); anyone could change what root does: chmod 644 " + shown);
+        }
+        if (f.size() > Manifest.MAX_BYTES) {
+            throw OrchestratorException.data(shown + ": refusing the install manifest: it has " + f.size() + " bytes, and a"
+                    + " manifest is a few KiB. Nothing was changed");
+        }
+    }
+
+    /** Saves the manifest (0644: anyone may read what was installed where). */
+    void saveManifest(Manifest m) {
+        writeFile(Manifest.PATH, m.toBytes(), false, Layout.CONFIG_DIR);
     }
 
     List<String> list(String dir) {
@@ -168,14 +224,6 @@ final class InstallFs {
             return false;
         } catch (IOException e) {
             throw failure("remove the directory", path, e);
-        }
-    }
-
-    Set<PosixFilePermission> permissions(String path) {
-        try {
-            return Files.getPosixFilePermissions(resolve(path), LinkOption.NOFOLLOW_LINKS);
-        } catch (IOException e) {
-            throw failure("stat", path, e);
         }
     }
 

@@ -8,20 +8,24 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.vfioorchestrator.OrchestratorException;
 
 /**
  * What {@code install} did, step by step, so {@code uninstall} undoes exactly that and
  * nothing else: directories it created, files it wrote (with their hash, so a file
- * someone changed since is left alone), and a foreign {@code hooks/qemu} it moved aside.
- * Each step is recorded before it is carried out. Immutable.
+ * someone changed since is left alone), a foreign {@code hooks/qemu} it moved aside, and
+ * the class-data-sharing archive. Each step is recorded before it is carried out. Immutable.
  *
  * @param placement how the hook went in: {@link Placement}
  */
 public record Manifest(String prefix, String hooksDir, String libvirt, Placement placement, String installedAt,
         List<Step> steps) {
     public static final String PATH = "/etc/vfio-orchestrator/install.manifest";
-    static final int VERSION = 1;
+    /** 2: ARCHIVE steps carry the archive's hash and the jar's it was trained with. 1 is still read. */
+    static final int VERSION = 2;
+    /** A manifest lists a few dozen steps; anything much larger is not one. */
+    static final int MAX_BYTES = 1 << 20;
 
     public Manifest {
         steps = List.copyOf(steps);
@@ -37,29 +41,39 @@ public record Manifest(String prefix, String hooksDir, String libvirt, Placement
         CHAINED
     }
 
-    /** ARCHIVE: the class-data-sharing archive beside the jar, rewritten by 'cds-archive' (so no hash). */
+    /** ARCHIVE: the class-data-sharing archive beside the jar, which 'cds-archive' may rewrite since. */
     public enum Action { MKDIR, FILE, MOVE, ARCHIVE }
 
     /**
-     * One thing install did: MKDIR path; FILE path + sha256 of what was written; MOVE path to
-     * {@code to}; ARCHIVE path.
+     * One thing install did: MKDIR path; FILE path + sha256 of what was written; MOVE path to {@code to};
+     * ARCHIVE path + sha256 of the archive written (null while it is being written) + {@code jarSha256}, the
+     * jar it was trained with (an archive only works with that jar).
      */
-    public record Step(Action action, String path, String sha256, String to) {
+    public record Step(Action action, String path, String sha256, String to, String jarSha256) {
         static Step mkdir(String path) {
-            return new Step(Action.MKDIR, path, null, null);
+            return new Step(Action.MKDIR, path, null, null, null);
         }
 
         static Step file(String path, String sha256) {
-            return new Step(Action.FILE, path, sha256, null);
+            return new Step(Action.FILE, path, sha256, null, null);
         }
 
         static Step move(String from, String to) {
-            return new Step(Action.MOVE, from, null, to);
+            return new Step(Action.MOVE, from, null, to, null);
         }
 
-        static Step archive(String path) {
-            return new Step(Action.ARCHIVE, path, null, null);
+        static Step archive(String path, String sha256, String jarSha256) {
+            return new Step(Action.ARCHIVE, path, sha256, null, jarSha256);
         }
+
+        /** For messages: control characters as '?', so a hostile path cannot add lines to them. */
+        String shown() {
+            return (action + " " + path + (to == null ? "" : " -> " + to)).replaceAll("\\p{Cc}", "?");
+        }
+    }
+
+    Layout layout() {
+        return new Layout(prefix, hooksDir);
     }
 
     public Manifest with(Step step) {
@@ -74,13 +88,17 @@ public record Manifest(String prefix, String hooksDir, String libvirt, Placement
         return new Manifest(prefix, hooksDir, libvirt, placement, installedAt, list);
     }
 
+    Manifest withSteps(List<Step> list) {
+        return new Manifest(prefix, hooksDir, libvirt, placement, installedAt, list);
+    }
+
     public Optional<Step> step(Action action, String path) {
         return steps.stream().filter(s -> s.action() == action && s.path().equals(path)).findFirst();
     }
 
     /** The installed shim's path. */
     public String hookPath() {
-        return placement == Placement.HOOK_DIR ? hooksDir + "/qemu.d/vfio-orchestrator" : hooksDir + "/qemu";
+        return layout().hookPath(placement);
     }
 
     byte[] toBytes() {
@@ -97,12 +115,9 @@ public record Manifest(String prefix, String hooksDir, String libvirt, Placement
             Map<String, Object> sm = new LinkedHashMap<>();
             sm.put("action", s.action().name());
             sm.put("path", s.path());
-            if (s.sha256() != null) {
-                sm.put("sha256", s.sha256());
-            }
-            if (s.to() != null) {
-                sm.put("to", s.to());
-            }
+            putIfSet(sm, "sha256", s.sha256());
+            putIfSet(sm, "to", s.to());
+            putIfSet(sm, "jarSha256", s.jarSha256());
             list.add(sm);
         }
         m.put("steps", list);
@@ -113,41 +128,135 @@ public record Manifest(String prefix, String hooksDir, String libvirt, Placement
         }
     }
 
-    static Manifest parse(byte[] bytes, String where) {
-        try {
-            Map<String, Object> m = JSON.std.mapFrom(new String(bytes, StandardCharsets.UTF_8));
-            if (!(m.get("version") instanceof Number v) || v.intValue() != VERSION) {
-                throw bad(where, "it has version " + m.get("version") + ", this tool reads " + VERSION);
-            }
-            List<Step> steps = new ArrayList<>();
-            for (Object o : (List<?>) m.get("steps")) {
-                Map<?, ?> sm = (Map<?, ?>) o;
-                Action action = Action.valueOf((String) sm.get("action"));
-                steps.add(new Step(action, required(sm, "path"), (String) sm.get("sha256"),
-                        action == Action.MOVE ? required(sm, "to") : null));
-            }
-            return new Manifest(required(m, "prefix"), required(m, "hooksDir"), (String) m.get("libvirt"),
-                    Placement.valueOf(required(m, "placement")), (String) m.get("installedAt"), steps);
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof OrchestratorException oe) {
-                throw oe;
-            }
-            throw bad(where, "it does not parse: " + e.getMessage());
+    private static void putIfSet(Map<String, Object> m, String key, String value) {
+        if (value != null) {
+            m.put(key, value);
         }
     }
 
-    private static String required(Map<?, ?> m, String key) {
-        if (!(m.get(key) instanceof String s) || s.isEmpty()) {
-            throw new IllegalArgumentException("no '" + key + "'");
+    private static final Set<String> KEYS = Set.of("comment", "version", "prefix", "hooksDir", "libvirt", "placement",
+            "installedAt", "steps");
+    private static final Set<String> STEP_KEYS = Set.of("action", "path", "sha256", "to", "jarSha256");
+
+    /**
+     * Reads a manifest and checks every step against what install could have done with its prefix, hook
+     * directory and placement ({@link Layout#allows}): uninstall acts as root on exactly these paths.
+     */
+    static Manifest parse(byte[] bytes, String where) {
+        Map<String, Object> m;
+        try {
+            m = JSON.std.with(JSON.Feature.FAIL_ON_DUPLICATE_MAP_KEYS).mapFrom(new String(bytes, StandardCharsets.UTF_8));
+        } catch (IOException | RuntimeException e) {
+            throw bad(where, "it is not JSON: " + firstLine(e.getMessage()));
         }
-        if (s.indexOf('\0') >= 0 || !key.equals("placement") && !s.startsWith("/")) {
-            throw new IllegalArgumentException("'" + key + "' is not an absolute path: " + s);
+        if (m == null) {
+            throw bad(where, "it is not a JSON object");
+        }
+        if (!(m.get("version") instanceof Number v) || v.intValue() < 1 || v.intValue() > VERSION
+                || v.doubleValue() != v.intValue()) {
+            throw bad(where, "it has version " + m.get("version") + ", this tool reads 1 to " + VERSION);
+        }
+        unknownKeys(where, "", m.keySet(), KEYS);
+        String prefix = directory(where, m, "prefix");
+        String hooks = directory(where, m, "hooksDir");
+        Placement placement = constant(where, "placement", m.get("placement"), Placement.class);
+        Layout layout = new Layout(prefix, hooks);
+        if (!(m.get("steps") instanceof List<?> list)) {
+            throw bad(where, "'steps' is not a list");
+        }
+        List<Step> steps = new ArrayList<>();
+        for (Object o : list) {
+            String n = "step " + (steps.size() + 1);
+            if (!(o instanceof Map<?, ?> sm)) {
+                throw bad(where, n + " is not an object");
+            }
+            unknownKeys(where, n + ": ", sm.keySet(), STEP_KEYS);
+            Action action = constant(where, n + ": action", sm.get("action"), Action.class);
+            String path = text(where, n, sm, "path");
+            String to = action == Action.MOVE ? text(where, n, sm, "to") : absent(where, n, sm, "to");
+            String sha = switch (action) {
+                case FILE -> hash(where, n, sm, "sha256", true);
+                case ARCHIVE -> hash(where, n, sm, "sha256", false);
+                default -> absent(where, n, sm, "sha256");
+            };
+            String jarSha = action == Action.ARCHIVE ? hash(where, n, sm, "jarSha256", false) : absent(where, n, sm, "jarSha256");
+            Step step = new Step(action, path, sha, to, jarSha);
+            if (!Layout.isPlainPath(path) || to != null && !Layout.isPlainPath(to)) {
+                throw bad(where, n + " (" + step.shown() + ") is not an absolute path spelled plainly (no '.', '..' or"
+                        + " '//')");
+            }
+            if (!layout.allows(step, placement)) {
+                throw bad(where, n + " (" + step.shown() + ") is not something install does with prefix '" + prefix
+                        + "', hook directory " + hooks + " and placement " + placement);
+            }
+            steps.add(step);
+        }
+        Object libvirt = m.get("libvirt");
+        Object installedAt = m.get("installedAt");
+        return new Manifest(prefix, hooks, libvirt instanceof String s ? s : null, placement,
+                installedAt instanceof String s ? s : null, steps);
+    }
+
+    private static String directory(String where, Map<?, ?> m, String key) {
+        Object v = m.get(key);
+        String dir = v instanceof String s ? Layout.directory(s) : null;
+        if (dir == null) {
+            throw bad(where, "'" + key + "' is not an absolute directory spelled plainly: " + v);
+        }
+        return dir;
+    }
+
+    private static <E extends Enum<E>> E constant(String where, String what, Object v, Class<E> type) {
+        for (E e : type.getEnumConstants()) {
+            if (e.name().equals(v)) {
+                return e;
+            }
+        }
+        throw bad(where, what + " is " + v + ", not one of " + List.of(type.getEnumConstants()));
+    }
+
+    private static String text(String where, String n, Map<?, ?> m, String key) {
+        if (!(m.get(key) instanceof String s) || s.isEmpty()) {
+            throw bad(where, n + " has no '" + key + "'");
         }
         return s;
     }
 
+    private static String absent(String where, String n, Map<?, ?> m, String key) {
+        if (m.containsKey(key)) {
+            throw bad(where, n + ": '" + key + "' does not belong to a " + m.get("action") + " step");
+        }
+        return null;
+    }
+
+    /** A sha256 in lower-case hex; {@code required} false: may be missing (an ARCHIVE being written, or version 1). */
+    private static String hash(String where, String n, Map<?, ?> m, String key, boolean required) {
+        Object v = m.get(key);
+        if (v == null && !required) {
+            return null;
+        }
+        if (!(v instanceof String s) || !s.matches("[0-9a-f]{64}")) {
+            throw bad(where, n + ": '" + key + "' is not a sha256 (64 hex digits): " + v);
+        }
+        return s;
+    }
+
+    private static void unknownKeys(String where, String n, Set<?> keys, Set<String> known) {
+        for (Object k : keys) {
+            if (!known.contains(k)) {
+                throw bad(where, n + "unknown key '" + k + "'");
+            }
+        }
+    }
+
+    private static String firstLine(String s) {
+        return s == null ? "" : s.lines().findFirst().orElse("").strip();
+    }
+
+    /** Uninstall and install stop here, before changing anything. */
     private static OrchestratorException bad(String where, String why) {
-        return OrchestratorException.data(where + ": cannot use the install manifest: " + why
-                + ". It lists what install did (JSON): undo those steps by hand, then remove it");
+        return OrchestratorException.data(where + ": refusing the install manifest: " + why + ". Nothing was changed;"
+                + " if nobody edited it by hand, find out who did. To clean up by hand: remove what README's 'Installing"
+                + " the hook' lists, then this file");
     }
 }

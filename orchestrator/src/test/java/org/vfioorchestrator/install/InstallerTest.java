@@ -8,7 +8,6 @@ import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.verifyNoInteractions;
 import static org.mockito.Mockito.when;
-import static org.vfioorchestrator.testing.CliRun.run;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
@@ -17,10 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,6 +34,7 @@ class InstallerTest {
     @TempDir
     Path dir;
 
+    InstallTree tree;
     Path root;
     Path jar;
 
@@ -44,39 +42,25 @@ class InstallerTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        root = dir.resolve("root");
-        Files.createDirectories(root.resolve("etc/libvirt/hooks"));
-        Files.createDirectories(root.resolve("usr/local/bin"));
-        Files.writeString(root.resolve("usr/local/bin/something-else"), "#!/bin/sh\n");
-        jar = dir.resolve("vfio-orchestrator.jar");
-        Files.write(jar, "PK\u0003\u0004 not really a jar, but it starts like one".getBytes(StandardCharsets.ISO_8859_1));
+        useTree("root");
+    }
+
+    void useTree(String name) throws IOException {
+        tree = new InstallTree(dir, name);
+        root = tree.root;
+        jar = tree.jar;
     }
 
     CliRun install(String... more) {
-        List<String> args = new ArrayList<>(List.of("install", "--root", root.toString(), "--jar", jar.toString()));
-        args.addAll(List.of(more));
-        return run(args.toArray(String[]::new));
+        return tree.install(more);
     }
 
     CliRun uninstall(String... more) {
-        List<String> args = new ArrayList<>(List.of("uninstall", "--root", root.toString()));
-        args.addAll(List.of(more));
-        return run(args.toArray(String[]::new));
+        return tree.uninstall(more);
     }
 
-    /** Every path under the root with its type, mode and content (or link target): "byte-identical" means equal. */
     static Map<String, String> snapshot(Path root) throws IOException {
-        Map<String, String> m = new TreeMap<>();
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.toList()) {
-                String mode = PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
-                String what = Files.isSymbolicLink(p) ? "link -> " + Files.readSymbolicLink(p)
-                        : Files.isDirectory(p) ? "dir " + mode : "file " + mode + " " + new String(Files.readAllBytes(p),
-                                StandardCharsets.ISO_8859_1);
-                m.put(root.relativize(p).toString(), what);
-            }
-        }
-        return m;
+        return InstallTree.snapshot(root);
     }
 
     String read(String rel) throws IOException {
@@ -252,8 +236,7 @@ class InstallerTest {
         assertEquals(before, after, "everything else is as before the install");
 
         Path root2 = root;
-        root = dir.resolve("root2");
-        Files.createDirectories(root.resolve("etc"));
+        useTree("root2");
         before = snapshot(root);
         assertEquals(0, install("--libvirt-version", "9.0.0").code());
         Files.writeString(root.resolve("etc/vfio-orchestrator/profiles/win11.yaml"), "host_cpus: 0\n");
