@@ -33,11 +33,11 @@ class DoctorCommandTest {
         assertEquals(1, r.code(), r.err());
         assertEquals("", r.err());
         assertTrue(r.out().startsWith("doctor: legacy-ide ("), r.out());
-        assertTrue(r.out().contains("\nWarnings (4)\n  disk.emulated-bus\n    evidence: disk hda (ide, file"), r.out());
+        assertTrue(r.out().contains("\nWarnings (5)\n  disk.emulated-bus\n    evidence: disk hda (ide, file"), r.out());
         assertTrue(r.out().contains("    fix:      <target dev='vda' bus='virtio'/>"), r.out());
         assertFalse(r.out().contains("\u001b["), "no escape codes when stdout is not a terminal");
         assertTrue(run("doctor", "--domain", example("ide-default-cache.xml"), "--host-root", host.toString(),
-                "--color", "always").out().contains("\u001b[1m\u001b[33mWarnings (4)\u001b[39m\u001b[21m\u001b[0m"));
+                "--color", "always").out().contains("\u001b[1m\u001b[33mWarnings (5)\u001b[39m\u001b[21m\u001b[0m"));
         CliRun badColour = run("doctor", "--domain", example("ide-default-cache.xml"), "--color", "sometimes");
         assertEquals(2, badColour.code());
         assertTrue(badColour.err().startsWith("doctor: Invalid value for option '--color': expected one of"

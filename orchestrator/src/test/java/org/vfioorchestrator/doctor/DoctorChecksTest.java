@@ -1,6 +1,7 @@
 package org.vfioorchestrator.doctor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -244,5 +245,65 @@ class DoctorChecksTest {
         TestHost h = TestHost.smt(root, 8).file("/sys/devices/cpu_core/cpus", "0-3,8-11")
                 .file("/sys/devices/cpu_atom/cpus", "4-7,12-15");
         assertEquals(List.of("warning topology.mixed-core-types"), ids(h, pinned("", ""), Optional.empty()));
+    }
+
+    /** The tuned baseline's disk swapped for {@code disk}. */
+    static Domain withDisk(String disk) {
+        String base = PINNED.formatted("", "");
+        int from = base.indexOf("<disk ");
+        int to = base.indexOf("</disk>") + "</disk>".length();
+        return DomainXml.parse(base.substring(0, from) + disk + base.substring(to), "vm.xml");
+    }
+
+    /** Issue 18 item 10: no cache or io attribute is QEMU's default writeback, the first thing the seeds changed. */
+    @Test
+    void fileImageOnTheDefaultCacheMode() {
+        TestHost h = TestHost.smt(root, 8);
+        List<Finding> ide = findings(h, withDisk("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+                + "<source file='/var/lib/libvirt/images/win.qcow2'/><target dev='hda' bus='ide'/></disk>"));
+        assertEquals(List.of("disk.emulated-bus", "disk.page-cache"), ide.stream().map(Finding::id).toList());
+        Finding f = ide.get(1);
+        assertEquals(Severity.WARNING, f.severity());
+        assertEquals("disk hda (ide, file /var/lib/libvirt/images/win.qcow2): <driver name='qemu' type='qcow2'/>"
+                + " (QEMU's default cache=writeback, io=threads)", f.evidence());
+        assertTrue(f.why().startsWith("A disk image behind the host page cache (cache=writeback) has every guest write"
+                + " copied into host memory"), f.why());
+        assertEquals("<driver name='qemu' type='qcow2' cache='none' io='native'/> (or io='io_uring' with QEMU 5.0 and"
+                + " libvirt 6.3 or later; on a sparse image on ext4 or xfs preallocate it first or use io_uring: see"
+                + " disk.native-on-sparse); once the disk is on virtio, give it an iothread: <iothreads>1</iothreads>"
+                + " in <domain> and iothread='1' on this <driver>", f.fix());
+
+        // an explicit writeback says so, without the defaults; the virtio disk needs no word on the bus
+        List<Finding> explicit = findings(h, withDisk("<disk type='file' device='disk'><driver name='qemu' type='raw'"
+                + " cache='writeback' io='threads' iothread='1'/><source file='/images/a.img'/>"
+                + "<target dev='vda' bus='virtio'/></disk>"));
+        assertEquals(List.of("disk.page-cache"), explicit.stream().map(Finding::id).toList());
+        assertEquals("disk vda (virtio, file /images/a.img): <driver name='qemu' type='raw' cache='writeback' io='threads'"
+                + " iothread='1'/>", explicit.get(0).evidence());
+        assertTrue(explicit.get(0).fix().startsWith("<driver name='qemu' type='raw' cache='none' io='native' iothread='1'/>"),
+                explicit.get(0).fix());
+
+        // bypassing the page cache is what it asks for
+        assertEquals(List.of(), ids(h, withDisk("<disk type='file' device='disk'><driver name='qemu' type='raw'"
+                + " cache='none' io='io_uring' iothread='1'/><source file='/images/a.img'/>"
+                + "<target dev='vda' bus='virtio'/></disk>"), Optional.empty()));
+    }
+
+    /** Issue 18 item 11: a block device with cache='none' is past the page cache; only the thread pool part is left. */
+    @Test
+    void blockDeviceWithCacheNoneOnTheThreadPool() {
+        TestHost h = TestHost.smt(root, 8);
+        List<Finding> f = findings(h, withDisk("<disk type='block' device='disk'><driver name='qemu' type='raw'"
+                + " cache='none' iothread='1'/><source dev='/dev/sdb'/><target dev='vda' bus='virtio'/></disk>"));
+        assertEquals(List.of("disk.block-io-threads"), f.stream().map(Finding::id).toList());
+        assertFalse(f.get(0).why().contains("page cache behind") || f.get(0).why().contains("behind the host page cache"),
+                f.get(0).why());
+        assertEquals("<driver name='qemu' type='raw' cache='none' io='native' iothread='1'/> (or io='io_uring' with QEMU"
+                + " 5.0 and libvirt 6.3 or later)", f.get(0).fix());
+        List<Finding> cached = findings(h, withDisk("<disk type='block' device='disk'><driver name='qemu' type='raw'"
+                + " iothread='1'/><source dev='/dev/sdb'/><target dev='vda' bus='virtio'/></disk>"));
+        assertEquals(List.of("disk.block-not-direct"), cached.stream().map(Finding::id).toList());
+        assertTrue(cached.get(0).why().startsWith("A block device behind the host page cache (cache=writeback)"),
+                cached.get(0).why());
     }
 }

@@ -36,14 +36,14 @@ class DoctorCorpusTest {
     }
 
     @Test
-    void typicalGamingVmLacksAnIothread() {
-        assertEquals(List.of("warning iothreads.none"), findings("win11-gaming.xml"));
+    void typicalGamingVmLacksAnIothreadAndUsesThePageCache() {
+        assertEquals(List.of("warning disk.page-cache", "warning iothreads.none"), findings("win11-gaming.xml"));
     }
 
     @Test
     void legacyIdeVm() {
-        assertEquals(List.of("warning disk.emulated-bus", "warning disk.emulated-bus", "warning disk.block-not-direct",
-                "warning cputune.vcpus-unpinned"), findings("ide-default-cache.xml"));
+        assertEquals(List.of("warning disk.emulated-bus", "warning disk.page-cache", "warning disk.emulated-bus",
+                "warning disk.block-not-direct", "warning cputune.vcpus-unpinned"), findings("ide-default-cache.xml"));
     }
 
     @Test
