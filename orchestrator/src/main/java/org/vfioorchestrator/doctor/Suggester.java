@@ -84,7 +84,11 @@ public final class Suggester {
         return sets.stream().reduce(CpuSet.empty(), CpuSet::union);
     }
 
-    /** The profile YAML, in the format the profile loader reads, with the reasoning as comments. */
+    /**
+     * The profile YAML, in the format the profile loader reads: only what differs from the loader's
+     * defaults (so that a default this tool improves later reaches the profile too), with the
+     * reasoning and the defaults it relies on as comments.
+     */
     public static String yaml(Suggestion s, String header, HostFacts host) {
         StringBuilder sb = new StringBuilder();
         sb.append("# ").append(header).append('\n');
@@ -94,34 +98,28 @@ public final class Suggester {
         }
         sb.append("# guest topology to match, in the domain XML:\n");
         sb.append("#   <cpu mode='host-passthrough'>").append(s.guestTopology().toXml()).append("</cpu>\n");
+        sb.append("# left to the defaults: IRQs and unbound workqueues move to the host CPUs, the pass-through\n");
+        sb.append("# device's IRQs too; cpusets through cgroup v2 or v1, whichever the host has\n");
         sb.append("host_cpus: ").append(s.hostCpus()).append("   # CPUs the host keeps while the VM runs\n");
         sb.append("vcpus:\n");
         sb.append("  pin: ").append(s.vcpuPins()).append("   # host CPU of vCPU 0, 1, 2, ...\n");
-        sb.append("emulator_cpus: ").append(s.emulatorCpus()).append('\n');
-        sb.append("iothread_cpus: ").append(s.iothreadCpus()).append('\n');
-        boolean writeback = host.workqueueHasCpumask("writeback");
+        boolean emulatorWritten = !s.emulatorCpus().equals(s.hostCpus());
+        if (emulatorWritten) {
+            sb.append("emulator_cpus: ").append(s.emulatorCpus()).append('\n');
+        }
+        if (!s.iothreadCpus().equals(emulatorWritten ? s.emulatorCpus() : s.hostCpus())) {
+            sb.append("iothread_cpus: ").append(s.iothreadCpus()).append('\n');
+        }
+        if (!host.workqueueHasCpumask("writeback")) {
+            sb.append("workqueues:\n  also: []                      # this host shows no writeback workqueue cpumask\n");
+        }
         boolean performance = s.vcpuPins().stream().allMatch(c -> host.governorsOffered(c).contains("performance"));
-        sb.append("""
-                irqs:
-                  move_to_host: true
-                  passthrough: host             # host | vm | leave: the pass-through device's own (vfio) IRQs
-                workqueues:
-                  move_to_host: true
-                """);
-        sb.append(writeback ? "  also: [writeback]\n"
-                : "  also: []                      # this host shows no writeback workqueue cpumask\n");
-        sb.append(performance ? "governor: performance           # or: leave\n"
-                : "governor: leave                 # the VM's CPUs offer no 'performance' governor here\n");
+        sb.append(performance ? "governor: performance           # the VM's CPUs at full speed, no ramp-up delay\n"
+                : "# governor: left alone, the VM's CPUs offer no 'performance' governor here\n");
         sb.append("""
                 cstates:
                   method: pm_qos                # pm_qos | disable_states | leave
                   max_latency_us: 0
-                cgroups:
-                  mode: auto                    # auto | v2 | v1 | none
-                measure:
-                  after_start: false
-                  duration: 30s
-                  max_latency_us: 280
                 """);
         return sb.toString();
     }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.cpu.CpuSetFormatException;
 import org.vfioorchestrator.host.HostFs;
@@ -203,7 +204,28 @@ public final class HostSnapshotReader {
 
     // ---- cgroups -------------------------------------------------------------------------
 
+    /**
+     * The cgroups to confine host processes with. A profile that finds none while the host has a cpuset
+     * hierarchy (cgroups.mode or cgroups.root pointing elsewhere) is refused with the fix rather than planned
+     * as unconfined: the VM would start with every host process still free to run on its CPUs.
+     */
     private Cgroups cgroups(CgroupPolicy policy) {
+        Cgroups found = findCgroups(policy);
+        if (found.version() == CgroupVersion.NONE && policy.mode() != CgroupMode.NONE) {
+            String hierarchy = v2HasCpuset() ? "cgroup v2 with the cpuset controller at " + V2_MOUNT
+                    : host.exists(V1_CPUSET + "/cpuset.cpus") && host.exists(V1_CPUSET + "/tasks")
+                            ? "a cgroup v1 cpuset hierarchy at " + V1_CPUSET : null;
+            if (hierarchy != null) {
+                throw OrchestratorException.data("cgroups: " + found.why() + ", but this host has " + hierarchy
+                        + ", and without it every host process stays free to run on the VM's CPUs; leave cgroups.mode"
+                        + " and cgroups.root out of the profile (auto finds it), or write cgroups.mode: none to confine"
+                        + " nothing");
+            }
+        }
+        return found;
+    }
+
+    private Cgroups findCgroups(CgroupPolicy policy) {
         CgroupMode mode = policy.mode();
         String root = policy.root();
         if (mode == CgroupMode.NONE) {
