@@ -1,13 +1,14 @@
 #!/bin/sh
 # The hook for a VM without a profile, as libvirt runs it: hooks/qemu (the shim) with its settings
-# pointed at an empty profiles folder and no journal, the domain XML on stdin. No JVM may start.
+# pointed at an empty profiles folder and no state, the domain XML on stdin. No JVM may start.
+# bench/hook-budget.sh measures the same against the budget, and the stop while a journal exists.
 # For comparison, the JVM path for the same call (what every VM would cost if the shim started Java):
 # $RUN hook ... for a VM without a profile.
 set -e
 . "$(dirname "$0")/lib.sh"
 SHIM=${SHIM:-$REPO/hooks/qemu}
 mkdir -p "$OUT/results" "$TMP/noprofile/profiles"
-sed -e "s|^profiles=.*|profiles=$TMP/noprofile/profiles|" -e "s|^journal=.*|journal=$TMP/noprofile/journal.json|" \
+sed -e "s|^profiles=.*|profiles=$TMP/noprofile/profiles|" -e "s|^state=.*|state=$TMP/noprofile/state|" \
     -e "s|^jar=.*|jar=$TMP/noprofile/no-such.jar|" "$SHIM" > "$TMP/noprofile/qemu"
 chmod +x "$TMP/noprofile/qemu"
 xml=$REPO/examples/domains/win11.xml

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.zip.CRC32C;
 import org.vfioorchestrator.ExitCode;
@@ -35,9 +36,11 @@ public final class JournalStore {
     private static final int MAX_BYTES = 16 * 1024 * 1024;
 
     private final HostFs host;
+    private final AppliedMarkers markers;
 
     public JournalStore(HostFs host) {
         this.host = host;
+        this.markers = new AppliedMarkers(host, this);
     }
 
     /** Where the journal lives on the real file system, for messages. */
@@ -165,8 +168,10 @@ public final class JournalStore {
     public void save(Journal journal) {
         ensureDirectory();
         checkNotLink(JOURNAL);
+        markers.cover(journal.vms().keySet());
         if (journal.isEmpty()) {
             host.delete(JOURNAL);
+            markers.keepOnly(Set.of());
             return;
         }
         Map<String, Object> body = new LinkedHashMap<>();
@@ -192,6 +197,7 @@ public final class JournalStore {
             throw new IllegalStateException("journal grew beyond " + MAX_BYTES + " bytes");
         }
         host.replaceAtomically(JOURNAL, bytes);
+        markers.keepOnly(journal.vms().keySet());
     }
 
     /** Moves a journal from an earlier boot aside, so it is kept for reading but never applied. */
@@ -199,6 +205,7 @@ public final class JournalStore {
         String path = STATE_DIR + "/journal.stale-" + stale.bootId().replaceAll("[^A-Za-z0-9-]", "") + ".json";
         host.replaceAtomically(path, host.read(JOURNAL).orElse("").getBytes(StandardCharsets.UTF_8));
         host.delete(JOURNAL);
+        markers.keepOnly(Set.of());
         return host.resolve(path).toString();
     }
 
@@ -210,12 +217,17 @@ public final class JournalStore {
     }
 
     private void checkDirectoryIfPresent() {
-        Optional<FileFacts> dir = host.stat(STATE_DIR);
+        checkPrivateDirectory(STATE_DIR);
+    }
+
+    /** A state directory must be ours and private: never a symlink (not followed), nobody else's, nobody else may write it. */
+    void checkPrivateDirectory(String path) {
+        Optional<FileFacts> dir = host.stat(path);
         if (dir.isEmpty()) {
             return;
         }
         FileFacts f = dir.get();
-        String where = host.resolve(STATE_DIR).toString();
+        String where = host.resolve(path).toString();
         if (f.symlink() || !f.directory()) {
             throw OrchestratorException.data(where + " is " + (f.symlink() ? "a symlink" : "not a directory")
                     + "; refusing to follow it. Remove it; the tool recreates it as a private directory");

@@ -646,6 +646,19 @@ class HostileInputTest {
         }
     }
 
+    @Test
+    void aSymlinkInPlaceOfTheShimsMarkersIsRefusedAndNeverFollowed() throws Exception {
+        kind = "state files";
+        Path state = Files.createDirectories(root.resolve("run/vfio-orchestrator"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Files.createSymbolicLink(state.resolve("applied"), dir.resolve("decoy-state"));
+        String why = state + "/applied is a symlink; refusing to follow it. Remove it; the tool recreates it as a private"
+                + " directory";
+        assertResult(cli("apply", "tiny"), 1, "vfio-orchestrator apply: " + why + "\n", "apply");
+        assertResult(hook("", "tiny", "prepare", "begin", "-"), 1, "vfio-orchestrator: VM tiny not started: " + why + "\n",
+                "hook prepare");
+    }
+
     // ---------------------------------------------------------------- hook argv
 
     static Stream<Arguments> badHookArgv() {

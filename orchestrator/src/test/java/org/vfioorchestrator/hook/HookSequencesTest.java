@@ -149,6 +149,7 @@ class HookSequencesTest {
         start("other");
         assertPinned("small", List.of(1, 5));
         assertPinned("other", List.of(2, 6));
+        assertEquals(List.of("other", "small"), host.list("/run/vfio-orchestrator/applied"), "the shim's markers");
         for (int cpu : List.of(1, 2, 5, 6)) {
             assertEquals("performance", read("/sys/devices/system/cpu/cpu" + cpu + "/cpufreq/scaling_governor"));
         }
@@ -167,12 +168,15 @@ class HookSequencesTest {
                     "the stopped VM's CPUs are given back");
         }
         assertPinned(second, secondPins);
+        assertEquals(List.of(second), host.list("/run/vfio-orchestrator/applied"), "the stopped VM's marker is gone");
         assertEquals("0,4", read("/sys/fs/cgroup/cpuset/vfio-host/cpuset.cpus"));
         assertEquals("11", read("/proc/irq/default_smp_affinity"));
 
         stop(second);
         assertEquals(List.of(), before.differences(TreeSnapshot.of(root)));
         assertFalse(host.exists("/run/vfio-orchestrator/journal.json"));
+        assertEquals(List.of(), host.list("/run/vfio-orchestrator/applied"));
+        assertEquals(0700, host.stat("/run/vfio-orchestrator/applied").orElseThrow().mode(), "private, as the state directory");
     }
 
     @Test

@@ -96,20 +96,43 @@ class ShimTest {
     }
 
     @Test
-    void aStopReachesTheToolWithoutAProfileWhileTheJournalHoldsSomething() throws Exception {
-        Path journal = dir.resolve("journal.json");
+    void aStopReachesTheToolWithoutAProfileOnlyWhenTheJournalHoldsThatVm() throws Exception {
+        Path state = Files.createDirectories(dir.resolve("state"));
         Path shim = shim(null);
-        Files.writeString(shim, Files.readString(shim).replace("journal=/run/vfio-orchestrator/journal.json",
-                "journal=" + journal));
+        Files.writeString(shim, Files.readString(shim).replace("state=/run/vfio-orchestrator", "state=" + state));
         Files.delete(profiles.resolve("win11.yaml")); // removed while the VM ran
         assertEquals(new Run(0, "", ""), run(shim, XML, "win11", "release", "end", "-"));
         assertEquals("", log(), "nothing applied: no JVM");
-        Files.writeString(journal, "{}");
+
+        Files.writeString(state.resolve("journal.json"), "{}");
+        Files.createDirectories(state.resolve("applied"));
+        Files.writeString(state.resolve("applied/other"), "");
+        assertEquals(new Run(0, "", ""), run(shim, XML, "win11", "release", "end", "-"));
+        assertEquals(new Run(0, "", ""), run(shim, XML, "win11", "stopped", "end", "-"));
+        assertEquals("", log(), "the journal holds another VM, not this one: no JVM");
+
+        Files.writeString(state.resolve("applied/win11"), "");
         assertEquals(0, run(shim, XML, "win11", "release", "end", "-").code());
-        assertEquals("launcher hook win11 release end -|" + XML + "|\n", log(), "the tool reverts from the journal");
+        assertEquals("launcher hook win11 release end -|" + XML + "|\n", log(), "the tool reverts it from the journal");
         Files.writeString(log, "");
         assertEquals(0, run(shim, XML, "win11", "prepare", "begin", "-").code());
         assertEquals("", log(), "a start without a profile is still not ours");
+        for (String vm : List.of("..", ".hidden", "a/b", "")) {
+            assertEquals(new Run(0, "", ""), run(shim, XML, vm, "release", "end", "-"), vm);
+        }
+        assertEquals("", log(), "names that are no VM's never reach the markers");
+
+        deleteTree(state.resolve("applied")); // a journal written before the markers existed
+        assertEquals(0, run(shim, XML, "other", "release", "end", "-").code());
+        assertEquals("launcher hook other release end -|" + XML + "|\n", log(), "then every stop asks the tool");
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        try (var s = Files.walk(p)) {
+            for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(q);
+            }
+        }
     }
 
     @Test
