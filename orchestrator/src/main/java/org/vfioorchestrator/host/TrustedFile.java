@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.channels.Channels;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -63,19 +62,17 @@ public final class TrustedFile {
             try {
                 judgeDirectory(dir, real, shown, root.resolve(path.substring(1)));
                 for (String name : names.subList(0, names.size() - 1)) {
+                    // what is there, before it is opened: a link is named as one, and a FIFO would block the open
+                    Optional<FileFacts> what = stat(real.resolve(name));
+                    if (what.isEmpty()) {
+                        return Optional.empty();
+                    }
+                    checkDirectory(shown.resolve(name), what.get(), root.resolve(path.substring(1)));
                     SecureDirectoryStream<Path> below;
                     try {
                         below = (SecureDirectoryStream<Path>) dir.newDirectoryStream(Path.of(name), LinkOption.NOFOLLOW_LINKS);
                     } catch (NoSuchFileException e) {
                         return Optional.empty();
-                    } catch (FileSystemException e) {
-                        // a link (ELOOP) or not a directory (ENOTDIR): say which, as lstat sees it
-                        Optional<FileFacts> what = stat(real.resolve(name));
-                        if (what.isEmpty()) {
-                            return Optional.empty();
-                        }
-                        checkDirectory(shown.resolve(name), what.get(), root.resolve(path.substring(1)));
-                        throw e;
                     }
                     dir.close();
                     dir = below;
