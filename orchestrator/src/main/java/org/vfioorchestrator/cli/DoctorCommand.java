@@ -52,7 +52,7 @@ public final class DoctorCommand implements Callable<Integer> {
         HostFs fs = host.open();
         Optional<Topology> topology = Optional.of(TopologyReader.read(fs)).filter(t -> !t.online().isEmpty());
         Optional<ProfileView> view = Optional.ofNullable(profile)
-                .map(p -> ProfileView.of(new ProfileLoader(HostFacts.read(fs)).load(p)));
+                .map(p -> ProfileView.of(new ProfileLoader(HostFacts.read(fs)).load(p), domain.tcg()));
         DoctorInput in = new DoctorInput(domain, view, fs, topology);
         List<Finding> findings = Doctor.examine(in);
         var out = spec.commandLine().getOut();

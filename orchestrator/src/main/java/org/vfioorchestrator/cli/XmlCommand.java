@@ -2,6 +2,7 @@ package org.vfioorchestrator.cli;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.vfioorchestrator.domain.Domain;
 import org.vfioorchestrator.domain.DomainXml;
@@ -47,15 +48,19 @@ final class XmlCommand implements Callable<Integer> {
         PlanService service = new PlanService(hostOptions.open());
         Profile profile = service.load(profileArgs.locate(service.host(), vm, false)).requireVm(vm);
         List<Integer> ids = null;
+        Optional<Boolean> tcg = Optional.empty();
         if (domainFile != null) {
             Domain d = DomainXml.read(domainFile);
             DomainCheck.check(profile, d.facts());
             ids = d.iothreadIds();
+            tcg = Optional.of(d.tcg());
         } else {
-            ids = QemuProcess.find(service.host(), vm).map(q -> q.threads(ThreadRole.IOTHREAD).stream()
-                    .map(t -> t.index()).distinct().sorted().toList()).orElse(null);
+            Optional<QemuProcess> q = QemuProcess.find(service.host(), vm);
+            ids = q.map(p -> p.threads(ThreadRole.IOTHREAD).stream().map(t -> t.index()).distinct().sorted().toList())
+                    .orElse(null);
+            tcg = q.map(QemuProcess::tcg);
         }
-        spec.commandLine().getOut().print(CputuneXml.render(profile, ids));
+        spec.commandLine().getOut().print(CputuneXml.render(profile, ids, tcg));
         spec.commandLine().getOut().flush();
         return 0;
     }

@@ -15,7 +15,8 @@ public record ProfileView(CpuSet hostCpus, List<Integer> vcpuPins, CpuSet vmCpus
         vcpuPins = List.copyOf(vcpuPins);
     }
 
-    public static ProfileView of(Profile p) {
-        return new ProfileView(p.hostCpus(), p.vcpuPins(), p.vmCpus(), p.emulatorCpus(), p.iothreadCpus());
+    /** {@code tcg}: the domain runs without KVM, which decides where the emulator goes unless the profile says. */
+    public static ProfileView of(Profile p, boolean tcg) {
+        return new ProfileView(p.hostCpus(), p.vcpuPins(), p.vmCpus(), p.emulatorCpus(tcg), p.iothreadCpus());
     }
 }

@@ -16,7 +16,8 @@ import org.vfioorchestrator.topology.Topology;
 /**
  * Proposes a profile: the host keeps its first core (both SMT siblings), one core per 8 on
  * bigger hosts; the vCPUs get what {@link CpuAllocator} chooses (as {@code pin: auto} does);
- * the emulator and iothreads stay on host CPUs. Pure.
+ * iothreads stay on host CPUs, and so does the emulator under KVM, while under TCG it goes
+ * with vCPU 0. Pure.
  */
 public final class Suggester {
     private Suggester() {
@@ -72,12 +73,21 @@ public final class Suggester {
                 }
             }
         }
-        notes.add("emulator and iothreads on host CPUs " + helpers);
+        CpuSet emulator = helpers;
+        if (domain.tcg()) {
+            emulator = CpuSet.of(pins.get(0));
+            notes.add("emulator thread on vCPU 0's CPU " + emulator + ": without KVM (<domain type='qemu'>) it runs"
+                    + " the guest's timers, and on a busy host CPU every guest wake-up waits behind host work;"
+                    + " vCPU 0 is the guest's boot CPU, where its device interrupts go unless it moves them");
+            notes.add("iothreads on host CPUs " + helpers);
+        } else {
+            notes.add("emulator and iothreads on host CPUs " + helpers);
+        }
 
         boolean smt = a.cores().stream().allMatch(x -> x.size() == 2) && vcpus % 2 == 0;
         int threads = smt ? 2 : 1;
         CpuTopology topo = new CpuTopology(1, 1, vcpus / threads, threads);
-        return new Suggestion(domain.name(), host, pins, helpers, helpers, topo, notes);
+        return new Suggestion(domain.name(), domain.tcg(), host, pins, emulator, helpers, topo, notes);
     }
 
     private static CpuSet union(List<CpuSet> sets) {
@@ -103,7 +113,9 @@ public final class Suggester {
         sb.append("host_cpus: ").append(s.hostCpus()).append("   # CPUs the host keeps while the VM runs\n");
         sb.append("vcpus:\n");
         sb.append("  pin: ").append(s.vcpuPins()).append("   # host CPU of vCPU 0, 1, 2, ...\n");
-        boolean emulatorWritten = !s.emulatorCpus().equals(s.hostCpus());
+        // emulator_cpus left out: host_cpus under KVM, vCPU 0's CPU under TCG
+        CpuSet emulatorDefault = s.tcg() ? CpuSet.of(s.vcpuPins().get(0)) : s.hostCpus();
+        boolean emulatorWritten = !s.emulatorCpus().equals(emulatorDefault);
         if (emulatorWritten) {
             sb.append("emulator_cpus: ").append(s.emulatorCpus()).append('\n');
         }

@@ -21,6 +21,11 @@ public record Domain(String sourceName, String name, String type, int vcpus, int
         iothreadPolling = List.copyOf(iothreadPolling);
     }
 
+    /** QEMU without KVM, {@code <domain type='qemu'>}: TCG emulates the guest's CPUs in software. */
+    public boolean tcg() {
+        return "qemu".equals(type);
+    }
+
     /** What a hook call would read from the same document ({@link DomainFacts}). */
     public DomainFacts facts() {
         return new DomainFacts(sourceName, name, vcpus);

@@ -237,32 +237,24 @@ public final class Planner {
             if (vm == null) {
                 return;
             }
+            boolean tcg = vm.qemu().tcg();
             for (QemuThread t : vm.qemu().threads()) {
                 CpuSet now = vm.affinity().get(t.tid());
                 if (now == null) {
                     continue;
                 }
-                CpuSet target;
-                String why;
-                switch (t.role()) {
-                    case VCPU -> {
-                        if (t.index() >= p.vcpuPins().size()) {
-                            warnings.add(p.vm() + ": QEMU has vCPU " + t.index() + " but the profile pins only "
-                                    + p.vcpuPins().size() + " vCPUs; it is left where it is");
-                            continue;
-                        }
-                        target = CpuSet.of(p.vcpuPins().get(t.index()));
-                        why = "vCPU " + t.index() + " of " + p.vm();
-                    }
-                    case IOTHREAD -> {
-                        target = p.iothreadCpus();
-                        why = "iothread " + t.index() + " of " + p.vm();
-                    }
-                    default -> {
-                        target = p.emulatorCpus();
-                        why = "emulator thread of " + p.vm();
-                    }
+                CpuSet target = p.cpusFor(t.role(), t.index(), tcg);
+                if (target == null) {
+                    warnings.add(p.vm() + ": QEMU has vCPU " + t.index() + " but the profile pins only "
+                            + p.vcpuPins().size() + " vCPUs; it is left where it is");
+                    continue;
                 }
+                String why = switch (t.role()) {
+                    case VCPU -> "vCPU " + t.index() + " of " + p.vm();
+                    case IOTHREAD -> "iothread " + t.index() + " of " + p.vm();
+                    case EMULATOR -> "emulator thread of " + p.vm() + (tcg && !p.emulatorCpusGiven()
+                            ? " (TCG: it runs the guest's timers, so it goes with vCPU 0)" : "");
+                };
                 controlled.add("/proc/" + vm.qemu().pid() + "/task/" + t.tid());
                 if (!now.equals(target)) {
                     changes.add(new PinThread(p.vm(), vm.qemu().pid(), t.tid(), t.startTime(), t.name(), now, target, why));

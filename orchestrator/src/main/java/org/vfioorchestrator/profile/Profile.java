@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.OptionalInt;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
+import org.vfioorchestrator.qemu.ThreadRole;
 
 /**
  * One VM's profile, validated against the host it was loaded for: every CPU
@@ -16,7 +17,9 @@ import org.vfioorchestrator.cpu.CpuSet;
  * @param text         the file's text, kept in the journal so other VMs can be re-planned exactly
  * @param hostCpus     CPUs the host keeps while the VM runs
  * @param vcpuPins     host CPU of vCPU 0, 1, 2, ...
- * @param emulatorCpus where QEMU's emulator threads run
+ * @param emulatorCpus where QEMU's emulator threads run under KVM: emulator_cpus, else host_cpus
+ * @param emulatorCpusGiven whether the profile names emulator_cpus (else TCG puts them with vCPU 0, see
+ *                     {@link #emulatorCpus(boolean)})
  * @param iothreadCpus where QEMU's iothreads run
  */
 public record Profile(
@@ -26,6 +29,7 @@ public record Profile(
         CpuSet hostCpus,
         List<Integer> vcpuPins,
         CpuSet emulatorCpus,
+        boolean emulatorCpusGiven,
         CpuSet iothreadCpus,
         IrqPolicy irqs,
         WorkqueuePolicy workqueues,
@@ -63,6 +67,28 @@ public record Profile(
     /** Every CPU a thread of this VM may use: vCPUs, emulator, iothreads (libvirt needs these in machine.slice). */
     public CpuSet allVmThreadCpus() {
         return vmCpus().union(emulatorCpus).union(iothreadCpus);
+    }
+
+    /**
+     * Where the emulator threads go. Under KVM that is {@link #emulatorCpus}. Under TCG
+     * ({@code <domain type='qemu'>}) the emulator thread runs the guest's timers, so unless the
+     * profile names emulator_cpus it goes where vCPU 0 runs.
+     */
+    public CpuSet emulatorCpus(boolean tcg) {
+        return tcg && !emulatorCpusGiven && !vcpuPins.isEmpty() ? CpuSet.of(vcpuPins.get(0)) : emulatorCpus;
+    }
+
+    /**
+     * Where the hook pins a QEMU thread; the planner pins there and status compares with it. vCPU n
+     * on pin n (null when the profile has no pin for it), iothreads on iothread_cpus, every other
+     * thread on the emulator's CPUs for the accelerator ({@code tcg}: QEMU runs without KVM).
+     */
+    public CpuSet cpusFor(ThreadRole role, int index, boolean tcg) {
+        return switch (role) {
+            case VCPU -> index < vcpuPins.size() ? CpuSet.of(vcpuPins.get(index)) : null;
+            case IOTHREAD -> iothreadCpus;
+            case EMULATOR -> emulatorCpus(tcg);
+        };
     }
 
     public boolean leavesGovernor() {

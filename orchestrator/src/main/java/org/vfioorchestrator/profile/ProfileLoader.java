@@ -360,8 +360,8 @@ public final class ProfileLoader {
             if (!w.problems.isEmpty()) {
                 throw new OrchestratorException(ExitCode.HOST_OR_DATA, w.problems);
             }
-            return new Profile(vm, w.source, text, hostCpus, List.copyOf(pins), emulator, iothreads, irqs, wq,
-                    governor, cstates, cgroups, measure);
+            return new Profile(vm, w.source, text, hostCpus, List.copyOf(pins), emulator, top.containsKey("emulator_cpus"),
+                    iothreads, irqs, wq, governor, cstates, cgroups, measure);
         }
 
         /** A CPU list whose CPUs all exist and are online on this host. */

@@ -73,6 +73,16 @@ public record QemuProcess(String vm, int pid, List<QemuThread> threads) {
         return ProcStat.parse(stat).startTime();
     }
 
+    /** Whether QEMU runs the guest without KVM: its vCPU threads are named {@code CPU n/TCG}. */
+    public boolean tcg() {
+        for (QemuThread t : threads) {
+            if (t.role() == ThreadRole.VCPU && t.name().endsWith("/TCG")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public List<QemuThread> threads(ThreadRole role) {
         List<QemuThread> out = new ArrayList<>();
         for (QemuThread t : threads) {

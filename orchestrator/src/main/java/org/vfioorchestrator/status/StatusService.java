@@ -183,18 +183,9 @@ public final class StatusService {
                 continue; // exited while we looked
             }
             threads.add(new Status.Thread(t.tid(), t.name(), t.role().name().toLowerCase(Locale.ROOT), t.index(), now,
-                    profile == null ? null : wanted(profile, t)));
+                    profile == null ? null : profile.cpusFor(t.role(), t.index(), q.tcg())));
         }
         return new Status.Running(q.pid(), threads);
-    }
-
-    /** Where the profile puts a thread: the same rule as the planner's (vCPU n on pin n, iothreads, the rest emulator). */
-    static CpuSet wanted(Profile p, QemuThread t) {
-        return switch (t.role()) {
-            case VCPU -> t.index() < p.vcpuPins().size() ? CpuSet.of(p.vcpuPins().get(t.index())) : null;
-            case IOTHREAD -> p.iothreadCpus();
-            case EMULATOR -> p.emulatorCpus();
-        };
     }
 
     private List<Status.Report> reports(String vm, List<String> notes) {

@@ -100,4 +100,33 @@ class SuggestCommandTest {
                 + " directory (no cpuset.cpus and tasks), but this host has cgroup v2 with the cpuset controller at"
                 + " /sys/fs/cgroup"), v1OnV2.err());
     }
+
+    /**
+     * Issue 16 item 3, on this machine's shape (2 CPUs, a 1-vCPU TCG guest): the profile suggest writes
+     * leaves the emulator to its default, which under TCG is vCPU 0's CPU, the placement that held the
+     * guest at its idle latency; under KVM the same default is the host's CPU.
+     */
+    @Test
+    void underTcgTheEmulatorGoesWithVcpuZero() throws Exception {
+        Path root = host(HostSpec.builder().cpus(2).threadsPerCore(1).irqs(0).processes(2).build());
+        Path out = tmp.resolve("vm.yaml");
+        CliRun r = run("suggest", "--domain", domain("qemu", 1).toString(), "--host-root", root.toString(),
+                "--output", out.toString());
+        assertEquals(0, r.code(), r.err());
+        String yaml = Files.readString(out);
+        assertEquals(List.of("host_cpus: 0", "vcpus:", "  pin: [1]", "governor: performance", "cstates:",
+                "  method: pm_qos", "  max_latency_us: 0"), keys(yaml));
+        assertTrue(yaml.contains("# emulator thread on vCPU 0's CPU 1: without KVM (<domain type='qemu'>) it runs the"
+                + " guest's timers"), yaml);
+        assertTrue(r.out().contains("<emulatorpin cpuset='1'/>"), r.out());
+        var profile = new org.vfioorchestrator.profile.ProfileLoader(org.vfioorchestrator.profile.HostFacts.read(
+                org.vfioorchestrator.host.HostFs.open(root))).load(out);
+        assertEquals(org.vfioorchestrator.cpu.CpuSet.of(1), profile.emulatorCpus(true), "unedited, right under TCG");
+        assertEquals(org.vfioorchestrator.cpu.CpuSet.of(0), profile.iothreadCpus());
+
+        CliRun kvm = run("suggest", "--domain", domain("kvm", 1).toString(), "--host-root", root.toString());
+        assertEquals(0, kvm.code(), kvm.err());
+        assertTrue(kvm.out().contains("<emulatorpin cpuset='0'/>"), kvm.out());
+        assertFalse(kvm.out().contains("emulator_cpus"), kvm.out());
+    }
 }

@@ -53,6 +53,11 @@ class DoctorCorpusTest {
     }
 
     @Test
+    void tcgGuestWithItsEmulatorOnAHostCpu() {
+        assertEquals(List.of("warning cputune.emulator-away-from-vcpus"), findings("tcg-small.xml"));
+    }
+
+    @Test
     void tunedVmComesOutClean() {
         assertEquals(List.of(), findings("tuned.xml"));
     }

@@ -222,14 +222,21 @@ class StatusCommandTest {
         assertTrue(bad.err().startsWith("vfio-orchestrator status: VM name '../etc' is not supported"), bad.err());
     }
 
+    /** Status and the planner ask the profile the same question: where each QEMU thread belongs. */
     @Test
-    void wantedFollowsThePlannersRule() {
-        var p = new org.vfioorchestrator.profile.ProfileLoader(org.vfioorchestrator.profile.HostFacts.read(host))
-                .parse(PROFILE.getBytes(StandardCharsets.UTF_8), "p", "small");
-        assertEquals(CpuSet.of(5), StatusService.wanted(p, new QemuThread(1, "CPU 1/KVM", ThreadRole.VCPU, 1, 0)));
-        assertNull(StatusService.wanted(p, new QemuThread(1, "CPU 9/KVM", ThreadRole.VCPU, 9, 0)));
-        assertEquals(CpuSet.of(0, 4), StatusService.wanted(p, new QemuThread(1, "IO iothread1", ThreadRole.IOTHREAD, 1, 0)));
-        assertEquals(CpuSet.of(0, 4), StatusService.wanted(p, new QemuThread(1, "worker", ThreadRole.EMULATOR, -1, 0)));
+    void wantedIsWhereTheProfilePutsEachThread() {
+        var loader = new org.vfioorchestrator.profile.ProfileLoader(org.vfioorchestrator.profile.HostFacts.read(host));
+        var p = loader.parse(PROFILE.getBytes(StandardCharsets.UTF_8), "p", "small");
+        assertEquals(CpuSet.of(5), p.cpusFor(ThreadRole.VCPU, 1, false));
+        assertNull(p.cpusFor(ThreadRole.VCPU, 9, false));
+        assertEquals(CpuSet.of(0, 4), p.cpusFor(ThreadRole.IOTHREAD, 1, false));
+        assertEquals(CpuSet.of(0, 4), p.cpusFor(ThreadRole.EMULATOR, -1, false));
+        assertEquals(CpuSet.of(0, 4), p.cpusFor(ThreadRole.EMULATOR, -1, true), "emulator_cpus given: also under TCG");
+        var byAccelerator = loader.parse(PROFILE.replace("emulator_cpus: 0,4\n", "").getBytes(StandardCharsets.UTF_8),
+                "p", "small");
+        assertEquals(CpuSet.of(0, 4), byAccelerator.cpusFor(ThreadRole.EMULATOR, -1, false), "KVM: host_cpus");
+        assertEquals(CpuSet.of(1), byAccelerator.cpusFor(ThreadRole.EMULATOR, -1, true), "TCG: vCPU 0's CPU");
+        assertEquals(CpuSet.of(0, 4), byAccelerator.cpusFor(ThreadRole.IOTHREAD, 1, true), "iothreads stay on the host");
     }
 
     // ---- xml ------------------------------------------------------------------------------
@@ -284,5 +291,24 @@ class StatusCommandTest {
         assertEquals(0, r.code());
         assertTrue(r.out().contains("  <!-- one per iothread id of the domain (<iothreads>N</iothreads>: ids 1..N), e.g.: -->\n"
                 + "  <iothreadpin iothread='1' cpuset='0,4'/>\n"), r.out());
+    }
+
+    /** A profile that leaves emulator_cpus out: the emulatorpin depends on the accelerator, from the domain or said. */
+    @Test
+    void xmlPutsTheEmulatorByAccelerator() throws Exception {
+        Path small = dir.resolve("small.yaml");
+        Files.writeString(small, PROFILE.replace("emulator_cpus: 0,4\n", ""));
+        Path domain = dir.resolve("small.xml");
+        Files.writeString(domain, "<domain type='qemu'><name>small</name><vcpu>4</vcpu></domain>");
+        CliRun tcg = run("xml", "small", "--profile", small.toString(), "--domain", domain.toString(), "--host-root",
+                root.toString());
+        assertEquals(0, tcg.code(), tcg.err());
+        assertTrue(tcg.out().contains("  <emulatorpin cpuset='1'/>\n"), tcg.out());
+
+        Files.writeString(root.resolve("etc/vfio-orchestrator/profiles/ghost.yaml"), PROFILE.replace("emulator_cpus: 0,4\n", ""));
+        CliRun unknown = run("xml", "ghost", "--host-root", root.toString());
+        assertEquals(0, unknown.code(), unknown.err());
+        assertTrue(unknown.out().contains("  <emulatorpin cpuset='0,4'/>\n  <!-- that is under KVM; without KVM"
+                + " (<domain type='qemu'>) <emulatorpin cpuset='1'/>, vCPU 0's CPU -->\n"), unknown.out());
     }
 }
