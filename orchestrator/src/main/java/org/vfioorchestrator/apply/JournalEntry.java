@@ -82,6 +82,9 @@ public sealed interface JournalEntry {
         }
         JsonFields f = new JsonFields(map);
         String type = f.string("type");
+        if (type == null) {
+            throw new IllegalArgumentException("'type' is missing");
+        }
         return switch (type) {
             case FileWritten.TYPE -> new FileWritten(f.string("path"), f.string("original"), f.string("expected"),
                     f.valueFormat("format"), f.string("vm"), f.strings("inFlight"));

@@ -154,6 +154,8 @@ class HostileJournalTest {
                         " (FORMAT_DISK /dev/sda): 'type' is 'FORMAT_DISK', which is none of WRITE, ENABLE_CONTROLLER,"
                                 + " MAKE_CGROUP, MOVE_PROCESSES and PIN_THREAD"),
                 adding("not an object", 42, ": not a JSON object"),
+                adding("no type", entry("path", "/proc/irq/0/smp_affinity_list", "vm", "tiny"),
+                        " (? /proc/irq/0/smp_affinity_list): 'type' is missing"),
                 damaging("no format", "WRITE", e -> e.remove("format"),
                         " (WRITE /proc/irq/0/smp_affinity_list): 'format' is missing"),
                 damaging("a tid that is a string", "PIN_THREAD", e -> e.put("tid", e.get("tid").toString()),
