@@ -1,5 +1,6 @@
 #!/bin/sh
 # Two builds of the hook, compared fairly on a machine whose speed drifts: runs alternate A, B, A, B...
+# Per build: the median wall time and the median CPU time (user+sys, GNU time), which other load sways less.
 #   bench/hook-ab.sh OLD.jar NEW.jar [prepare|started]   (N=30 pairs; HOST, PROFILE as hook-profiled.sh)
 # FLAGS_A, FLAGS_B: JVM flags added to one side (its training run included), to compare flags on one jar.
 # Each jar gets its own class-data-sharing archive (its own training run) and runs with the shim's
@@ -27,11 +28,13 @@ for side in a b; do
 done
 copy=$TMP/ab-tree
 xml=$REPO/examples/domains/win11.xml
-hook() { # SIDE PHASE
-    flags=$([ "$1" = a ] && echo "${FLAGS_A:-}" || echo "${FLAGS_B:-}")
+hook() { # SIDE PHASE [COMMAND THAT RUNS IT...]
+    side=$1 phase=$2
+    shift 2
+    flags=$([ "$side" = a ] && echo "${FLAGS_A:-}" || echo "${FLAGS_B:-}")
     # shellcheck disable=SC2086
-    java $jvm $flags "-XX:SharedArchiveFile=$TMP/ab-$1/vfio-orchestrator.jsa" -cp "$TMP/ab-$1/vfio-orchestrator.jar" $main \
-        hook --host-root "$copy" win11 "$2" begin - < "$xml"
+    "$@" java $jvm $flags "-XX:SharedArchiveFile=$TMP/ab-$side/vfio-orchestrator.jsa" -cp "$TMP/ab-$side/vfio-orchestrator.jar" \
+        $main hook --host-root "$copy" win11 "$phase" begin - < "$xml"
 }
 res=$OUT/results/hook-ab-$PHASE${TAG:+-$TAG}.txt
 mkdir -p "$OUT/results"
@@ -43,10 +46,10 @@ while [ $i -lt "$N" ]; do
         fresh_tree "$HOST" "$copy" "$PROFILE"
         [ "$PHASE" = started ] && hook $side prepare
         start=$(date +%s%N)
-        hook $side "$PHASE"
+        hook $side "$PHASE" /usr/bin/time -f '%U %S' -o "$TMP/ab-cpu"
         end=$(date +%s%N)
         grep -q 'applied' "$copy/var/log/vfio-orchestrator/hook.log" || { echo "$side: the hook applied nothing" >&2; exit 1; }
-        echo "$side $(( (end - start) / 1000 ))" >> "$res"
+        echo "$side $(( (end - start) / 1000 )) $(cat "$TMP/ab-cpu")" >> "$res"
     done
     i=$((i + 1))
 done
@@ -55,7 +58,9 @@ python3 - "$res" "$1" "$2" "$PHASE" <<'PY'
 import statistics, sys
 rows = [line.split() for line in open(sys.argv[1])]
 for side, jar in (("a", sys.argv[2]), ("b", sys.argv[3])):
-    ms = [int(us) / 1000 for s, us in rows if s == side]
+    ms = [int(r[1]) / 1000 for r in rows if r[0] == side]
+    cpu = [(float(r[2]) + float(r[3])) * 1000 for r in rows if r[0] == side]
     q = statistics.quantiles(ms, n=4)
-    print(f"hook {sys.argv[4]} begin, {jar}: n={len(ms)} median {statistics.median(ms):.1f} ms  IQR {q[0]:.1f}-{q[2]:.1f}")
+    print(f"hook {sys.argv[4]} begin, {jar}: n={len(ms)} median {statistics.median(ms):.1f} ms  IQR {q[0]:.1f}-{q[2]:.1f}"
+          f"  CPU (user+sys) median {statistics.median(cpu):.0f} ms")
 PY

@@ -1,5 +1,7 @@
 package org.vfioorchestrator.apply;
 
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -34,6 +36,8 @@ public final class JournalStore {
     /** What version 1 wrote (SHA-256 of the body): read, so that an upgrade while a VM runs still restores it. */
     private static final String HEADER_V1 = "# vfio-orchestrator journal v1 sha256=";
     private static final int MAX_BYTES = 16 * 1024 * 1024;
+    /** Indented, for people who read the journal. */
+    private static final JSON PRETTY = JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT);
 
     private final HostFs host;
     private final AppliedMarkers markers;
@@ -90,8 +94,8 @@ public final class JournalStore {
         }
         Object json;
         try {
-            json = JournalJson.read(body);
-        } catch (IllegalArgumentException e) {
+            json = JSON.std.anyFrom(body);
+        } catch (IOException e) {
             throw corrupt(where, "it does not parse: " + e.getMessage());
         }
         if (!(json instanceof Map<?, ?> m)) {
@@ -191,7 +195,12 @@ public final class JournalStore {
             entries.add(entry.toJson());
         }
         body.put("entries", entries);
-        String json = JournalJson.write(body) + "\n";
+        String json;
+        try {
+            json = PRETTY.asString(body) + "\n";
+        } catch (IOException e) {
+            throw new IllegalStateException("the journal's values are strings, numbers, lists and maps", e);
+        }
         byte[] bytes = (HEADER + crc32c(json) + "\n" + json).getBytes(StandardCharsets.UTF_8);
         if (bytes.length > MAX_BYTES) {
             throw new IllegalStateException("journal grew beyond " + MAX_BYTES + " bytes");
