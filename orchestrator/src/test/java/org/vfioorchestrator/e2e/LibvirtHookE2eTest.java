@@ -9,14 +9,12 @@ import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -60,13 +58,12 @@ import org.vfioorchestrator.testing.Requires;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LibvirtHookE2eTest {
-    static final String URI = "qemu:///system";
     static final String HOOKS = "/etc/libvirt/hooks";
     static final String CPUSET = "/sys/fs/cgroup/cpuset";
     static final String WQ = "/sys/devices/virtual/workqueue";
-    static final Path PROFILES = Path.of("/etc/vfio-orchestrator/profiles");
-    static final Path HOOK_LOG = Path.of("/var/log/vfio-orchestrator/hook.log");
-    static final Path JOURNAL = Path.of("/run/vfio-orchestrator/journal.json");
+    static final Path PROFILES = Guest.PROFILES;
+    static final Path HOOK_LOG = Guest.HOOK_LOG;
+    static final Path JOURNAL = Guest.JOURNAL;
 
     final String id = ProcessHandle.current().pid() + "-" + Long.toString(System.nanoTime() % 1_000_000, 36);
     final String vm = "vfio-e2e-" + id;
@@ -79,10 +76,7 @@ class LibvirtHookE2eTest {
     Path jar;
     String qemuBinary;
     boolean v1;
-    boolean libvirtdWasRunning;
-    boolean weStartedLibvirtd;
-    boolean weStartedVirtlogd;
-    boolean weSignalledLibvirtd;
+    Libvirtd libvirtd;
     boolean installed;
     boolean runDirExisted;
     boolean logDirExisted;
@@ -114,10 +108,10 @@ class LibvirtHookE2eTest {
         Requires.that("root".equals(System.getProperty("user.name")) || uid() == 0,
                 "needs root: it installs the hook into /etc/libvirt/hooks and changes IRQs, workqueues and cpusets");
         for (String tool : List.of("virsh", "libvirtd", "qemu-system-x86_64")) {
-            Requires.that(onPath(tool).isPresent(), "needs " + tool + " (apt-get install libvirt-daemon-system"
+            Requires.that(Libvirtd.onPath(tool).isPresent(), "needs " + tool + " (apt-get install libvirt-daemon-system"
                     + " libvirt-clients qemu-system-x86)");
         }
-        qemuBinary = onPath("qemu-system-x86_64").orElseThrow().toString();
+        qemuBinary = Libvirtd.onPath("qemu-system-x86_64").orElseThrow().toString();
         CpuSet online = CpuSet.parseList(Files.readString(Path.of("/sys/devices/system/cpu/online")));
         Requires.that(online.contains(0) && online.contains(1), "needs online CPUs 0 and 1 (has " + online + ")");
         Requires.that(!Files.exists(Path.of("/etc/vfio-orchestrator/install.manifest")), "vfio-orchestrator is installed on"
@@ -129,25 +123,18 @@ class LibvirtHookE2eTest {
         Requires.that(jar != null, "no built jar at " + System.getProperty("vfio.jar") + " and no mvn to build it: run"
                 + " 'mvn -B verify' (the e2e tests run after 'package')");
 
-        libvirtdWasRunning = libvirtdPid().isPresent();
-        if (libvirtdWasRunning) {
-            Cmd.Out version = virsh("version");
-            Requires.that(version.ok(), "libvirtd runs but cannot be reached at " + URI + ": " + version.err().strip());
-            List<String> foreign = awaitNoForeignDomains();
-            Requires.that(foreign.isEmpty(), "libvirtd must reload to find the hook, but it manages domains of others ("
-                    + String.join(", ", foreign) + ") and they did not go within " + FOREIGN_WAIT.toSeconds()
-                    + " s; not touching it. Run the test when they are gone");
-        }
+        libvirtd = new Libvirtd(List.of(vm, badVm));
+        libvirtd.requireToItself();
         v1 = Files.isRegularFile(Path.of(CPUSET, "cpuset.cpus"));
         if (!v1) {
             notes.add("no cgroup v1 cpuset hierarchy at " + CPUSET + ": the profile uses cgroups.mode none and the cpuset"
                     + " checks are skipped (a v2 subtree cannot hold our sleep and enable cpuset below it at once)");
         }
         work = Files.createTempDirectory("vfio-e2e-");
-        hooksBefore = snapshotTree(Path.of(HOOKS));
+        hooksBefore = Cleanup.snapshotTree(Path.of(HOOKS));
         runDirExisted = Files.exists(JOURNAL.getParent());
         logDirExisted = Files.exists(HOOK_LOG.getParent());
-        hookLogStart = Files.exists(HOOK_LOG) ? Files.size(HOOK_LOG) : 0;
+        hookLogStart = Guest.hookLogSize();
 
         // install exactly as a user would, from the shaded jar
         Cmd.Out install = Cmd.run(Duration.ofMinutes(3), "java", "-jar", jar.toString(), "install", "--prefix", prefix);
@@ -159,14 +146,7 @@ class LibvirtHookE2eTest {
         Path archive = Path.of(prefix, "lib/vfio-orchestrator/vfio-orchestrator.jsa");
         assertTrue(Files.isRegularFile(archive) && install.out().contains("wrote " + archive), install.out() + install.err());
 
-        // libvirt looks for hooks when it starts or reloads
-        if (libvirtdWasRunning) {
-            reloadLibvirtd();
-        } else {
-            startLibvirtd();
-        }
-        Cmd.Out version = virsh("version");
-        Requires.that(version.ok(), "libvirtd cannot be reached at " + URI + ": " + version.err().strip());
+        libvirtd.findHooks();
 
         if (v1) {
             Files.createDirectory(Path.of(cgroup));
@@ -178,8 +158,8 @@ class LibvirtHookE2eTest {
         }
         Files.writeString(PROFILES.resolve(vm + ".yaml"), profile());
         Files.writeString(PROFILES.resolve(badVm + ".yaml"), profile());
-        Files.writeString(work.resolve(vm + ".xml"), domainXml(vm, 1));
-        Files.writeString(work.resolve(badVm + ".xml"), domainXml(badVm, 2));
+        Files.writeString(work.resolve(vm + ".xml"), Guest.domainXml(vm, 1, qemuBinary));
+        Files.writeString(work.resolve(badVm + ".xml"), Guest.domainXml(badVm, 2, qemuBinary));
         notes.forEach(n -> System.err.println("LibvirtHookE2eTest: " + n));
     }
 
@@ -198,21 +178,6 @@ class LibvirtHookE2eTest {
                 + "measure: {after_start: false}\n";
     }
 
-    /** Boots nothing: SeaBIOS finds no boot device and waits, which is all a pinning test needs. */
-    String domainXml(String name, int vcpus) {
-        return "<domain type='qemu'>\n"
-                + "  <name>" + name + "</name>\n"
-                + "  <memory unit='MiB'>64</memory>\n"
-                + "  <vcpu placement='static'>" + vcpus + "</vcpu>\n"
-                + "  <iothreads>1</iothreads>\n"
-                + "  <os><type arch='x86_64' machine='pc'>hvm</type></os>\n"
-                + "  <devices>\n"
-                + "    <emulator>" + qemuBinary + "</emulator>\n"
-                + "    <memballoon model='none'/>\n"
-                + "  </devices>\n"
-                + "</domain>\n";
-    }
-
     // ---- the tests ------------------------------------------------------------------------
 
     @Test
@@ -220,10 +185,10 @@ class LibvirtHookE2eTest {
     void startingTheVmIsolatesCpu1AndDestroyingItRestoresTheHostByteForByte() throws Exception {
         ready();
         Map<String, String> before = hostState();
-        Cmd.Out create = virsh("create", work.resolve(vm + ".xml").toString());
-        assertEquals(0, create.code(), create.err() + "\nhook log:\n" + newHookLog());
-        assertTrue(newHookLog().contains(vm + " prepare begin: "), "the hook did not run: libvirtd did not pick it up."
-                + " Hook log:\n" + newHookLog());
+        Cmd.Out create = Libvirtd.virsh("create", work.resolve(vm + ".xml").toString());
+        assertEquals(0, create.code(), create.err() + "\nhook log:\n" + Guest.hookLogSince(hookLogStart));
+        assertTrue(Guest.hookLogSince(hookLogStart).contains(vm + " prepare begin: "), "the hook did not run: libvirtd did not pick it up."
+                + " Hook log:\n" + Guest.hookLogSince(hookLogStart));
 
         checkIsolated(before);
 
@@ -238,9 +203,9 @@ class LibvirtHookE2eTest {
         assertEquals(true, vmStatus.get("applied"), out.toString());
         assertEquals(List.of(), status.get("drift"));
 
-        Cmd.Out destroy = virsh("destroy", vm);
+        Cmd.Out destroy = Libvirtd.virsh("destroy", vm);
         assertEquals(0, destroy.code(), destroy.err());
-        waitFor(() -> !Files.exists(JOURNAL), Duration.ofSeconds(20), "the stop hooks to revert (journal gone)");
+        Libvirtd.waitFor(() -> !Files.exists(JOURNAL), Duration.ofSeconds(20), "the stop hooks to revert (journal gone)");
         assertEquals(before, hostState(), "host state after destroy differs from before start");
     }
 
@@ -249,12 +214,12 @@ class LibvirtHookE2eTest {
     void aBrokenProfileStopsTheStartWithOurMessageAndChangesNothing() throws Exception {
         ready();
         Map<String, String> before = hostState();
-        Cmd.Out create = virsh("create", work.resolve(badVm + ".xml").toString());
+        Cmd.Out create = Libvirtd.virsh("create", work.resolve(badVm + ".xml").toString());
         assertTrue(create.code() != 0, "started although the profile pins 1 vCPU and the domain has 2");
         assertTrue(create.err().contains("vfio-orchestrator: VM " + badVm + " not started: "), create.err());
         assertTrue(create.err().contains("<vcpu> is 2 but /etc/vfio-orchestrator/profiles/" + badVm + ".yaml pins 1 vCPUs"),
                 create.err());
-        assertFalse(virsh("list", "--name").out().contains(badVm));
+        assertFalse(Libvirtd.virsh("list", "--name").out().contains(badVm));
         assertFalse(Files.exists(JOURNAL));
         assertEquals(before, hostState());
     }
@@ -263,41 +228,41 @@ class LibvirtHookE2eTest {
     @Order(3)
     void restartingLibvirtdWhileTheVmRunsKeepsItRunningAndRepinsADriftedThread() throws Exception {
         ready();
-        List<String> foreign = weStartedLibvirtd ? List.of() : awaitNoForeignDomains();
+        List<String> foreign = libvirtd.weStarted ? List.of() : libvirtd.awaitNoForeignDomains();
         Requires.that(foreign.isEmpty(), "restarting libvirtd is only safe when it manages no domain but ours; it has "
-                + String.join(", ", foreign) + " (waited " + FOREIGN_WAIT.toSeconds() + " s)");
+                + String.join(", ", foreign) + " (waited " + Libvirtd.FOREIGN_WAIT.toSeconds() + " s)");
         Map<String, String> before = hostState();
-        Cmd.Out create = virsh("create", work.resolve(vm + ".xml").toString());
+        Cmd.Out create = Libvirtd.virsh("create", work.resolve(vm + ".xml").toString());
         assertEquals(0, create.code(), create.err());
-        int pid = qemuPid(vm);
-        int vcpu = threads(pid).entrySet().stream().filter(e -> e.getValue().startsWith("CPU 0/")).findFirst()
+        int pid = Guest.qemuPid(vm);
+        int vcpu = Guest.threads(pid).entrySet().stream().filter(e -> e.getValue().startsWith("CPU 0/")).findFirst()
                 .orElseThrow().getKey();
-        assertEquals(CpuSet.of(1), affinity(pid, vcpu));
+        assertEquals(CpuSet.of(1), Guest.affinity(pid, vcpu));
         // someone moves the vCPU thread away; libvirt's reconnect must not kill the VM, and the hook pins it back
         org.vfioorchestrator.host.HostFs.open(Path.of("/")).setThreadAffinity(vcpu, CpuSet.of(0, 1));
-        assertEquals(CpuSet.of(0, 1), affinity(pid, vcpu));
+        assertEquals(CpuSet.of(0, 1), Guest.affinity(pid, vcpu));
 
-        restartLibvirtd();
-        waitFor(() -> virsh("domstate", vm).out().strip().equals("running"), Duration.ofSeconds(60), vm + " running again");
-        assertEquals(pid, qemuPid(vm), "the same QEMU process: libvirt reconnected instead of restarting it");
-        waitFor(() -> CpuSet.of(1).equals(affinity(pid, vcpu)), Duration.ofSeconds(60), "the reconnect hook to re-pin the vCPU");
-        assertTrue(newHookLog().contains(vm + " reconnect begin: "), newHookLog());
+        libvirtd.restart();
+        Libvirtd.waitFor(() -> Libvirtd.virsh("domstate", vm).out().strip().equals("running"), Duration.ofSeconds(60), vm + " running again");
+        assertEquals(pid, Guest.qemuPid(vm), "the same QEMU process: libvirt reconnected instead of restarting it");
+        Libvirtd.waitFor(() -> CpuSet.of(1).equals(Guest.affinity(pid, vcpu)), Duration.ofSeconds(60), "the reconnect hook to re-pin the vCPU");
+        assertTrue(Guest.hookLogSince(hookLogStart).contains(vm + " reconnect begin: "), Guest.hookLogSince(hookLogStart));
         checkIsolated(before);
 
-        assertEquals(0, virsh("destroy", vm).code());
-        waitFor(() -> !Files.exists(JOURNAL), Duration.ofSeconds(20), "the stop hooks to revert (journal gone)");
+        assertEquals(0, Libvirtd.virsh("destroy", vm).code());
+        Libvirtd.waitFor(() -> !Files.exists(JOURNAL), Duration.ofSeconds(20), "the stop hooks to revert (journal gone)");
         assertEquals(before, hostState());
     }
 
     /** The VM's threads, IRQs, workqueues and cpusets as the profile wants them. */
     void checkIsolated(Map<String, String> before) throws Exception {
-        int pid = qemuPid(vm);
-        Map<Integer, String> threads = threads(pid);
+        int pid = Guest.qemuPid(vm);
+        Map<Integer, String> threads = Guest.threads(pid);
         assertTrue(threads.values().stream().anyMatch(n -> n.equals("CPU 0/TCG") || n.equals("CPU 0/KVM")), threads.toString());
         assertTrue(threads.containsValue("IO iothread1"), threads.toString());
         for (Map.Entry<Integer, String> t : threads.entrySet()) {
             CpuSet want = t.getValue().startsWith("CPU 0/") ? CpuSet.of(1) : CpuSet.of(0);
-            assertEquals(want, affinity(pid, t.getKey()), "thread " + t.getKey() + " '" + t.getValue() + "'");
+            assertEquals(want, Guest.affinity(pid, t.getKey()), "thread " + t.getKey() + " '" + t.getValue() + "'");
         }
         Set<String> unmovable = unmovableIrqs();
         for (Map.Entry<String, String> e : before.entrySet()) {
@@ -320,7 +285,7 @@ class LibvirtHookE2eTest {
             assertTrue(lines(cgroup + "/vfio-host/cgroup.procs").contains(Long.toString(sleep.pid())),
                     "our sleep moved into the host cpuset");
             assertFalse(lines(cgroup + "/cgroup.procs").contains(Long.toString(sleep.pid())));
-            assertEquals(CpuSet.of(0), CpuSet.parseList(statusField(Files.readString(Path.of("/proc/" + sleep.pid() + "/status")),
+            assertEquals(CpuSet.of(0), CpuSet.parseList(Guest.statusField(Files.readString(Path.of("/proc/" + sleep.pid() + "/status")),
                     "Cpus_allowed_list")), "the cpuset confines our sleep to CPU 0");
         }
     }
@@ -329,50 +294,45 @@ class LibvirtHookE2eTest {
 
     @AfterAll
     void tearDown() throws Exception {
-        List<String> problems = new ArrayList<>();
+        Cleanup cleanup = new Cleanup();
         for (String d : List.of(vm, badVm)) {
-            attempt(problems, "destroy " + d, () -> {
-                if (virsh("domstate", d).out().strip().equals("running")) {
-                    virsh("destroy", d);
+            cleanup.attempt("destroy " + d, () -> {
+                if (Libvirtd.virsh("domstate", d).out().strip().equals("running")) {
+                    Libvirtd.virsh("destroy", d);
                 }
             });
         }
-        attempt(problems, "revert what the journal still holds for the test's VMs", () -> {
+        cleanup.attempt("revert what the journal still holds for the test's VMs", () -> {
             if (Files.exists(JOURNAL)) {
                 String text = Files.readString(JOURNAL);
                 for (String d : List.of(vm, badVm)) {
                     if (text.contains("\"" + d + "\"")) {
                         Main.run(new PrintWriter(System.err), new PrintWriter(System.err), "revert", d, "--force");
-                        problems.add("the journal still listed " + d + " after the test; reverted it");
+                        cleanup.problem("the journal still listed " + d + " after the test; reverted it");
                     }
                 }
             }
         });
-        attempt(problems, "remove the test profiles", () -> {
+        cleanup.attempt("remove the test profiles", () -> {
             Files.deleteIfExists(PROFILES.resolve(vm + ".yaml"));
             Files.deleteIfExists(PROFILES.resolve(badVm + ".yaml"));
         });
         if (installed) {
-            attempt(problems, "uninstall", () -> {
+            cleanup.attempt("uninstall", () -> {
                 Cmd.Out u = Cmd.run(Duration.ofMinutes(1), "java", "-jar", jar.toString(), "uninstall");
                 if (u.code() != 0) {
-                    problems.add("uninstall exited " + u.code() + ": " + u.out() + u.err());
+                    cleanup.problem("uninstall exited " + u.code() + ": " + u.out() + u.err());
                 } else if (Files.exists(Path.of(prefix))) {
-                    problems.add("uninstall left " + prefix + " behind: " + u.out());
+                    cleanup.problem("uninstall left " + prefix + " behind: " + u.out());
                 }
             });
         }
-        attempt(problems, "stop or refresh libvirtd", () -> {
-            if (weStartedLibvirtd && foreignDomains().isEmpty()) {
-                stopLibvirtd();
-                if (weStartedVirtlogd) {
-                    pidOf("virtlogd").ifPresent(p -> ProcessHandle.of(p).ifPresent(ProcessHandle::destroy));
-                }
-            } else if (weSignalledLibvirtd && foreignDomains().isEmpty()) {
-                reloadLibvirtd(); // forget the hook it found: the hook directory is as before again
+        cleanup.attempt("stop or refresh libvirtd", () -> {
+            if (libvirtd != null) {
+                libvirtd.putBack(); // a reload forgets the hook it found: the hook directory is as before again
             }
         });
-        attempt(problems, "remove the test cgroup", () -> {
+        cleanup.attempt("remove the test cgroup", () -> {
             if (sleep != null) {
                 sleep.destroy();
                 sleep.waitFor(10, TimeUnit.SECONDS);
@@ -383,54 +343,28 @@ class LibvirtHookE2eTest {
                 }
             }
         });
-        attempt(problems, "remove the tool's state and log directories the test created", () -> {
+        cleanup.attempt("remove the tool's state and log directories the test created", () -> {
             if (!runDirExisted && !Files.exists(JOURNAL)) {
-                deleteFilesAndDir(JOURNAL.getParent());
+                Cleanup.deleteFilesAndDir(JOURNAL.getParent());
             }
             if (!logDirExisted) {
-                deleteFilesAndDir(HOOK_LOG.getParent());
+                Cleanup.deleteFilesAndDir(HOOK_LOG.getParent());
             }
         });
         if (hooksBefore != null) {
-            attempt(problems, "compare " + HOOKS, () -> {
-                Map<String, String> after = snapshotTree(Path.of(HOOKS));
+            cleanup.attempt("compare " + HOOKS, () -> {
+                Map<String, String> after = Cleanup.snapshotTree(Path.of(HOOKS));
                 if (!after.equals(hooksBefore)) {
-                    problems.add(HOOKS + " is not as before the test: before " + hooksBefore.keySet() + ", after " + after.keySet());
+                    cleanup.problem(HOOKS + " is not as before the test: before " + hooksBefore.keySet() + ", after " + after.keySet());
                 }
             });
         }
-        attempt(problems, "remove " + work, () -> {
+        cleanup.attempt("remove " + work, () -> {
             if (work != null) {
-                deleteFilesAndDir(work);
+                Cleanup.deleteFilesAndDir(work);
             }
         });
-        if (!problems.isEmpty()) {
-            throw new AssertionError("clean-up: " + String.join("; ", problems));
-        }
-    }
-
-    interface Step {
-        void run() throws Exception;
-    }
-
-    static void attempt(List<String> problems, String what, Step step) {
-        try {
-            step.run();
-        } catch (Exception | AssertionError e) {
-            problems.add(what + ": " + e);
-        }
-    }
-
-    static void deleteFilesAndDir(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.list(dir)) {
-            for (Path p : s.toList()) {
-                Files.delete(p);
-            }
-        }
-        Files.delete(dir);
+        cleanup.check();
     }
 
     // ---- host state -----------------------------------------------------------------------
@@ -452,35 +386,7 @@ class LibvirtHookE2eTest {
             m.put(WQ + "/writeback/cpumask", read(WQ + "/writeback/cpumask"));
         }
         if (v1) {
-            m.putAll(snapshotTree(Path.of(cgroup)));
-        }
-        return m;
-    }
-
-    /** Files (content; unreadable ones skipped) and directories under {@code dir}; pressure averages drift on their own. */
-    static Map<String, String> snapshotTree(Path dir) throws IOException {
-        Map<String, String> m = new TreeMap<>();
-        if (!Files.exists(dir)) {
-            return m;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.toList()) {
-                if (p.getFileName().toString().endsWith("memory_pressure")) {
-                    continue;
-                }
-                if (Files.isSymbolicLink(p)) {
-                    m.put(p.toString(), "link " + Files.readSymbolicLink(p));
-                } else if (Files.isDirectory(p)) {
-                    m.put(p.toString(), "<dir>");
-                } else {
-                    try {
-                        m.put(p.toString(), new String(Files.readAllBytes(p), StandardCharsets.ISO_8859_1)
-                                + " " + java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p)));
-                    } catch (IOException e) {
-                        // write-only control files
-                    }
-                }
-            }
+            m.putAll(Cleanup.snapshotTree(Path.of(cgroup)));
         }
         return m;
     }
@@ -493,194 +399,17 @@ class LibvirtHookE2eTest {
         return Files.readAllLines(Path.of(path)).stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
     }
 
-    String newHookLog() {
-        try {
-            if (!Files.exists(HOOK_LOG)) {
-                return "";
-            }
-            byte[] all = Files.readAllBytes(HOOK_LOG);
-            return new String(all, (int) Math.min(hookLogStart, all.length), (int) Math.max(0, all.length - hookLogStart),
-                    StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "(cannot read " + HOOK_LOG + ": " + e + ")";
-        }
-    }
-
     /** IRQs the kernel refused to move (managed), as the hook logged them. */
     Set<String> unmovableIrqs() {
         Set<String> out = new TreeSet<>();
-        Matcher m = Pattern.compile("unmovable (/proc/irq/\\d+/smp_affinity_list)").matcher(newHookLog());
+        Matcher m = Pattern.compile("unmovable (/proc/irq/\\d+/smp_affinity_list)").matcher(Guest.hookLogSince(hookLogStart));
         while (m.find()) {
             out.add(m.group(1));
         }
         return out;
     }
 
-    static int qemuPid(String name) throws IOException {
-        return Integer.parseInt(Files.readString(Path.of("/run/libvirt/qemu/" + name + ".pid")).strip());
-    }
-
-    static Map<Integer, String> threads(int pid) throws IOException {
-        Map<Integer, String> out = new TreeMap<>();
-        try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/task"))) {
-            for (Path t : s.toList()) {
-                out.put(Integer.parseInt(t.getFileName().toString()), Files.readString(t.resolve("comm")).strip());
-            }
-        }
-        return out;
-    }
-
-    static CpuSet affinity(int pid, int tid) {
-        try {
-            return CpuSet.parseList(statusField(Files.readString(Path.of("/proc/" + pid + "/task/" + tid + "/status")),
-                    "Cpus_allowed_list"));
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    static String statusField(String status, String key) {
-        for (String line : status.split("\n")) {
-            if (line.startsWith(key + ":")) {
-                return line.substring(key.length() + 1).strip();
-            }
-        }
-        throw new AssertionError("no " + key + " in " + status);
-    }
-
-    // ---- libvirtd -------------------------------------------------------------------------
-
-    static Cmd.Out virsh(String... args) {
-        List<String> argv = new ArrayList<>(List.of("virsh", "-q", "-c", URI));
-        argv.addAll(List.of(args));
-        return Cmd.run(Duration.ofMinutes(2), argv.toArray(String[]::new));
-    }
-
-    /** Domains libvirtd knows (running or defined) that are not this test's. */
-    List<String> foreignDomains() {
-        Cmd.Out list = virsh("list", "--all", "--name");
-        if (!list.ok()) {
-            return List.of("(cannot list domains: " + list.err().strip() + ")");
-        }
-        return list.out().lines().map(String::strip).filter(n -> !n.isEmpty() && !n.equals(vm) && !n.equals(badVm)).toList();
-    }
-
-    /** On a shared machine other people's VMs come and go: wait a while for a moment without them. */
-    static final Duration FOREIGN_WAIT = Duration.ofSeconds(120);
-
-    List<String> awaitNoForeignDomains() throws InterruptedException {
-        long deadline = System.nanoTime() + FOREIGN_WAIT.toNanos();
-        List<String> foreign = foreignDomains();
-        while (!foreign.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(1000);
-            foreign = foreignDomains();
-        }
-        return foreign;
-    }
-
-    static boolean systemd() {
-        return Files.isDirectory(Path.of("/run/systemd/system"));
-    }
-
-    static Optional<Long> libvirtdPid() {
-        return pidOf("libvirtd");
-    }
-
-    static Optional<Long> pidOf(String comm) {
-        try (Stream<Path> s = Files.list(Path.of("/proc"))) {
-            for (Path p : s.toList()) {
-                String name = p.getFileName().toString();
-                if (name.matches("\\d+")) {
-                    try {
-                        if (Files.readString(p.resolve("comm")).strip().equals(comm)) {
-                            return Optional.of(Long.parseLong(name));
-                        }
-                    } catch (IOException e) {
-                        // exited while we looked
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        return Optional.empty();
-    }
-
-    void startLibvirtd() throws Exception {
-        if (systemd()) {
-            assertEquals(0, Cmd.run(Duration.ofMinutes(1), "systemctl", "start", "libvirtd").code());
-        } else {
-            if (pidOf("virtlogd").isEmpty()) {
-                Cmd.daemon("virtlogd", "-d");
-                weStartedVirtlogd = true;
-            }
-            Cmd.daemon("libvirtd", "-d");
-        }
-        weStartedLibvirtd = true;
-        waitFor(() -> virsh("version").ok(), Duration.ofSeconds(60), "libvirtd to answer");
-    }
-
-    /** SIGHUP: libvirtd looks for hooks again (and reloads its configuration); running VMs are not touched. */
-    void reloadLibvirtd() throws Exception {
-        weSignalledLibvirtd = true;
-        if (systemd()) {
-            assertEquals(0, Cmd.run(Duration.ofMinutes(1), "systemctl", "reload", "libvirtd").code());
-        } else {
-            long pid = libvirtdPid().orElseThrow(() -> new AssertionError("libvirtd is not running"));
-            assertEquals(0, Cmd.run(Duration.ofSeconds(10), "kill", "-HUP", Long.toString(pid)).code());
-        }
-        Thread.sleep(1500); // the reload runs in a thread of its own; it rescans the hooks first
-        waitFor(() -> virsh("version").ok(), Duration.ofSeconds(60), "libvirtd to answer after the reload");
-    }
-
-    void restartLibvirtd() throws Exception {
-        weSignalledLibvirtd = true;
-        if (systemd()) {
-            assertEquals(0, Cmd.run(Duration.ofMinutes(2), "systemctl", "restart", "libvirtd").code());
-        } else {
-            stopLibvirtd();
-            Cmd.daemon("libvirtd", "-d");
-        }
-        waitFor(() -> virsh("version").ok(), Duration.ofSeconds(60), "libvirtd to answer after the restart");
-    }
-
-    void stopLibvirtd() throws Exception {
-        if (systemd()) {
-            Cmd.run(Duration.ofMinutes(1), "systemctl", "stop", "libvirtd");
-            return;
-        }
-        Optional<ProcessHandle> h = libvirtdPid().flatMap(ProcessHandle::of);
-        if (h.isPresent()) {
-            h.get().destroy(); // SIGTERM: libvirtd leaves running VMs alone when it exits
-            waitFor(() -> !h.get().isAlive(), Duration.ofSeconds(60), "libvirtd to exit");
-        }
-    }
-
     // ---- helpers --------------------------------------------------------------------------
-
-    interface Check {
-        boolean ok() throws Exception;
-    }
-
-    static void waitFor(Check check, Duration timeout, String what) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!check.ok()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
-            }
-            Thread.sleep(200);
-        }
-    }
-
-    static Optional<Path> onPath(String tool) {
-        for (String dir : (System.getenv().getOrDefault("PATH", "") + ":/usr/sbin:/sbin").split(":")) {
-            Path p = Path.of(dir.isEmpty() ? "." : dir, tool);
-            if (Files.isExecutable(p)) {
-                return Optional.of(p);
-            }
-        }
-        return Optional.empty();
-    }
 
     static int uid() {
         return (int) new com.sun.security.auth.module.UnixSystem().getUid();
@@ -695,61 +424,12 @@ class LibvirtHookE2eTest {
             return jar;
         }
         Path repo = Path.of(System.getProperty("repo.root", ".."));
-        if (onPath("mvn").isPresent() && Files.exists(repo.resolve("pom.xml"))) {
+        if (Libvirtd.onPath("mvn").isPresent() && Files.exists(repo.resolve("pom.xml"))) {
             Cmd.Out built = Cmd.run(Duration.ofMinutes(10), List.of("mvn", "-B", "-q", "-DskipTests", "package"), repo);
             if (built.ok() && Files.isRegularFile(jar)) {
                 return jar;
             }
         }
         return null;
-    }
-
-    /** Runs a program from an argument array, stdin from /dev/null, output captured. */
-    static final class Cmd {
-        record Out(int code, String out, String err) {
-            boolean ok() {
-                return code == 0;
-            }
-        }
-
-        static Out run(Duration timeout, String... argv) {
-            return run(timeout, List.of(argv), null);
-        }
-
-        static Out run(Duration timeout, List<String> argv, Path cwd) {
-            try {
-                Path out = Files.createTempFile("e2e-out", ".txt");
-                Path err = Files.createTempFile("e2e-err", ".txt");
-                try {
-                    ProcessBuilder pb = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                            .redirectOutput(out.toFile()).redirectError(err.toFile());
-                    if (cwd != null) {
-                        pb.directory(cwd.toFile());
-                    }
-                    Process p = pb.start();
-                    if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                        p.destroyForcibly();
-                        return new Out(-1, Files.readString(out), "timed out after " + timeout.toSeconds() + " s: " + argv);
-                    }
-                    return new Out(p.exitValue(), Files.readString(out), Files.readString(err));
-                } finally {
-                    Files.deleteIfExists(out);
-                    Files.deleteIfExists(err);
-                }
-            } catch (IOException e) {
-                return new Out(-1, "", argv.get(0) + ": " + e.getMessage());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return new Out(-1, "", "interrupted");
-            }
-        }
-
-        /** Starts a daemon that forks itself into the background ('-d'), holding none of our pipes. */
-        static void daemon(String... argv) throws Exception {
-            Process p = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS), argv[0] + " did not go into the background");
-            assertEquals(0, p.exitValue(), argv[0] + " -d failed");
-        }
     }
 }

@@ -1,0 +1,90 @@
+package org.vfioorchestrator.e2e;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.vfioorchestrator.cpu.CpuSet;
+
+/**
+ * The end-to-end tests' VM: a small TCG domain (no KVM needed) and its QEMU process as /proc shows it,
+ * and the hook's log as the tool writes it.
+ */
+final class Guest {
+    static final Path HOOK_LOG = Path.of("/var/log/vfio-orchestrator/hook.log");
+    static final Path JOURNAL = Path.of("/run/vfio-orchestrator/journal.json");
+    static final Path PROFILES = Path.of("/etc/vfio-orchestrator/profiles");
+
+    private Guest() {
+    }
+
+    /** Boots nothing: SeaBIOS finds no boot device and waits, which is all a pinning test needs. */
+    static String domainXml(String name, int vcpus, String qemuBinary) {
+        return "<domain type='qemu'>\n"
+                + "  <name>" + name + "</name>\n"
+                + "  <memory unit='MiB'>64</memory>\n"
+                + "  <vcpu placement='static'>" + vcpus + "</vcpu>\n"
+                + "  <iothreads>1</iothreads>\n"
+                + "  <os><type arch='x86_64' machine='pc'>hvm</type></os>\n"
+                + "  <devices>\n"
+                + "    <emulator>" + qemuBinary + "</emulator>\n"
+                + "    <memballoon model='none'/>\n"
+                + "  </devices>\n"
+                + "</domain>\n";
+    }
+
+    static int qemuPid(String name) throws IOException {
+        return Integer.parseInt(Files.readString(Path.of("/run/libvirt/qemu/" + name + ".pid")).strip());
+    }
+
+    /** Thread id to name ({@code CPU 0/TCG}, {@code IO iothread1}, ...). */
+    static Map<Integer, String> threads(int pid) throws IOException {
+        Map<Integer, String> out = new TreeMap<>();
+        try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : s.toList()) {
+                out.put(Integer.parseInt(t.getFileName().toString()), Files.readString(t.resolve("comm")).strip());
+            }
+        }
+        return out;
+    }
+
+    static CpuSet affinity(int pid, int tid) {
+        try {
+            return CpuSet.parseList(statusField(Files.readString(Path.of("/proc/" + pid + "/task/" + tid + "/status")),
+                    "Cpus_allowed_list"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String statusField(String status, String key) {
+        for (String line : status.split("\n")) {
+            if (line.startsWith(key + ":")) {
+                return line.substring(key.length() + 1).strip();
+            }
+        }
+        throw new AssertionError("no " + key + " in " + status);
+    }
+
+    static long hookLogSize() throws IOException {
+        return Files.exists(HOOK_LOG) ? Files.size(HOOK_LOG) : 0;
+    }
+
+    /** What the hook logged after {@code start} bytes. */
+    static String hookLogSince(long start) {
+        try {
+            if (!Files.exists(HOOK_LOG)) {
+                return "";
+            }
+            byte[] all = Files.readAllBytes(HOOK_LOG);
+            return new String(all, (int) Math.min(start, all.length), (int) Math.max(0, all.length - start),
+                    StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(cannot read " + HOOK_LOG + ": " + e + ")";
+        }
+    }
+}
