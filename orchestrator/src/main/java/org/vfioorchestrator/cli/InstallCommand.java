@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "install", header = "Install the program and its libvirt qemu hook.", mixinStandardHelpOptions = true,
         description = {"Install this program and its libvirt qemu hook: the jar to PREFIX/lib/vfio-orchestrator/, the "
-            + "launcher to PREFIX/bin/, the hook shim to HOOKS/qemu.d/vfio-orchestrator (libvirt 6.5 and later; an "
+            + "launcher to PREFIX/bin/, man pages to PREFIX/share/man/man1/, the bash completion to "
+            + "PREFIX/share/bash-completion/completions/, the hook shim to HOOKS/qemu.d/vfio-orchestrator (libvirt 6.5 and later; an "
             + "existing HOOKS/qemu keeps running) or else HOOKS/qemu (a foreign one moves to qemu.orig and runs first), "
             + "and /etc/vfio-orchestrator/profiles/ with the profile template as README. Every step is recorded in "
             + "/etc/vfio-orchestrator/install.manifest; 'uninstall' undoes exactly those. Installing again updates."},
@@ -24,7 +25,7 @@ final class InstallCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--prefix", paramLabel = "DIR", defaultValue = Installer.DEFAULT_PREFIX,
-            description = "Where the program goes (lib/, bin/). Default: ${DEFAULT-VALUE}")
+            description = "Where the program goes (lib/, bin/, share/). Default: ${DEFAULT-VALUE}")
     String prefix;
 
     @Option(names = "--libvirt-hooks", paramLabel = "DIR", defaultValue = Installer.DEFAULT_HOOKS,

@@ -23,8 +23,9 @@ import org.vfioorchestrator.profile.ProfileStore;
  * Installs the program and the libvirt hook; {@link Uninstaller} removes exactly what was installed.
  *
  * <p>Layout ({@link Layout}): {@code PREFIX/lib/vfio-orchestrator/vfio-orchestrator.jar}, the launcher
- * {@code PREFIX/bin/vfio-orchestrator}, the shim (see {@code hooks/qemu}), and
- * {@code /etc/vfio-orchestrator/profiles/} with the profile template as {@code README}
+ * {@code PREFIX/bin/vfio-orchestrator}, man pages in {@code PREFIX/share/man/man1/}, the bash
+ * completion in {@code PREFIX/share/bash-completion/completions/}, the shim (see {@code hooks/qemu}),
+ * and {@code /etc/vfio-orchestrator/profiles/} with the profile template as {@code README}
  * (not {@code *.yaml}: that would be the profile of a VM named like it).
  *
  * <p>The shim goes to {@code hooks/qemu.d/vfio-orchestrator} when libvirt runs that
@@ -108,6 +109,12 @@ public final class Installer {
         file(ops, start, layout.jar(), jar, false);
         dirs(ops, layout.bin());
         file(ops, start, layout.launcher(), Resources.bytes(Resources.LAUNCHER), true);
+        dirs(ops, layout.manDir());
+        for (String page : Resources.manPages()) {
+            file(ops, start, layout.manDir() + "/" + page, Resources.bytes("man/" + page), false);
+        }
+        dirs(ops, layout.completionDir());
+        file(ops, start, layout.completion(), Resources.bytes(Resources.COMPLETION), false);
         dirs(ops, hooks);
         switch (placement) {
             case HOOK_DIR -> {

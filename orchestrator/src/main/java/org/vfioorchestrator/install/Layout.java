@@ -41,6 +41,19 @@ record Layout(String prefix, String hooks) {
         return bin() + "/" + NAME;
     }
 
+    String manDir() {
+        return prefix + "/share/man/man1";
+    }
+
+    String completionDir() {
+        return prefix + "/share/bash-completion/completions";
+    }
+
+    /** bash-completion loads a command's completion from a file named like the command, on first use. */
+    String completion() {
+        return completionDir() + "/" + NAME;
+    }
+
     String hookDir() {
         return hooks + "/qemu.d";
     }
@@ -61,8 +74,8 @@ record Layout(String prefix, String hooks) {
     /** The directories install makes when they are missing, with their missing parents. */
     List<String> dirs(Placement placement) {
         return placement == Placement.HOOK_DIR
-                ? List.of(CONFIG_DIR, lib(), bin(), hooks, hookDir(), ProfileStore.DIR)
-                : List.of(CONFIG_DIR, lib(), bin(), hooks, ProfileStore.DIR);
+                ? List.of(CONFIG_DIR, lib(), bin(), manDir(), completionDir(), hooks, hookDir(), ProfileStore.DIR)
+                : List.of(CONFIG_DIR, lib(), bin(), manDir(), completionDir(), hooks, ProfileStore.DIR);
     }
 
     /** Whether install could have done {@code step} with this layout and placement. */
@@ -70,7 +83,8 @@ record Layout(String prefix, String hooks) {
         String p = step.path();
         return switch (step.action()) {
             case MKDIR -> dirs(placement).stream().anyMatch(d -> d.equals(p) || d.startsWith(p + "/"));
-            case FILE -> p.equals(jar()) || p.equals(launcher()) || p.equals(hookPath(placement)) || p.equals(README);
+            case FILE -> p.equals(jar()) || p.equals(launcher()) || p.equals(hookPath(placement)) || p.equals(README)
+                    || p.equals(completion()) || p.equals(manDir() + "/" + name(p)) && Resources.isManPageName(name(p));
             case MOVE -> placement == Placement.CHAINED && p.equals(qemu()) && qemuOrig().equals(step.to());
             case ARCHIVE -> p.equals(archive());
         };
@@ -85,6 +99,10 @@ record Layout(String prefix, String hooks) {
             return "";
         }
         return path != null && isPlainPath(path) ? path : null;
+    }
+
+    private static String name(String path) {
+        return path.substring(path.lastIndexOf('/') + 1);
     }
 
     /** An absolute path spelled one way only: no empty, "." or ".." segment, no trailing slash, no control character. */

@@ -84,6 +84,13 @@ class InstallerTest {
         assertEquals("rw-r--r--", mode("usr/local/lib/vfio-orchestrator/vfio-orchestrator.jar"));
         assertEquals("rwxr-xr-x", mode("usr/local/bin/vfio-orchestrator"));
         assertTrue(read("usr/local/bin/vfio-orchestrator").contains("lib/vfio-orchestrator/vfio-orchestrator.jar"));
+        assertFalse(Resources.manPages().isEmpty());
+        for (String page : Resources.manPages()) {
+            assertEquals(new String(Resources.bytes("man/" + page), StandardCharsets.UTF_8), read("usr/local/share/man/man1/" + page));
+            assertEquals("rw-r--r--", mode("usr/local/share/man/man1/" + page));
+        }
+        assertEquals(new String(Resources.bytes(Resources.COMPLETION), StandardCharsets.UTF_8),
+                read("usr/local/share/bash-completion/completions/vfio-orchestrator"), "bash-completion finds it by the command's name");
         String shim = read("etc/libvirt/hooks/qemu.d/vfio-orchestrator");
         assertEquals("rwxr-xr-x", mode("etc/libvirt/hooks/qemu.d/vfio-orchestrator"));
         assertTrue(shim.contains("\nprofiles=/etc/vfio-orchestrator/profiles\n"), shim);
