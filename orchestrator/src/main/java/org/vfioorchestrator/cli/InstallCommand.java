@@ -43,6 +43,11 @@ final class InstallCommand implements Callable<Integer> {
             description = "Install into this tree instead of / (paths inside the files stay as on the real host).")
     Path root;
 
+    @Option(names = "--package", paramLabel = "NAME", description = "For a distribution package's postinst: records"
+            + " that the package NAME made this install, so only its removal ('uninstall --package NAME' in its prerm)"
+            + " undoes it. Files already in place with the content install would write (the package's) stay the package's.")
+    String packageName;
+
     @Option(names = "--dry-run", description = "Print what would be done; change nothing.")
     boolean dryRun;
 
@@ -52,7 +57,8 @@ final class InstallCommand implements Callable<Integer> {
         Optional<LibvirtVersion> version = libvirtVersion != null ? Optional.of(LibvirtVersion.parse(libvirtVersion))
                 : LibvirtVersion.detect(CommandRunner.system());
         new Installer(Roots.check(root), out::println, CommandRunner.system())
-                .install(new Installer.Request(prefix, hooks, version, Optional.ofNullable(jar), dryRun));
+                .install(new Installer.Request(prefix, hooks, version, Optional.ofNullable(jar), Optional.ofNullable(packageName),
+                        dryRun));
         return 0;
     }
 }

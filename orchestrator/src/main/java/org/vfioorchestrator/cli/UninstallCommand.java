@@ -27,6 +27,10 @@ final class UninstallCommand implements Callable<Integer> {
     @Option(names = "--libvirt-hooks", paramLabel = "DIR", description = "Checked against the manifest; not needed.")
     String hooks;
 
+    @Option(names = "--package", paramLabel = "NAME", description = "For a distribution package's prerm: undo the"
+            + " install the package NAME's postinst made ('install --package NAME'), and nothing else.")
+    String packageName;
+
     @Option(names = "--purge", description = "Also remove the profiles in /etc/vfio-orchestrator/profiles.")
     boolean purge;
 
@@ -43,7 +47,7 @@ final class UninstallCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         Uninstaller.Result r = new Uninstaller(Roots.check(root), out::println).uninstall(new Uninstaller.Request(
-                Optional.ofNullable(prefix), Optional.ofNullable(hooks), purge, force, dryRun));
+                Optional.ofNullable(prefix), Optional.ofNullable(hooks), Optional.ofNullable(packageName), purge, force, dryRun));
         return r.leftAlone().isEmpty() ? 0 : ExitCode.HOST_OR_DATA.code();
     }
 }

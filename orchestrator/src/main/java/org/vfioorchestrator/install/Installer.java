@@ -72,10 +72,12 @@ public final class Installer {
     }
 
     /**
-     * @param jar     the jar to install; empty: the one running
-     * @param libvirt the libvirt version; empty: unknown (the shim then goes to hooks/qemu, which every version runs)
+     * @param jar         the jar to install; empty: the one running
+     * @param libvirt     the libvirt version; empty: unknown (the shim then goes to hooks/qemu, which every version runs)
+     * @param packageName the distribution package whose maintainer script runs this, if one does
      */
-    public record Request(String prefix, String hooksDir, Optional<LibvirtVersion> libvirt, Optional<Path> jar, boolean dryRun) {
+    public record Request(String prefix, String hooksDir, Optional<LibvirtVersion> libvirt, Optional<Path> jar,
+            Optional<String> packageName, boolean dryRun) {
     }
 
     /** What install did (or would do). */
@@ -85,10 +87,21 @@ public final class Installer {
     public Result install(Request req) {
         String prefix = directoryOption("--prefix", req.prefix());
         String hooks = directoryOption("--libvirt-hooks", req.hooksDir());
+        String pkg = req.packageName().map(Installer::packageOption).orElse(null);
         byte[] jar = readJar(req.jar());
         Optional<Manifest> existing = fs.loadManifest();
         if (existing.isPresent()) {
             Manifest m = existing.get();
+            if (m.packageName() != null && !m.packageName().equals(pkg)) {
+                throw OrchestratorException.data(fs.show(Manifest.PATH) + ": the package " + m.packageName()
+                        + " installed it; update it with the package manager, or remove the package first (apt remove "
+                        + m.packageName() + ")");
+            }
+            if (m.packageName() == null && pkg != null) {
+                throw OrchestratorException.data(fs.show(Manifest.PATH) + ": already installed by hand (in " + m.prefix()
+                        + "); run 'vfio-orchestrator uninstall' first, then set the package " + pkg + " up again"
+                        + " (dpkg --configure -a)");
+            }
             if (!m.prefix().equals(prefix) || !m.hooksDir().equals(hooks)) {
                 throw OrchestratorException.data(fs.show(Manifest.PATH) + ": already installed with --prefix " + m.prefix()
                         + " --libvirt-hooks " + m.hooksDir() + "; run 'vfio-orchestrator uninstall' first to move it");
@@ -97,7 +110,7 @@ public final class Installer {
         Layout layout = new Layout(prefix, hooks);
         Placement placement = existing.map(Manifest::placement).orElseGet(() -> placement(req.libvirt(), layout));
         Manifest start = existing.orElseGet(() -> new Manifest(prefix, hooks,
-                req.libvirt().map(LibvirtVersion::toString).orElse(null), placement, Instant.now().toString(), List.of()));
+                req.libvirt().map(LibvirtVersion::toString).orElse(null), placement, Instant.now().toString(), pkg, List.of()));
         explainPlacement(start, req.libvirt(), existing.isPresent());
 
         String chain = placement == Placement.CHAINED ? layout.qemuOrig() : null;
@@ -178,8 +191,8 @@ public final class Installer {
         if (changes == 0) {
             out.accept("already installed, nothing changed (" + fs.show(Manifest.PATH) + ")");
         } else {
-            out.accept("recorded in " + fs.show(Manifest.PATH) + "; undo with: vfio-orchestrator uninstall"
-                    + (fs.isLive() ? "" : " --root " + fs.root()));
+            out.accept("recorded in " + fs.show(Manifest.PATH) + "; undo with: " + (pkg != null ? "apt remove " + pkg
+                    : "vfio-orchestrator uninstall" + (fs.isLive() ? "" : " --root " + fs.root())));
             running.ifPresent(d -> out.accept(reloadNote(d)));
         }
         return new Result(m, changes, running);
@@ -383,6 +396,15 @@ public final class Installer {
             }
         }
         return Optional.empty();
+    }
+
+    /** {@code --package}: a Debian package name. */
+    static String packageOption(String name) {
+        if (!Manifest.isPackageName(name)) {
+            throw OrchestratorException.usage("--package " + name + ": not a package name (lower-case letters, digits,"
+                    + " '+', '-' and '.')");
+        }
+        return name;
     }
 
     /** {@code --prefix} and {@code --libvirt-hooks}: absolute, without {@code ..}; normalised, {@code /} as "". */

@@ -17,10 +17,12 @@ import org.vfioorchestrator.OrchestratorException;
  * someone changed since is left alone), a foreign {@code hooks/qemu} it moved aside, and
  * the class-data-sharing archive. Each step is recorded before it is carried out. Immutable.
  *
- * @param placement how the hook went in: {@link Placement}
+ * @param placement   how the hook went in: {@link Placement}
+ * @param packageName the distribution package whose maintainer scripts installed it ({@code install --package}),
+ *                    or null for an install by hand
  */
 public record Manifest(String prefix, String hooksDir, String libvirt, Placement placement, String installedAt,
-        List<Step> steps) {
+        String packageName, List<Step> steps) {
     public static final String PATH = "/etc/vfio-orchestrator/install.manifest";
     /** 2: ARCHIVE steps carry the archive's hash and the jar's it was trained with. 1 is still read. */
     static final int VERSION = 2;
@@ -81,15 +83,15 @@ public record Manifest(String prefix, String hooksDir, String libvirt, Placement
         for (int i = 0; i < list.size(); i++) {
             if (list.get(i).action() == step.action() && list.get(i).path().equals(step.path())) {
                 list.set(i, step);
-                return new Manifest(prefix, hooksDir, libvirt, placement, installedAt, list);
+                return new Manifest(prefix, hooksDir, libvirt, placement, installedAt, packageName, list);
             }
         }
         list.add(step);
-        return new Manifest(prefix, hooksDir, libvirt, placement, installedAt, list);
+        return new Manifest(prefix, hooksDir, libvirt, placement, installedAt, packageName, list);
     }
 
     Manifest withSteps(List<Step> list) {
-        return new Manifest(prefix, hooksDir, libvirt, placement, installedAt, list);
+        return new Manifest(prefix, hooksDir, libvirt, placement, installedAt, packageName, list);
     }
 
     public Optional<Step> step(Action action, String path) {
@@ -110,6 +112,7 @@ public record Manifest(String prefix, String hooksDir, String libvirt, Placement
         m.put("libvirt", libvirt);
         m.put("placement", placement.name());
         m.put("installedAt", installedAt);
+        putIfSet(m, "package", packageName);
         List<Map<String, Object>> list = new ArrayList<>();
         for (Step s : steps) {
             Map<String, Object> sm = new LinkedHashMap<>();
@@ -135,7 +138,7 @@ public record Manifest(String prefix, String hooksDir, String libvirt, Placement
     }
 
     private static final Set<String> KEYS = Set.of("comment", "version", "prefix", "hooksDir", "libvirt", "placement",
-            "installedAt", "steps");
+            "installedAt", "package", "steps");
     private static final Set<String> STEP_KEYS = Set.of("action", "path", "sha256", "to", "jarSha256");
 
     /**
@@ -193,8 +196,17 @@ public record Manifest(String prefix, String hooksDir, String libvirt, Placement
         }
         Object libvirt = m.get("libvirt");
         Object installedAt = m.get("installedAt");
+        Object pkg = m.get("package");
+        if (pkg != null && !(pkg instanceof String name && isPackageName(name))) {
+            throw bad(where, "'package' is not a package name: " + pkg);
+        }
         return new Manifest(prefix, hooks, libvirt instanceof String s ? s : null, placement,
-                installedAt instanceof String s ? s : null, steps);
+                installedAt instanceof String s ? s : null, (String) pkg, steps);
+    }
+
+    /** Debian's rule for a package name: lower-case letters, digits, '+', '-' and '.', starting alphanumeric. */
+    static boolean isPackageName(String name) {
+        return name.matches("[a-z0-9][a-z0-9+.-]+");
     }
 
     private static String directory(String where, Map<?, ?> m, String key) {

@@ -32,11 +32,12 @@ public final class Uninstaller {
     }
 
     /**
-     * @param purge also remove the profiles in /etc/vfio-orchestrator/profiles
-     * @param force uninstall even while the journal says VMs are isolated
+     * @param packageName the distribution package whose maintainer script runs this (its prerm), if one does
+     * @param purge       also remove the profiles in /etc/vfio-orchestrator/profiles
+     * @param force       uninstall even while the journal says VMs are isolated
      */
-    public record Request(Optional<String> prefix, Optional<String> hooksDir, boolean purge, boolean force,
-            boolean dryRun) {
+    public record Request(Optional<String> prefix, Optional<String> hooksDir, Optional<String> packageName, boolean purge,
+            boolean force, boolean dryRun) {
     }
 
     /** What uninstall did; {@code leftAlone} lists what it kept and why. */
@@ -52,6 +53,17 @@ public final class Uninstaller {
             return new Result(false, 0, List.of());
         }
         Manifest m = loaded.get();
+        String pkg = req.packageName().map(Installer::packageOption).orElse(null);
+        if (m.packageName() != null && !m.packageName().equals(pkg)) {
+            throw OrchestratorException.data(fs.show(Manifest.PATH) + ": the package " + m.packageName() + " installed it;"
+                    + " remove it with the package manager (apt remove " + m.packageName() + "), which runs this uninstall");
+        }
+        if (m.packageName() == null && pkg != null) {
+            // the package's own install never happened (one by hand was in the way): that one is not the package's
+            out.accept("nothing of the package " + pkg + " to uninstall: " + fs.show(Manifest.PATH) + " records an install"
+                    + " by hand, which 'vfio-orchestrator uninstall' removes");
+            return new Result(false, 0, List.of());
+        }
         req.prefix().map(p -> Installer.directoryOption("--prefix", p)).filter(p -> !p.equals(m.prefix())).ifPresent(p -> {
             throw OrchestratorException.data(fs.show(Manifest.PATH) + " says the install used --prefix " + m.prefix()
                     + ", not " + p + "; run uninstall without --prefix");
@@ -91,7 +103,7 @@ public final class Uninstaller {
             List<String> profiles = u.list(ProfileStore.DIR).stream().filter(n -> n.endsWith(".yaml")).toList();
             if (!profiles.isEmpty()) {
                 out.accept("kept your profiles in " + fs.show(ProfileStore.DIR) + ": " + String.join(", ", profiles)
-                        + " (--purge removes them)");
+                        + (pkg != null ? " (apt purge " + pkg + " removes them)" : " (--purge removes them)"));
             }
         }
         out.accept(req.dryRun() ? "dry run: nothing was changed"

@@ -174,7 +174,7 @@ class InstallerTest {
     void withoutAKnownLibvirtVersionTheShimTakesHooksQemuWhichEveryVersionRuns() throws Exception {
         CommandRunner runner = mock(CommandRunner.class);
         Installer.Result r = new Installer(root, line -> { }, runner).install(new Installer.Request("/usr/local", "/etc/libvirt/hooks",
-                java.util.Optional.empty(), java.util.Optional.of(jar), false));
+                java.util.Optional.empty(), java.util.Optional.of(jar), java.util.Optional.empty(), false));
         assertEquals(Manifest.Placement.HOOK_FILE, r.manifest().placement());
         assertTrue(Resources.isShim(Files.readAllBytes(root.resolve("etc/libvirt/hooks/qemu"))));
         verifyNoInteractions(runner); // a --root install writes no class-data-sharing archive: that belongs to the host's JDK
@@ -227,6 +227,15 @@ class InstallerTest {
         assertEquals(installed, snapshot(root));
     }
 
+    /** The tree is {@code before} plus the user's profile win11.yaml and the directories holding it. */
+    void assertOnlyTheProfileStays(Map<String, String> before, String why) throws IOException {
+        Map<String, String> after = snapshot(root);
+        assertEquals("file rw-r--r-- host_cpus: 0\n", after.remove("etc/vfio-orchestrator/profiles/win11.yaml"));
+        assertEquals("dir rwxr-xr-x", after.remove("etc/vfio-orchestrator/profiles"));
+        assertEquals("dir rwxr-xr-x", after.remove("etc/vfio-orchestrator"));
+        assertEquals(before, after, why);
+    }
+
     @Test
     void userProfilesStayUnlessPurged() throws Exception {
         Map<String, String> before = snapshot(root);
@@ -236,11 +245,7 @@ class InstallerTest {
         assertEquals(0, u.code());
         assertTrue(u.out().contains("kept your profiles in " + root + "/etc/vfio-orchestrator/profiles: win11.yaml"
                 + " (--purge removes them)"), u.out());
-        Map<String, String> after = snapshot(root);
-        assertEquals("file rw-r--r-- host_cpus: 0\n", after.remove("etc/vfio-orchestrator/profiles/win11.yaml"));
-        assertEquals("dir rwxr-xr-x", after.remove("etc/vfio-orchestrator/profiles"));
-        assertEquals("dir rwxr-xr-x", after.remove("etc/vfio-orchestrator"));
-        assertEquals(before, after, "everything else is as before the install");
+        assertOnlyTheProfileStays(before, "everything else is as before the install");
 
         Path root2 = root;
         useTree("root2");
@@ -370,5 +375,72 @@ class InstallerTest {
         when(split.run(eq(List.of("virtqemud", "--version")), any()))
                 .thenReturn(new CommandRunner.Result(0, "virtqemud (libvirt) 10.5.0\n", ""));
         assertEquals("10.5.0", LibvirtVersion.detect(split).orElseThrow().toString());
+    }
+
+    /** What the .deb ships under /usr (its data, built from the same resources as the jar's). */
+    void placePackageFiles() throws IOException {
+        Path lib = Files.createDirectories(root.resolve("usr/lib/vfio-orchestrator"));
+        Files.copy(jar, lib.resolve("vfio-orchestrator.jar"));
+        Path launcher = Files.createDirectories(root.resolve("usr/bin")).resolve("vfio-orchestrator");
+        Files.write(launcher, Resources.bytes(Resources.LAUNCHER));
+        Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path man = Files.createDirectories(root.resolve("usr/share/man/man1"));
+        for (String page : Resources.manPages()) {
+            Files.write(man.resolve(page), Resources.bytes("man/" + page));
+        }
+        Files.write(Files.createDirectories(root.resolve("usr/share/bash-completion/completions")).resolve("vfio-orchestrator"),
+                Resources.bytes(Resources.COMPLETION));
+    }
+
+    @Test
+    void aPackageInstallLeavesThePackagesFilesToItAndOnlyItsPrermUndoesIt() throws Exception {
+        placePackageFiles();
+        Map<String, String> unpacked = snapshot(root);
+        // the postinst runs the packaged jar, the same bytes as this one
+        CliRun r = tree.install("--libvirt-version", "9.0.0", "--prefix", "/usr", "--package", "vfio-orchestrator");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("libvirt 9.0.0 runs every program in " + root + "/etc/libvirt/hooks/qemu.d: the hook goes there; " + root
+                + "/etc/libvirt/hooks/qemu stays free for other tools\n"
+                + "created " + root + "/etc/vfio-orchestrator/\n"
+                + "created " + root + "/etc/libvirt/hooks/qemu.d/\n"
+                + "wrote " + root + "/etc/libvirt/hooks/qemu.d/vfio-orchestrator\n"
+                + "created " + root + "/etc/vfio-orchestrator/profiles/\n"
+                + "wrote " + root + "/etc/vfio-orchestrator/profiles/README\n"
+                + "no class-data-sharing archive in a --root install (it belongs to the JDK that writes it): run"
+                + " 'vfio-orchestrator cds-archive' on the installed host for faster hook calls\n"
+                + "recorded in " + root + "/etc/vfio-orchestrator/install.manifest; undo with: apt remove vfio-orchestrator\n",
+                r.out(), "the package's files in /usr are already right: install leaves them, and the package, alone");
+        assertTrue(read("etc/libvirt/hooks/qemu.d/vfio-orchestrator").contains("\njar=/usr/lib/vfio-orchestrator/vfio-orchestrator.jar\n"));
+        Map<String, Object> manifest = JSON.std.mapFrom(read("etc/vfio-orchestrator/install.manifest"));
+        assertEquals("vfio-orchestrator", manifest.get("package"));
+        Files.writeString(root.resolve("etc/vfio-orchestrator/profiles/win11.yaml"), "host_cpus: 0\n");
+
+        CliRun byHand = uninstall();
+        assertEquals(1, byHand.code());
+        assertEquals("vfio-orchestrator uninstall: " + root + "/etc/vfio-orchestrator/install.manifest: the package"
+                + " vfio-orchestrator installed it; remove it with the package manager (apt remove vfio-orchestrator),"
+                + " which runs this uninstall\n", byHand.err());
+        CliRun prerm = uninstall("--package", "vfio-orchestrator");
+        assertEquals(0, prerm.code(), prerm.out() + prerm.err());
+        assertTrue(prerm.out().contains("kept your profiles in " + root + "/etc/vfio-orchestrator/profiles: win11.yaml (apt purge"
+                + " vfio-orchestrator removes them)\n"), prerm.out());
+        assertOnlyTheProfileStays(unpacked, "the package's own files are left for dpkg to remove");
+    }
+
+    @Test
+    void anInstallByHandIsNotThePackagesToReplaceOrRemove() throws Exception {
+        assertEquals(0, install("--libvirt-version", "9.0.0").code());
+        Map<String, String> installed = snapshot(root);
+        CliRun postinst = install("--libvirt-version", "9.0.0", "--prefix", "/usr", "--package", "vfio-orchestrator");
+        assertEquals(1, postinst.code());
+        assertEquals("vfio-orchestrator install: " + root + "/etc/vfio-orchestrator/install.manifest: already installed by"
+                + " hand (in /usr/local); run 'vfio-orchestrator uninstall' first, then set the package vfio-orchestrator up"
+                + " again (dpkg --configure -a)\n", postinst.err());
+        CliRun prerm = uninstall("--package", "vfio-orchestrator");
+        assertEquals(0, prerm.code());
+        assertEquals("nothing of the package vfio-orchestrator to uninstall: " + root + "/etc/vfio-orchestrator/install.manifest"
+                + " records an install by hand, which 'vfio-orchestrator uninstall' removes\n", prerm.out());
+        assertEquals(installed, snapshot(root));
+        assertEquals(2, install("--package", "Not_A_Package").code());
     }
 }
