@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,7 +25,7 @@ import org.vfioorchestrator.testing.Requires;
 
 /**
  * The .deb that 'mvn package' builds, on this machine: {@code dpkg -i} (its postinst installs the hook),
- * a VM started through libvirtd with a profile (the hook pins its vCPU), {@code dpkg -r} (its prerm
+ * an upgrade to a changed jar (a new class-data-sharing archive), a VM started through libvirtd with a profile (the hook pins its vCPU), {@code dpkg -r} (its prerm
  * uninstalls; the profile stays), {@code dpkg -P} (the profile and the logs go). Every path the package
  * and install touch is compared before and after: nothing is left.
  *
@@ -98,11 +100,16 @@ class DebPackageE2eTest {
         assertTrue(Files.isRegularFile(Path.of("/usr/share/bash-completion/completions/vfio-orchestrator")));
         Cmd.Out version = Cmd.run(Duration.ofMinutes(1), "/usr/bin/vfio-orchestrator", "--version");
         assertEquals(0, version.code(), version.err());
-        // installing the same package again (what an upgrade's scripts run) changes nothing of install's
-        Cmd.Out again = dpkg("-i", deb.toString());
-        assertEquals(0, again.code(), again.out() + again.err());
-        assertTrue(again.out().contains("already installed, nothing changed (/etc/vfio-orchestrator/install.manifest)\n"),
-                again.out());
+        // an upgrade to another jar: the hook and /etc stay as they are; the old class-data-sharing archive goes
+        // before dpkg replaces the jar (no JVM starts the new jar with it and warns), the postinst writes the new one
+        Cmd.Out upgraded = dpkg("-i", upgradeOf(deb).toString());
+        assertEquals(0, upgraded.code(), upgraded.out() + upgraded.err());
+        assertFalse(upgraded.out().contains("created /") || upgraded.out().contains("wrote /etc/"), upgraded.out());
+        assertTrue(upgraded.out().contains("wrote /usr/lib/vfio-orchestrator/vfio-orchestrator.jsa (class-data sharing"),
+                upgraded.out());
+        assertFalse((upgraded.out() + upgraded.err()).contains("Unable to use shared archive"), upgraded.out() + upgraded.err());
+        assertTrue(Files.readString(Path.of("/etc/vfio-orchestrator/install.manifest")).contains("\"jarSha256\" : \""
+                + sha256(Path.of("/usr/lib/vfio-orchestrator/vfio-orchestrator.jar")) + "\""), "the archive of the new jar");
 
         // a VM with a profile: libvirtd finds the hook once reloaded, and the hook pins the vCPU
         Path profile = Guest.PROFILES.resolve(vm + ".yaml");
@@ -160,6 +167,25 @@ class DebPackageE2eTest {
         try (Stream<Path> s = Files.list(target)) {
             return s.filter(p -> p.getFileName().toString().matches("vfio-orchestrator_.+_all\\.deb")).findFirst().orElse(null);
         }
+    }
+
+    /** The same package with another jar and a higher version, as a new release would be. */
+    Path upgradeOf(Path deb) throws Exception {
+        Path tree = work.resolve("upgrade");
+        assertEquals(0, Cmd.run(Duration.ofMinutes(1), "dpkg-deb", "-R", deb.toString(), tree.toString()).code());
+        try (FileSystem jar = FileSystems.newFileSystem(tree.resolve("usr/lib/vfio-orchestrator/vfio-orchestrator.jar"))) {
+            Files.writeString(jar.getPath("upgraded-by-DebPackageE2eTest"), "a jar that differs\n");
+        }
+        Path control = tree.resolve("DEBIAN/control");
+        Files.writeString(control, Files.readString(control).replaceFirst("(?m)^Version: (.*)$", "Version: $1+e2e"));
+        Path upgrade = work.resolve("upgrade.deb");
+        Cmd.Out built = Cmd.run(Duration.ofMinutes(2), "dpkg-deb", "-b", tree.toString(), upgrade.toString());
+        assertEquals(0, built.code(), built.err());
+        return upgrade;
+    }
+
+    static String sha256(Path file) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
     }
 
     static Cmd.Out dpkg(String... args) {
@@ -230,8 +256,17 @@ class DebPackageE2eTest {
                 libvirtd.putBack();
             }
         });
-        cleanup.attempt("remove " + work, () -> {
+        cleanup.attempt("remove " + work + " (what was set aside stays in it if it could not go back)", () -> {
             if (work != null) {
+                Path unpacked = work.resolve("upgrade");
+                if (Files.exists(unpacked)) {
+                    try (Stream<Path> all = Files.walk(unpacked)) {
+                        for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                            Files.delete(p);
+                        }
+                    }
+                }
+                Files.deleteIfExists(work.resolve("upgrade.deb"));
                 Files.deleteIfExists(work.resolve(vm + ".xml"));
                 Files.deleteIfExists(work);
             }
