@@ -9,12 +9,15 @@ import java.util.concurrent.Callable;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.cpu.CpuSetFormatException;
+import org.vfioorchestrator.domain.Domain;
+import org.vfioorchestrator.domain.DomainXml;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.host.HostIoException;
 import org.vfioorchestrator.measure.Comparison;
 import org.vfioorchestrator.measure.Durations;
 import org.vfioorchestrator.measure.MeasurementReport;
 import org.vfioorchestrator.measure.MeasurementService;
+import org.vfioorchestrator.measure.ProbePolicy;
 import org.vfioorchestrator.measure.ProbeTool;
 import org.vfioorchestrator.measure.Progress;
 import org.vfioorchestrator.measure.ReportJson;
@@ -22,6 +25,7 @@ import org.vfioorchestrator.measure.ReportPlot;
 import org.vfioorchestrator.measure.ReportStore;
 import org.vfioorchestrator.measure.TextReport;
 import org.vfioorchestrator.measure.Ticker;
+import org.vfioorchestrator.libvirt.LibvirtClient;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -35,7 +39,8 @@ import picocli.CommandLine.Parameters;
         description = {
             "Measures the latency a running VM really gets: each vCPU thread's run-queue wait (worst 1 s window), "
             + "involuntary context switches, other tasks that ran on the VM's CPUs, and the interrupts and softirqs "
-            + "that hit them, by source. With --probe, measures free CPUs with cyclictest (or a built-in busy loop). "
+            + "that hit them, by source. With --probe, measures free CPUs with cyclictest (or a built-in busy loop), "
+            + "its threads SCHED_OTHER as a vCPU's are, unless --policy or the VM's <vcpusched> says otherwise. "
             + "Reports are kept in /var/lib/vfio-orchestrator/reports/VM/ as .json, .txt and .png."},
         sortOptions = false)
 public final class MeasureCommand implements Callable<Integer> {
@@ -73,11 +78,34 @@ public final class MeasureCommand implements Callable<Integer> {
                 description = "Probe these free CPUs (e.g. 2-3) instead of sampling a VM.")
         CpuSet cpus;
 
-        @Option(names = "--probe-tool", paramLabel = "TOOL", defaultValue = "auto",
-                description = "${COMPLETION-CANDIDATES}: auto is cyclictest if installed, else java (a built-in busy"
-                        + " loop). Default: ${DEFAULT-VALUE}.")
-        ProbeTool tool;
+        @ArgGroup(exclusive = true)
+        PolicySource policyFrom;
     }
+
+    /** The VM whose vCPU policy ({@code <vcpusched>}) the probe takes when --policy is not given. */
+    static final class PolicySource {
+        @Option(names = "--for", paramLabel = "VM", description = "Probe as VM's vCPU threads run: their <vcpusched>"
+                + " policy (read from libvirt, read-only), else SCHED_OTHER.")
+        String vm;
+
+        @Option(names = "--domain", paramLabel = "FILE", description = "The same from a domain XML file.")
+        Path domainFile;
+    }
+
+    @Option(names = "--tool", paramLabel = "TOOL", defaultValue = "auto",
+            description = "${COMPLETION-CANDIDATES}: auto is cyclictest if installed, else java (a built-in busy"
+                    + " loop). Default: ${DEFAULT-VALUE}.")
+    ProbeTool tool;
+
+    @Option(names = "--policy", paramLabel = "POLICY",
+            description = "${COMPLETION-CANDIDATES}: the scheduling policy of the probe's threads (fifo: priority 95)."
+                    + " Default: the policy of the VM's vCPU threads (--for, --domain), else other: a vCPU thread"
+                    + " without <vcpusched> is SCHED_OTHER, and a SCHED_FIFO probe preempts what it would wait for.")
+    ProbePolicy.Kind policy;
+
+    @Option(names = "--connect", paramLabel = "URI", defaultValue = LibvirtClient.SYSTEM_URI,
+            description = "libvirt URI for --for. Default: ${DEFAULT-VALUE}")
+    String uri;
 
     @Option(names = "--duration", paramLabel = "TIME", defaultValue = "30s", converter = DurationConverter.class,
             description = "How long to measure: 30s, 2m, 1h. Default: ${DEFAULT-VALUE}.")
@@ -109,12 +137,18 @@ public final class MeasureCommand implements Callable<Integer> {
                 org.vfioorchestrator.process.CommandRunner.system());
         MeasurementReport report;
         if (vm != null) {
+            if (spec.commandLine().getParseResult().hasMatchedOption("--tool") || policy != null) {
+                throw OrchestratorException.usage("--tool and --policy go with --probe: 'measure VM' samples the VM's"
+                        + " threads from the host and runs no tool");
+            }
             report = service.measureVm(vm.name, duration, vm.cpus);
         } else {
             service.checkProbe(probe.cpus);
-            err.println("measure: probing CPUs " + probe.cpus + " for " + Durations.format(duration) + " ...");
+            ProbePolicy chosen = probePolicy(probe);
+            err.println("measure: probing CPUs " + probe.cpus + " for " + Durations.format(duration) + " as "
+                    + chosen.label() + " ...");
             err.flush();
-            report = service.probe(probe.cpus, duration, probe.tool);
+            report = service.probe(probe.cpus, duration, tool, chosen);
         }
         Optional<Comparison> comparison = compare ? service.compareWithPrevious(report) : Optional.empty();
         out.print(json ? ReportJson.write(report) : TextReport.render(report));
@@ -148,6 +182,20 @@ public final class MeasureCommand implements Callable<Integer> {
         out.flush();
         err.flush();
         return 0;
+    }
+
+    /** --policy, else the policy of the VM named with --for or --domain, else SCHED_OTHER (what a vCPU thread is). */
+    private ProbePolicy probePolicy(ProbeOptions probe) {
+        if (policy != null) {
+            return ProbePolicy.given(policy);
+        }
+        if (probe.policyFrom == null) {
+            return ProbePolicy.other("the default: a vCPU thread without <vcpusched> runs SCHED_OTHER; --for VM takes a VM's");
+        }
+        Domain domain = probe.policyFrom.vm != null
+                ? DomainXml.parse(new LibvirtClient(uri).domainXml(probe.policyFrom.vm), uri + " domain " + probe.policyFrom.vm)
+                : DomainXml.read(probe.policyFrom.domainFile);
+        return ProbePolicy.ofVcpus(domain);
     }
 
     /** {@code 30s}, {@code 2m}: a bad value is a usage error (exit 2). */

@@ -85,20 +85,30 @@ public final class MeasurementService {
         return new MeasurementReport(vm, started, kernel(), m, null);
     }
 
-    /** Runs a latency probe on CPUs no VM is using. Only on the running host. */
-    public MeasurementReport probe(CpuSet cpus, Duration duration, ProbeTool tool) {
+    /** Runs a latency probe on CPUs no VM is using, its threads with {@code policy}. Only on the running host. */
+    public MeasurementReport probe(CpuSet cpus, Duration duration, ProbeTool tool, ProbePolicy policy) {
         checkProbe(cpus);
         int seconds = Durations.seconds(duration);
         Instant started = ticker.now();
         RtTestsProbe rt = new RtTestsProbe(host, runner);
+        boolean fifo = policy.kind() == ProbePolicy.Kind.FIFO;
+        if (tool == ProbeTool.JAVA && fifo) {
+            throw OrchestratorException.usage("the built-in busy loop (--tool java) runs SCHED_OTHER only, and the probe is to"
+                    + " run " + policy.label() + " (" + policy.reason() + "): use --tool cyclictest or oslat (rt-tests),"
+                    + " or --policy other");
+        }
         ProbeResult result = switch (tool) {
-            case CYCLICTEST -> rt.cyclictest(rt.find("cyclictest").orElseThrow(() -> notInstalled("cyclictest")), cpus, seconds);
-            case OSLAT -> rt.oslat(rt.find("oslat").orElseThrow(() -> notInstalled("oslat")), cpus, seconds);
-            case JAVA -> new SpinProbe(host, SPIN_WARMUP_NANOS).run(cpus, seconds);
+            case CYCLICTEST -> rt.cyclictest(rt.find("cyclictest").orElseThrow(() -> notInstalled("cyclictest")), cpus,
+                    seconds, policy);
+            case OSLAT -> rt.oslat(rt.find("oslat").orElseThrow(() -> notInstalled("oslat")), cpus, seconds, policy);
+            case JAVA -> new SpinProbe(host, SPIN_WARMUP_NANOS).run(cpus, seconds, policy);
             case AUTO -> {
                 Optional<String> exe = rt.find("cyclictest");
-                yield exe.isPresent() ? rt.cyclictest(exe.get(), cpus, seconds)
-                        : new SpinProbe(host, SPIN_WARMUP_NANOS).run(cpus, seconds);
+                if (exe.isEmpty() && fifo) {
+                    throw notInstalled("cyclictest");
+                }
+                yield exe.isPresent() ? rt.cyclictest(exe.get(), cpus, seconds, policy)
+                        : new SpinProbe(host, SPIN_WARMUP_NANOS).run(cpus, seconds, policy);
             }
         };
         return new MeasurementReport(probeSubject(cpus), started, kernel(), null, result);
@@ -131,7 +141,8 @@ public final class MeasurementService {
 
     /**
      * The newest kept report this one can be compared with: same subject, and for probes the
-     * same tool (cyclictest's wake-up latency and a busy loop's gaps are different numbers).
+     * same tool and policy (cyclictest's wake-up latency and a busy loop's gaps are different
+     * numbers, and so are a SCHED_FIFO thread's and a SCHED_OTHER one's).
      * Reports this version cannot read are passed over.
      */
     public Optional<StoredReport> previousComparable(MeasurementReport report) {
@@ -146,7 +157,8 @@ public final class MeasurementService {
                 continue;
             }
             boolean sameKind = (old.vm() != null) == (report.vm() != null);
-            boolean sameTool = old.probe() == null || report.probe() == null || old.probe().tool().equals(report.probe().tool());
+            boolean sameTool = old.probe() == null || report.probe() == null || (old.probe().tool().equals(report.probe().tool())
+                    && old.probe().policy().kind() == report.probe().policy().kind());
             if (sameKind && sameTool) {
                 return Optional.of(s);
             }
@@ -169,6 +181,6 @@ public final class MeasurementService {
 
     private static OrchestratorException notInstalled(String tool) {
         return OrchestratorException.data(tool + " is not installed (it comes with rt-tests: apt install rt-tests); "
-                + "or use --probe-tool java");
+                + "or use --tool java");
     }
 }

@@ -108,6 +108,9 @@ public final class ReportJson {
         m.put("cpus", p.cpus().toString());
         m.put("seconds", p.seconds());
         m.put("command", p.command());
+        m.put("policy", p.policy().kind().toString());
+        m.put("priority", p.policy().priority());
+        m.put("policy_from", p.policy().reason());
         List<Object> cpus = new ArrayList<>();
         for (CpuLatency c : p.perCpu()) {
             Map<String, Object> x = new LinkedHashMap<>();
@@ -203,7 +206,21 @@ public final class ReportJson {
                     num(x, "overflows").longValue(), hist));
         }
         return new ProbeResult(str(m, "tool"), CpuSet.parseList(str(m, "cpus")), num(m, "seconds").intValue(),
-                str(m, "command"), cpus);
+                str(m, "command"), readPolicy(m), cpus);
+    }
+
+    /** Reports from before {@code policy} was recorded: cyclictest ran SCHED_FIFO 95, the busy loops SCHED_OTHER. */
+    private static ProbePolicy readPolicy(Map<String, Object> m) {
+        if (m.get("policy") == null) {
+            return "cyclictest".equals(m.get("tool")) ? ProbePolicy.fifo(ProbePolicy.DEFAULT_FIFO_PRIORITY, "")
+                    : ProbePolicy.other("");
+        }
+        String reason = m.get("policy_from") == null ? "" : m.get("policy_from").toString();
+        return switch (str(m, "policy")) {
+            case "fifo" -> ProbePolicy.fifo(num(m, "priority").intValue(), reason);
+            case "other" -> ProbePolicy.other(reason);
+            default -> throw new IllegalArgumentException("\"policy\" is " + m.get("policy") + ", not fifo or other");
+        };
     }
 
     @SuppressWarnings("unchecked")

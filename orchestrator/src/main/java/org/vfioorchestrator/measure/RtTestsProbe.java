@@ -43,17 +43,16 @@ public final class RtTestsProbe {
 
     /**
      * {@code cyclictest -m -q -p95 -i200 --histogram=US --affinity=CPUS -t N -D SECS [--mainaffinity=OTHER]
-     * [--json=FILE]}: one SCHED_FIFO thread per CPU, waking every 200 µs.
+     * [--json=FILE]}: one thread per CPU, waking every 200 µs, SCHED_FIFO 95 or (with {@code --policy=other}
+     * in place of {@code -p95}) SCHED_OTHER.
      */
-    public ProbeResult cyclictest(String exe, CpuSet cpus, int seconds) {
+    public ProbeResult cyclictest(String exe, CpuSet cpus, int seconds, ProbePolicy policy) {
         CommandRunner.Result help = runner.run(List.of(exe, "--help"), Duration.ofSeconds(10));
         String helpText = help.stdout() + help.stderr();
         boolean json = helpText.contains("--json");
-        boolean mainAffinity = helpText.contains("--mainaffinity");
-        List<String> argv = new ArrayList<>(List.of(exe, "-m", "-q", "-p95", "-i200", "--histogram=" + HISTOGRAM_US,
-                "--affinity=" + cpus, "-t", Integer.toString(cpus.size()), "-D", Integer.toString(seconds)));
         CpuSet others = online().difference(cpus);
-        if (mainAffinity && !others.isEmpty()) {
+        List<String> argv = cyclictestArgv(exe, cpus, seconds, policy);
+        if (helpText.contains("--mainaffinity") && !others.isEmpty()) {
             argv.add("--mainaffinity=" + others);
         }
         String jsonPath = WORK_DIR + "/cyclictest-" + ProcessHandle.current().pid() + ".json";
@@ -73,7 +72,7 @@ public final class RtTestsProbe {
             } catch (IllegalArgumentException e) {
                 throw OrchestratorException.data("cyclictest printed something this tool cannot read: " + e.getMessage());
             }
-            return new ProbeResult("cyclictest", cpus, seconds, display(argv), perCpu);
+            return new ProbeResult("cyclictest", cpus, seconds, display(argv), policy, perCpu);
         } finally {
             if (json && host.exists(jsonPath)) {
                 host.delete(jsonPath);
@@ -82,29 +81,48 @@ public final class RtTestsProbe {
     }
 
     /**
-     * {@code oslat --cpu-list CPUS --cpu-main-thread OTHER -D SECS [-b 1024 -z]}: one busy loop per
-     * CPU; 1024 one-µs buckets (oslat's most) instead of its default 32, empty ones left out.
+     * {@code oslat --cpu-list CPUS --cpu-main-thread OTHER -D SECS [-b 1024 -z] [--rtprio P]}: one busy loop
+     * per CPU; 1024 one-µs buckets (oslat's most) instead of its default 32, empty ones left out.
      */
-    public ProbeResult oslat(String exe, CpuSet cpus, int seconds) {
+    public ProbeResult oslat(String exe, CpuSet cpus, int seconds, ProbePolicy policy) {
         CpuSet others = online().difference(cpus);
         int main = others.isEmpty() ? cpus.first() : others.first();
         CommandRunner.Result help = runner.run(List.of(exe, "--help"), Duration.ofSeconds(10));
         String helpText = help.stdout() + help.stderr();
-        List<String> argv = new ArrayList<>(List.of(exe, "--cpu-list", cpus.toString(), "--cpu-main-thread",
-                Integer.toString(main), "-D", Integer.toString(seconds)));
-        if (helpText.contains("--bucket-size")) {
-            argv.addAll(List.of("--bucket-size", "1024"));
-        }
-        if (helpText.contains("--zero-omit")) {
-            argv.add("--zero-omit");
-        }
+        List<String> argv = oslatArgv(exe, cpus, main, seconds, policy, helpText.contains("--bucket-size"),
+                helpText.contains("--zero-omit"));
         CommandRunner.Result r = runner.run(argv, Duration.ofSeconds(seconds + 60L));
         failIfBad("oslat", r);
         try {
-            return new ProbeResult("oslat", cpus, seconds, display(argv), RtTestsOutput.parseOslat(r.stdout()));
+            return new ProbeResult("oslat", cpus, seconds, display(argv), policy, RtTestsOutput.parseOslat(r.stdout()));
         } catch (IllegalArgumentException e) {
             throw OrchestratorException.data("oslat printed something this tool cannot read: " + e.getMessage());
         }
+    }
+
+    /** The cyclictest command line the probe and the guest measurement share, before host-only options. */
+    static List<String> cyclictestArgv(String exe, CpuSet cpus, int seconds, ProbePolicy policy) {
+        return new ArrayList<>(List.of(exe, "-m", "-q",
+                policy.kind() == ProbePolicy.Kind.FIFO ? "-p" + policy.priority() : "--policy=other",
+                "-i200", "--histogram=" + HISTOGRAM_US, "--affinity=" + cpus, "-t", Integer.toString(cpus.size()),
+                "-D", Integer.toString(seconds)));
+    }
+
+    /** The oslat command line the probe and the guest measurement share; SCHED_OTHER unless {@code --rtprio}. */
+    static List<String> oslatArgv(String exe, CpuSet cpus, int mainCpu, int seconds, ProbePolicy policy,
+            boolean bucketSize, boolean zeroOmit) {
+        List<String> argv = new ArrayList<>(List.of(exe, "--cpu-list", cpus.toString(), "--cpu-main-thread",
+                Integer.toString(mainCpu), "-D", Integer.toString(seconds)));
+        if (bucketSize) {
+            argv.addAll(List.of("--bucket-size", "1024"));
+        }
+        if (zeroOmit) {
+            argv.add("--zero-omit");
+        }
+        if (policy.kind() == ProbePolicy.Kind.FIFO) {
+            argv.addAll(List.of("--rtprio", Integer.toString(policy.priority())));
+        }
+        return argv;
     }
 
     private CpuSet online() {
@@ -115,7 +133,7 @@ public final class RtTestsProbe {
         if (r.exitCode() != 0) {
             String why = lastLine(r.stderr().isBlank() ? r.stdout() : r.stderr());
             throw OrchestratorException.data(tool + " failed (exit " + r.exitCode() + ")" + (why.isEmpty() ? "" : ": " + why)
-                    + "; it needs root for SCHED_FIFO and mlockall, or try --probe-tool java");
+                    + "; it needs root for SCHED_FIFO and mlockall, or try --tool java");
         }
     }
 
@@ -124,7 +142,7 @@ public final class RtTestsProbe {
         return lines.length == 0 ? "" : lines[lines.length - 1].strip();
     }
 
-    private String display(List<String> argv) {
+    static String display(List<String> argv) {
         List<String> shown = new ArrayList<>();
         for (String a : argv) {
             shown.add(a.startsWith("--json=") ? "--json=FILE" : a);

@@ -106,8 +106,14 @@ public final class SpinProbe {
         }
     }
 
-    /** Runs one pinned loop per CPU, all at once, for {@code seconds}. */
-    public ProbeResult run(CpuSet cpus, int seconds) {
+    /**
+     * Runs one pinned loop per CPU, all at once, for {@code seconds}, as SCHED_OTHER threads ({@code policy}
+     * says why; a SCHED_FIFO busy loop would starve its CPU's kernel threads).
+     */
+    public ProbeResult run(CpuSet cpus, int seconds, ProbePolicy policy) {
+        if (policy.kind() != ProbePolicy.Kind.OTHER) {
+            throw new IllegalArgumentException("the built-in probe runs SCHED_OTHER only");
+        }
         List<Integer> list = cpus.toList();
         CyclicBarrier start = new CyclicBarrier(list.size());
         List<Thread> threads = new ArrayList<>();
@@ -157,6 +163,6 @@ public final class SpinProbe {
             }
         }
         return new ProbeResult("java-spin", cpus, seconds,
-                "built-in busy loop, one thread per CPU, " + (warmupNanos / 1_000_000) + " ms warm-up", List.of(results));
+                "built-in busy loop, one thread per CPU, " + (warmupNanos / 1_000_000) + " ms warm-up", policy, List.of(results));
     }
 }

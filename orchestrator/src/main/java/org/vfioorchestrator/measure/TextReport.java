@@ -69,6 +69,9 @@ public final class TextReport {
     private static void probe(StringBuilder sb, MeasurementReport r, ProbeResult p) {
         line(sb, "Probe: %s on CPUs %s for %d s, from %s, kernel %s", p.tool(), p.cpus(), p.seconds(), r.startedAt(), r.hostKernel());
         line(sb, "Measures: %s", p.meaning());
+        if (!p.policy().reason().isEmpty()) {
+            line(sb, "Policy: %s (%s)", p.policy().kind(), p.policy().reason());
+        }
         line(sb, "Command: %s", p.command());
         sb.append('\n');
         line(sb, "%-5s %12s %9s %9s %9s %9s %9s  (µs)", "CPU", "samples", "min", "avg", "p99", "p99.9", "max");

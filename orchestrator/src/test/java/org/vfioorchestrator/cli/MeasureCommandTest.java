@@ -12,6 +12,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.testing.CliRun;
+import org.vfioorchestrator.testing.Requires;
 
 /** {@code measure} through {@link Main#run}, as a user types it. */
 class MeasureCommandTest {
@@ -67,17 +68,17 @@ class MeasureCommandTest {
         CliRun neither = run("measure", "--host-root", dir.toString());
         assertEquals(2, neither.code());
         assertTrue(neither.err().startsWith("measure: Missing required argument (specify one of these):"
-                + " ([VM [--cpus=CPUS]] | [--probe=CPUS [--probe-tool=TOOL]])\n"), neither.err());
+                + " ([VM [--cpus=CPUS]] | [--probe=CPUS [--for=VM | --domain=FILE]])\n"), neither.err());
         CliRun both = run("measure", "win", "--probe", "1", "--host-root", dir.toString());
         assertEquals(2, both.code());
-        assertTrue(both.err().startsWith("measure: [VM [--cpus=CPUS]] and [--probe=CPUS [--probe-tool=TOOL]] are"
+        assertTrue(both.err().startsWith("measure: [VM [--cpus=CPUS]] and [--probe=CPUS [--for=VM | --domain=FILE]] are"
                 + " mutually exclusive (specify only one)\n"), both.err());
         CliRun badCpus = run("measure", "--probe", "3-1");
         assertEquals(2, badCpus.code());
         assertTrue(badCpus.err().contains("reversed"), badCpus.err());
-        CliRun tool = run("measure", "--probe", "1", "--probe-tool", "perf", "--host-root", dir.toString());
+        CliRun tool = run("measure", "--probe", "1", "--tool", "perf", "--host-root", dir.toString());
         assertEquals(2, tool.code());
-        assertTrue(tool.err().startsWith("measure: Invalid value for option '--probe-tool': expected one of"
+        assertTrue(tool.err().startsWith("measure: Invalid value for option '--tool': expected one of"
                 + " [AUTO, CYCLICTEST, OSLAT, JAVA] (case-insensitive) but was 'perf'\n"), tool.err());
         assertFalse(tool.err().contains("\tat "), "no stack trace");
     }
@@ -86,17 +87,22 @@ class MeasureCommandTest {
     @Test
     void optionsOfTheOtherFormAreRefused() throws Exception {
         tree();
-        CliRun probeToolOnVm = run("measure", "win", "--probe-tool", "oslat", "--duration", "1s", "--no-save",
+        CliRun probeToolOnVm = run("measure", "win", "--tool", "oslat", "--duration", "1s", "--no-save",
                 "--host-root", dir.toString());
         assertEquals(2, probeToolOnVm.code(), probeToolOnVm.err());
+        assertEquals("vfio-orchestrator measure: --tool and --policy go with --probe: 'measure VM' samples the VM's"
+                + " threads from the host and runs no tool\n", probeToolOnVm.err());
         assertEquals("", probeToolOnVm.out());
+        assertEquals(2, run("measure", "win", "--policy", "fifo", "--duration", "1s", "--no-save",
+                "--host-root", dir.toString()).code());
+        CliRun forOnVm = run("measure", "win", "--for", "win", "--host-root", dir.toString());
+        assertEquals(2, forOnVm.code(), forOnVm.err());
         CliRun cpusOnProbe = run("measure", "--probe", "1", "--cpus", "0", "--host-root", dir.toString());
         assertEquals(2, cpusOnProbe.code(), cpusOnProbe.err());
         CliRun help = run("measure", "--help");
         assertEquals(0, help.code(), help.err());
-        assertTrue(help.out().contains("([VM [--cpus=CPUS]] |\n") && help.out().contains(" [--probe=CPUS [--probe-tool=TOOL]])\n"),
-                help.out());
-        assertTrue(help.out().contains("--probe-tool=TOOL   auto, cyclictest, oslat, java: auto is cyclictest"), help.out());
+        assertTrue(help.out().contains("--tool=TOOL       auto, cyclictest, oslat, java: auto is cyclictest"), help.out());
+        assertTrue(help.out().contains("--policy=POLICY   other, fifo: the scheduling policy"), help.out());
     }
 
     @Test
@@ -123,5 +129,27 @@ class MeasureCommandTest {
         try (var files = Files.list(dir.resolve("var/lib/vfio-orchestrator/reports/win"))) {
             assertEquals(3, files.count(), "json, txt and png");
         }
+    }
+
+    /** The probe runs as the VM's vCPUs would: SCHED_OTHER without <vcpusched>, and says so. */
+    @Test
+    void theProbesPolicyComesFromTheVmsVcpuschedAndTheReportSaysWhich() throws Exception {
+        Requires.that(Files.exists(Path.of("/proc/thread-self/stat")), "needs Linux /proc");
+        w("plain.xml", "<domain type='kvm'><name>plain</name><vcpu>1</vcpu></domain>");
+        w("rt.xml", "<domain type='kvm'><name>rt</name><vcpu>1</vcpu><cputune>"
+                + "<vcpusched vcpus='0' scheduler='fifo' priority='20'/></cputune></domain>");
+        CliRun plain = run("measure", "--probe", "0", "--tool", "java", "--duration", "1s", "--no-save",
+                "--domain", dir.resolve("plain.xml").toString());
+        assertEquals(0, plain.code(), plain.err());
+        assertTrue(plain.err().startsWith("measure: probing CPUs 0 for 1s as SCHED_OTHER ...\n"), plain.err());
+        assertTrue(plain.out().contains("\nPolicy: other (plain has no <vcpusched>: its vCPU threads run SCHED_OTHER)\n"),
+                plain.out());
+
+        CliRun rt = run("measure", "--probe", "0", "--tool", "java", "--duration", "1s", "--no-save",
+                "--domain", dir.resolve("rt.xml").toString());
+        assertEquals(2, rt.code(), rt.err());
+        assertEquals("vfio-orchestrator measure: the built-in busy loop (--tool java) runs SCHED_OTHER only, and the probe"
+                + " is to run SCHED_FIFO priority 20 (rt's <vcpusched scheduler='fifo' priority='20'>): use --tool"
+                + " cyclictest or oslat (rt-tests), or --policy other\n", rt.err().lines().skip(1).findFirst().orElse("") + "\n");
     }
 }

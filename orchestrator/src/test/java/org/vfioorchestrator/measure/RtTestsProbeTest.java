@@ -25,6 +25,9 @@ class RtTestsProbeTest {
     @TempDir
     Path root;
 
+    static final ProbePolicy FIFO = ProbePolicy.fifo(95, "--policy fifo");
+    static final ProbePolicy OTHER = ProbePolicy.other("--policy other");
+
     final CommandRunner runner = mock(CommandRunner.class);
     RtTestsProbe probe;
 
@@ -46,7 +49,7 @@ class RtTestsProbeTest {
         when(runner.run(eq(List.of("/usr/bin/cyclictest", "--help")), any())).thenReturn(ok("--mainaffinity=CPUSET\n"));
         when(runner.run(eq(argv), any())).thenReturn(ok(RtTestsOutputTest.resource("cyclictest-2.4-histogram.txt")));
 
-        ProbeResult r = probe.cyclictest("/usr/bin/cyclictest", CpuSet.of(0, 1), 10);
+        ProbeResult r = probe.cyclictest("/usr/bin/cyclictest", CpuSet.of(0, 1), 10, FIFO);
 
         verify(runner).run(argv, Duration.ofSeconds(70));
         assertEquals("cyclictest -m -q -p95 -i200 --histogram=10000 --affinity=0-1 -t 2 -D 10 --mainaffinity=2-3", r.command());
@@ -60,7 +63,7 @@ class RtTestsProbeTest {
         when(runner.run(eq(List.of("/usr/bin/oslat", "--help")), any())).thenReturn(ok("--bucket-size\n--zero-omit\n"));
         when(runner.run(eq(argv), any())).thenReturn(ok(RtTestsOutputTest.resource("oslat-2.4-zero-omit.txt")));
 
-        ProbeResult r = probe.oslat("/usr/bin/oslat", CpuSet.of(2, 3), 5);
+        ProbeResult r = probe.oslat("/usr/bin/oslat", CpuSet.of(2, 3), 5, OTHER);
 
         assertEquals("oslat --cpu-list 2-3 --cpu-main-thread 0 -D 5 --bucket-size 1024 --zero-omit", r.command());
     }
@@ -70,8 +73,35 @@ class RtTestsProbeTest {
         when(runner.run(eq(List.of("/usr/bin/oslat", "--help")), any())).thenReturn(ok(""));
         when(runner.run(eq(List.of("/usr/bin/oslat", "--cpu-list", "1", "--cpu-main-thread", "0", "-D", "5")), any()))
                 .thenReturn(new CommandRunner.Result(1, "", "starting\nmlockall failed: Operation not permitted\n"));
-        OrchestratorException e = assertThrows(OrchestratorException.class, () -> probe.oslat("/usr/bin/oslat", CpuSet.of(1), 5));
+        OrchestratorException e = assertThrows(OrchestratorException.class, () -> probe.oslat("/usr/bin/oslat", CpuSet.of(1), 5, OTHER));
         assertEquals("oslat failed (exit 1): mlockall failed: Operation not permitted; it needs root for SCHED_FIFO and"
-                + " mlockall, or try --probe-tool java", e.getMessage());
+                + " mlockall, or try --tool java", e.getMessage());
+    }
+
+    @Test
+    void aSchedOtherCyclictestAsksForPolicyOtherInsteadOfAPriority() {
+        List<String> argv = List.of("/usr/bin/cyclictest", "-m", "-q", "--policy=other", "-i200", "--histogram=10000",
+                "--affinity=1", "-t", "1", "-D", "5");
+        when(runner.run(eq(List.of("/usr/bin/cyclictest", "--help")), any())).thenReturn(ok(""));
+        when(runner.run(eq(argv), any())).thenReturn(ok(RtTestsOutputTest.resource("cyclictest-2.4-histogram.txt")));
+
+        ProbeResult r = probe.cyclictest("/usr/bin/cyclictest", CpuSet.of(1), 5, OTHER);
+
+        verify(runner).run(argv, Duration.ofSeconds(65));
+        assertEquals("timer wake-up latency of a SCHED_OTHER thread", r.meaning());
+        assertEquals(OTHER, r.policy());
+    }
+
+    @Test
+    void aSchedFifoOslatGetsItsPriority() {
+        List<String> argv = List.of("/usr/bin/oslat", "--cpu-list", "2", "--cpu-main-thread", "0", "-D", "5",
+                "--rtprio", "40");
+        when(runner.run(eq(List.of("/usr/bin/oslat", "--help")), any())).thenReturn(ok(""));
+        when(runner.run(eq(argv), any())).thenReturn(ok(RtTestsOutputTest.resource("oslat-2.4-zero-omit.txt")));
+
+        ProbeResult r = probe.oslat("/usr/bin/oslat", CpuSet.of(2), 5, ProbePolicy.fifo(40, "win's <vcpusched>"));
+
+        assertEquals("oslat --cpu-list 2 --cpu-main-thread 0 -D 5 --rtprio 40", r.command());
+        assertEquals("longest gaps seen by a SCHED_FIFO priority 40 busy loop (time the CPU was taken away)", r.meaning());
     }
 }

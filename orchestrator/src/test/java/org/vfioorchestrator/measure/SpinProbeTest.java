@@ -17,7 +17,7 @@ class SpinProbeTest {
     void oneSecondOnCpu0GivesPlausibleNumbers() {
         Requires.that(Files.exists(Path.of("/proc/thread-self/stat")), "needs Linux /proc");
         HostFs host = HostFs.open(Path.of("/"));
-        ProbeResult r = new SpinProbe(host, 100_000_000L).run(CpuSet.of(0), 1);
+        ProbeResult r = new SpinProbe(host, 100_000_000L).run(CpuSet.of(0), 1, ProbePolicy.other("test"));
         assertEquals("java-spin", r.tool());
         assertEquals(1, r.perCpu().size());
         CpuLatency c = r.perCpu().get(0);
