@@ -1,0 +1,509 @@
+package org.vfioorchestrator.lab.guest;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.SortedMap;
+import org.vfioorchestrator.cpu.CpuSet;
+
+/**
+ * What the lab checks on a real kernel with systemd, each scenario asserting real kernel state
+ * (read by {@link KernelState} and {@link HostTasks}, never through the tool). The guest has 4 CPUs
+ * (one socket, two cores of two threads): the host keeps core 0 (CPUs 0-1), the VM gets core 1.
+ * A stand-in VM process named like QEMU runs in machine.slice, where libvirt puts QEMU.
+ */
+public final class Scenarios {
+    static final CpuSet HOST = CpuSet.parseList("0-1");
+    static final CpuSet VM = CpuSet.parseList("2-3");
+    static final String PROFILE = """
+            host_cpus: 0-1
+            vcpus:
+              pin: [2, 3]
+            emulator_cpus: 0-1
+            iothread_cpus: 0-1
+            governor: leave
+            cstates:
+              method: leave
+            """;
+    static final int KILL_POINTS = 20;
+    /** The scenario whose real results the host compares with the simulated kernel's (see lab.LabTest). */
+    public static final String DIFFERENTIAL = "differential: apply and revert on this kernel, for the simulation to match";
+    /** Where it leaves the capture, the profile and the real values, under the output folder. */
+    public static final String DIFFERENTIAL_DIR = "differential";
+    static final int CYCLES = 20;
+
+    private final long seed;
+    private int fakeVm;
+
+    Scenarios(long seed) {
+        this.seed = seed;
+    }
+
+    interface Body {
+        /** Runs the scenario; returns null when it passed, or why it does not apply here (skipped). */
+        String run(List<String> details) throws Exception;
+    }
+
+    record Scenario(String name, Body body) {
+        String run(List<String> details) throws Exception {
+            return body.run(details);
+        }
+    }
+
+    List<Scenario> all() {
+        return List.of(
+                new Scenario("kernel: a populated v2 cpuset cannot be cleared", this::clearPopulatedCpuset),
+                new Scenario("kernel: a partition needs CPUs no sibling holds", this::partitionExclusivity),
+                new Scenario("systemd: a +cpuset written behind its back is gone after daemon-reload", this::systemdDropsCpuset),
+                new Scenario("systemd: runtime AllowedCPUs on the host's slices, set and reset", this::systemdAllowedCpus),
+                new Scenario("apply confines every host process, revert restores all", this::applyRevert),
+                new Scenario("isolation holds after systemctl daemon-reload", d -> event(d, "daemon-reload")),
+                new Scenario("isolation holds after a transient unit starts", d -> event(d, "transient unit")),
+                new Scenario("isolation holds after a service restarts", d -> event(d, "service restart")),
+                new Scenario("isolation holds after a new login session", d -> event(d, "login session")),
+                new Scenario("apply killed at " + KILL_POINTS + " random points, then revert", this::killPoints),
+                new Scenario(CYCLES + " apply/revert cycles", this::cycles),
+                new Scenario("two VMs, stopped in either order", this::twoVms),
+                new Scenario(DIFFERENTIAL, this::differential));
+    }
+
+    /** The guest as the results describe it. */
+    static Map<String, Object> facts() {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("kernel", Guest.run(10, "uname", "-r").out().strip());
+        f.put("cgroup", KernelState.unified() ? "v2" : "v1");
+        f.put("cmdline", KernelState.read(Path.of("/proc/cmdline")).orElse(""));
+        f.put("cpus", KernelState.read(Path.of("/sys/devices/system/cpu/online")).orElse(""));
+        f.put("systemd", Guest.run(10, "systemctl", "--version").out().lines().findFirst().orElse(""));
+        f.put("partitions", Files.exists(KernelState.CGROUP.resolve("system.slice/cpuset.cpus.partition"))
+                || Files.exists(KernelState.CGROUP.resolve("cpuset.cpus.partition")));
+        return f;
+    }
+
+    // ---- kernel and systemd facts the simulation must follow ----------------------------------
+
+    private String clearPopulatedCpuset(List<String> details) throws Exception {
+        if (!KernelState.unified()) {
+            return "cgroup v1: the v2 rule does not apply";
+        }
+        Path root = KernelState.CGROUP;
+        boolean added = enableCpuset(root);
+        Path cg = root.resolve("lab-enospc");
+        Process sleep = new ProcessBuilder("sleep", "600").start();
+        String home = ownCgroup(sleep.pid());
+        try {
+            Files.createDirectory(cg);
+            write(cg.resolve("cgroup.procs"), Long.toString(sleep.pid()));
+            write(cg.resolve("cpuset.cpus"), "0-1");
+            String populated = tryWrite(cg.resolve("cpuset.cpus"), "");
+            details.add("'' into a populated cgroup's cpuset.cpus (0-1): " + populated);
+            String parentList = tryWrite(cg.resolve("cpuset.cpus"), KernelState.read(root.resolve("cpuset.cpus.effective")).orElse(""));
+            details.add("the parent's CPUs into it: " + parentList);
+            write(root.resolve(home.substring(1)).resolve("cgroup.procs"), Long.toString(sleep.pid()));
+            String empty = tryWrite(cg.resolve("cpuset.cpus"), "");
+            details.add("'' once it is empty: " + empty + ", reads back '" + KernelState.read(cg.resolve("cpuset.cpus")).orElse("?") + "'");
+            check(populated.contains("No space left on device"), "expected ENOSPC clearing a populated cpuset, got: " + populated);
+            check(parentList.equals("ok"), "expected the parent's CPUs to be accepted, got: " + parentList);
+            check(empty.equals("ok"), "expected '' to be accepted on an empty cgroup, got: " + empty);
+            return null;
+        } finally {
+            sleep.destroyForcibly().waitFor();
+            Files.deleteIfExists(cg);
+            if (added) {
+                tryWrite(root.resolve("cgroup.subtree_control"), "-cpuset");
+            }
+        }
+    }
+
+    private String partitionExclusivity(List<String> details) throws Exception {
+        Path root = KernelState.CGROUP;
+        if (!KernelState.unified()) {
+            return "cgroup v1 has no partitions";
+        }
+        boolean added = enableCpuset(root);
+        Path a = root.resolve("lab-part-a");
+        Path b = root.resolve("lab-part-b");
+        try {
+            Files.createDirectory(a);
+            Files.createDirectory(b);
+            if (!Files.exists(a.resolve("cpuset.cpus.partition"))) {
+                return "this kernel has no cpuset.cpus.partition";
+            }
+            write(a.resolve("cpuset.cpus"), "3");
+            write(b.resolve("cpuset.cpus"), "2-3");
+            String isolated = tryWrite(a.resolve("cpuset.cpus.partition"), "isolated");
+            String shared = KernelState.read(a.resolve("cpuset.cpus.partition")).orElse("?");
+            details.add("'isolated' into a child whose CPU 3 a sibling also holds: " + isolated + ", reads '" + shared + "'");
+            write(b.resolve("cpuset.cpus"), "2");
+            String after = KernelState.read(a.resolve("cpuset.cpus.partition")).orElse("?");
+            details.add("once the sibling gives CPU 3 up: '" + after + "'");
+            String again = tryWrite(a.resolve("cpuset.cpus.partition"), "isolated");
+            String exclusive = KernelState.read(a.resolve("cpuset.cpus.partition")).orElse("?");
+            details.add("'isolated' written again: " + again + ", reads '" + exclusive + "'");
+            String root2 = tryWrite(a.resolve("cpuset.cpus.partition"), "root");
+            details.add("'root' instead: " + root2 + ", reads '" + KernelState.read(a.resolve("cpuset.cpus.partition")).orElse("?") + "'");
+            String member = tryWrite(a.resolve("cpuset.cpus.partition"), "member");
+            details.add("'member' again: " + member + ", reads '" + KernelState.read(a.resolve("cpuset.cpus.partition")).orElse("?") + "'");
+            if (isolated.contains("Invalid argument")) {
+                return "this kernel does not know 'isolated' (" + isolated + ")";
+            }
+            check(shared.startsWith("isolated invalid"), "expected 'isolated invalid (...)' while a sibling holds the CPU, got: " + shared);
+            check(exclusive.equals("isolated"), "expected 'isolated' once the CPU is exclusive, got: " + exclusive);
+            return null;
+        } finally {
+            tryWrite(a.resolve("cpuset.cpus.partition"), "member");
+            Files.deleteIfExists(a);
+            Files.deleteIfExists(b);
+            if (added) {
+                tryWrite(root.resolve("cgroup.subtree_control"), "-cpuset");
+            }
+        }
+    }
+
+    private String systemdDropsCpuset(List<String> details) throws Exception {
+        if (!KernelState.unified()) {
+            return "cgroup v1: systemd does not manage the cpuset hierarchy";
+        }
+        Path control = KernelState.CGROUP.resolve("cgroup.subtree_control");
+        String before = KernelState.read(control).orElse("");
+        if (before.contains("cpuset")) {
+            return "systemd already enables cpuset at the root (" + before + ")";
+        }
+        try {
+            write(control, "+cpuset");
+            String written = KernelState.read(control).orElse("");
+            Guest.must("systemctl", "daemon-reload");
+            Thread.sleep(1000);
+            String after = KernelState.read(control).orElse("");
+            details.add("root subtree_control: '" + before + "' -> +cpuset -> '" + written + "' -> daemon-reload -> '" + after + "'");
+            check(!after.contains("cpuset"), "expected systemd to remove cpuset on daemon-reload; it stayed: " + after);
+            return null;
+        } finally {
+            tryWrite(control, "-cpuset");
+        }
+    }
+
+    /** Records what systemd does with runtime AllowedCPUs, step by step: the facts its backend builds on. */
+    private String systemdAllowedCpus(List<String> details) throws Exception {
+        if (!KernelState.unified()) {
+            return "cgroup v1: systemd's AllowedCPUs needs the unified hierarchy";
+        }
+        List<String> units = List.of("init.scope", "system.slice", "user.slice");
+        Set<Integer> vm = fakeVm();
+        SortedMap<String, String> before = KernelState.read();
+        try {
+            for (String unit : units) {
+                Guest.must("systemctl", "set-property", "--runtime", "--", unit, "AllowedCPUs=" + HOST);
+            }
+            details.add("set " + HOST + ": " + systemdView(units) + "; loose processes: " + HostTasks.notConfined(HOST, vm).size());
+            Guest.must("systemctl", "daemon-reload");
+            details.add("after daemon-reload: " + systemdView(units) + "; loose processes: " + HostTasks.notConfined(HOST, vm).size());
+            for (String unit : units) {
+                Guest.must("systemctl", "set-property", "--runtime", "--", unit, "AllowedCPUs=");
+            }
+            Thread.sleep(1000);
+            details.add("reset to '': " + systemdView(units) + "; processes still confined: " + HostTasks.notConfined(CpuSet.parseList("0-3"), vm).size()
+                    + " of those not on every CPU: " + (HostTasks.processes().size() - HostTasks.notConfined(HOST, vm).size()));
+            details.add("after reset, differences from before: " + KernelState.diff(before, KernelState.read()));
+            for (String unit : units) {
+                Files.deleteIfExists(Path.of("/run/systemd/system.control/" + unit + ".d/50-AllowedCPUs.conf"));
+            }
+            Guest.must("systemctl", "daemon-reload");
+            Thread.sleep(1000);
+            details.add("drop-ins removed + daemon-reload: " + systemdView(units));
+            details.add("then, differences from before: " + KernelState.diff(before, KernelState.read()));
+            return null;
+        } finally {
+            for (String unit : units) {
+                Files.deleteIfExists(Path.of("/run/systemd/system.control/" + unit + ".d/50-AllowedCPUs.conf"));
+            }
+            Guest.run(60, "systemctl", "daemon-reload");
+        }
+    }
+
+    private static String systemdView(List<String> units) throws IOException {
+        StringBuilder b = new StringBuilder("root subtree_control '" + KernelState.read(KernelState.CGROUP.resolve("cgroup.subtree_control")).orElse("?") + "'");
+        for (String unit : units) {
+            Path dir = KernelState.CGROUP.resolve(unit);
+            b.append("; ").append(unit).append(" cpuset.cpus '").append(KernelState.read(dir.resolve("cpuset.cpus")).orElse("(none)"))
+                    .append("' effective '").append(KernelState.read(dir.resolve("cpuset.cpus.effective")).orElse("(none)"))
+                    .append("' AllowedCPUs '").append(Guest.unitProperties(unit, "AllowedCPUs").get("AllowedCPUs"))
+                    .append("' drop-in '").append(KernelState.read(Path.of("/run/systemd/system.control/" + unit + ".d/50-AllowedCPUs.conf"))
+                            .orElse("(none)").replace('\n', '|')).append("'");
+        }
+        return b.toString();
+    }
+
+    // ---- the tool on this kernel ----------------------------------------------------------------
+
+    private String applyRevert(List<String> details) throws Exception {
+        Set<Integer> vm = fakeVm();
+        Tool.profile("labvm", PROFILE);
+        SortedMap<String, String> before = KernelState.read();
+        // as a user runs it: a JVM per command
+        Guest.Out apply = Tool.process("apply", "labvm");
+        check(apply.ok(), "apply exited " + apply.code() + ":\n" + apply.both());
+        details.add(firstLine(apply.out()));
+        assertConfined(vm, details, 5);
+        details.add("status: " + Tool.process("status", "labvm").both().replace('\n', '|'));
+        Guest.Out revert = Tool.process("revert", "labvm");
+        details.add("revert labvm: exit " + revert.code() + ": " + firstLine(revert.both()));
+        List<String> diff = KernelState.diff(before, KernelState.read());
+        check(revert.ok() && diff.isEmpty(), "after revert (exit " + revert.code() + ") " + diff.size()
+                + " values differ from before apply:\n" + String.join("\n", diff) + "\nrevert said: " + revert.both());
+        return null;
+    }
+
+    private String event(List<String> details, String event) throws Exception {
+        Set<Integer> vm = fakeVm();
+        Tool.profile("labvm", PROFILE);
+        SortedMap<String, String> before = KernelState.read();
+        details.add(firstLine(Tool.must("apply", "labvm")));
+        assertConfined(vm, details, 0);
+        int newPid = switch (event) {
+            case "daemon-reload" -> {
+                Guest.must("systemctl", "daemon-reload");
+                yield 0;
+            }
+            case "transient unit" -> {
+                Guest.must("systemd-run", "--unit=lab-transient", "--collect", "sleep", "600");
+                yield mainPid("lab-transient.service");
+            }
+            case "service restart" -> {
+                Guest.must("systemctl", "restart", "lab-noise.service");
+                yield mainPid("lab-noise.service");
+            }
+            case "login session" -> {
+                Guest.must("systemd-run", "--unit=lab-login", "--collect", "--uid=lab", "-p", "PAMName=login", "sleep", "600");
+                Thread.sleep(1000);
+                yield mainPid("lab-login.service");
+            }
+            default -> throw new IllegalArgumentException(event);
+        };
+        Thread.sleep(2000); // systemd realizes units asynchronously
+        if (newPid > 0) {
+            details.add("new process " + newPid + " in " + KernelState.read(Path.of("/proc/" + newPid + "/cgroup")).orElse("?").replace('\n', '|')
+                    + ", may run on " + HostTasks.statusField(Path.of("/proc/" + newPid + "/status"), "Cpus_allowed_list"));
+        }
+        assertConfined(vm, details, 3);
+        Guest.run(60, "systemctl", "stop", "lab-transient.service", "lab-login.service");
+        revertAndCompare("labvm", before, details);
+        return null;
+    }
+
+    private String killPoints(List<String> details) throws Exception {
+        fakeVm();
+        Tool.profile("labvm", PROFILE);
+        SortedMap<String, String> before = KernelState.read();
+        // the window in which apply changes the host: from its journal (saved ahead of the first change) to its exit
+        long[] window = timedApply();
+        Tool.must("revert", "labvm");
+        check(KernelState.diff(before, KernelState.read()).isEmpty(), "the uninterrupted apply + revert did not restore the state");
+        details.add("an uninterrupted apply: journal after " + window[0] / 1_000_000 + " ms, exit after " + window[1] / 1_000_000 + " ms");
+        Random random = new Random(seed);
+        List<String> failures = new ArrayList<>();
+        int killedMidway = 0;
+        for (int i = 0; i < KILL_POINTS; i++) {
+            long delay = (long) (random.nextDouble() * (window[1] - window[0]));
+            Process p = Tool.start("apply", "labvm");
+            long journalAt = awaitJournal(p);
+            Thread.sleep(delay / 1_000_000, (int) (delay % 1_000_000));
+            boolean alive = p.isAlive();
+            p.destroyForcibly().waitFor();
+            killedMidway += alive && journalAt > 0 ? 1 : 0;
+            Guest.Out revert = Tool.run("revert", "labvm");
+            List<String> diff = KernelState.diff(before, KernelState.read());
+            String line = "kill " + i + " at +" + delay / 1_000_000 + " ms after the journal" + (alive ? "" : " (apply had ended)")
+                    + ": revert exit " + revert.code() + ", " + diff.size() + " values differ";
+            details.add(line);
+            if (revert.code() != 0 || !diff.isEmpty()) {
+                failures.add(line + (revert.code() != 0 ? "\n  revert: " + revert.both() : "") + (diff.isEmpty() ? "" : "\n  " + String.join("\n  ", diff)));
+                Tool.run("revert", "--all", "--force");
+            }
+        }
+        details.add(killedMidway + " of " + KILL_POINTS + " kills landed while apply was changing the host");
+        check(failures.isEmpty(), failures.size() + " of " + KILL_POINTS + " kill points did not end identical:\n" + String.join("\n", failures));
+        return null;
+    }
+
+    private String cycles(List<String> details) throws Exception {
+        fakeVm();
+        Tool.profile("labvm", PROFILE);
+        SortedMap<String, String> before = KernelState.read();
+        for (int i = 0; i < CYCLES; i++) {
+            Tool.must("apply", "labvm");
+            Tool.must("revert", "labvm");
+            List<String> diff = KernelState.diff(before, KernelState.read());
+            check(diff.isEmpty(), "cycle " + (i + 1) + " did not end identical:\n" + String.join("\n", diff));
+        }
+        details.add(CYCLES + " cycles, each identical to the state before");
+        return null;
+    }
+
+    private String twoVms(List<String> details) throws Exception {
+        Set<Integer> vm = fakeVm();
+        Tool.profile("lab-a", PROFILE.replace("pin: [2, 3]", "pin: [2]"));
+        Tool.profile("lab-b", PROFILE.replace("pin: [2, 3]", "pin: [3]"));
+        SortedMap<String, String> before = KernelState.read();
+        for (List<String> stopOrder : List.of(List.of("lab-a", "lab-b"), List.of("lab-b", "lab-a"))) {
+            Tool.must("apply", "lab-a");
+            Tool.must("apply", "lab-b");
+            assertConfined(vm, details, 0);
+            Tool.must("revert", stopOrder.get(0));
+            assertConfined(vm, details, 0);
+            revertAndCompare(stopOrder.get(1), before, details);
+            details.add("stopped " + stopOrder + ": identical");
+        }
+        return null;
+    }
+
+    /**
+     * Captures this guest (the tool's own 'capture'), then applies and reverts on the real kernel, and
+     * leaves the capture, the profile and the kernel files' values before, applied and reverted in the
+     * share. The host replays the same on the capture through the simulated kernel and compares.
+     */
+    private String differential(List<String> details) throws Exception {
+        fakeVm();
+        Tool.profile("labvm", PROFILE);
+        Path dir = Path.of("/lab/out", DIFFERENTIAL_DIR);
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("labvm.yaml"), PROFILE);
+        details.add(firstLine(Tool.must("capture", dir.resolve("capture").toString())));
+        Map<String, Object> real = new LinkedHashMap<>();
+        real.put("before", KernelState.files(Path.of("/")));
+        Guest.Out apply = Tool.run("apply", "labvm");
+        real.put("applyExit", apply.code());
+        real.put("applied", KernelState.files(Path.of("/")));
+        Guest.Out revert = Tool.run("revert", "labvm");
+        real.put("revertExit", revert.code());
+        real.put("revertOutput", revert.both());
+        real.put("reverted", KernelState.files(Path.of("/")));
+        Files.writeString(dir.resolve("real.json"), com.fasterxml.jackson.jr.ob.JSON.std.asString(real));
+        details.add("apply exit " + apply.code() + ", revert exit " + revert.code());
+        return null;
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------
+
+    private void assertConfined(Set<Integer> vm, List<String> details, double sampleSeconds) throws InterruptedException {
+        List<String> loose = HostTasks.notConfined(HOST, vm);
+        check(loose.isEmpty(), loose.size() + " host processes may still run on the VM's CPUs " + VM + ":\n" + String.join("\n", loose));
+        if (sampleSeconds > 0) {
+            List<String> kernel = new ArrayList<>();
+            List<String> ran = HostTasks.ranOnVmCpus(VM, vm, sampleSeconds, kernel);
+            details.add("sampled " + sampleSeconds + " s: " + ran.size() + " host threads ran on CPUs " + VM
+                    + (kernel.isEmpty() ? "" : "; unbound kernel threads there: " + kernel));
+            check(ran.isEmpty(), "host threads ran on the VM's CPUs:\n" + String.join("\n", ran));
+        }
+    }
+
+    private void revertAndCompare(String vm, SortedMap<String, String> before, List<String> details) {
+        Guest.Out revert = Tool.run("revert", vm);
+        details.add("revert " + vm + ": exit " + revert.code() + (revert.ok() ? "" : ": " + revert.both()));
+        List<String> diff = KernelState.diff(before, KernelState.read());
+        check(revert.ok() && diff.isEmpty(), "after revert " + vm + " (exit " + revert.code() + ") " + diff.size()
+                + " values differ from before apply:\n" + String.join("\n", diff) + (revert.ok() ? "" : "\nrevert said: " + revert.both()));
+    }
+
+    /** Runs one apply to its end; returns when its journal appeared and when it exited, in ns from its start. */
+    private long[] timedApply() throws Exception {
+        long start = System.nanoTime();
+        Process p = Tool.start("apply", "labvm");
+        long journal = awaitJournal(p) - start;
+        p.waitFor();
+        check(p.exitValue() == 0, "apply exited " + p.exitValue());
+        return new long[] {journal, System.nanoTime() - start};
+    }
+
+    /** Waits until the journal exists (the time, in System.nanoTime) or the process ended (0). */
+    private static long awaitJournal(Process p) throws InterruptedException {
+        while (p.isAlive()) {
+            if (Files.exists(Tool.JOURNAL)) {
+                return System.nanoTime();
+            }
+            Thread.sleep(2);
+        }
+        return 0;
+    }
+
+    /** The stand-in VM: a process named like QEMU in machine.slice, started once. */
+    private Set<Integer> fakeVm() throws IOException {
+        if (fakeVm == 0) {
+            // not under /run: it is mounted noexec
+            Path qemu = Path.of("/usr/local/libexec/lab/qemu-system-x86_64");
+            Files.createDirectories(qemu.getParent());
+            Files.copy(Path.of("/usr/bin/sleep"), qemu, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.setPosixFilePermissions(qemu, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            Guest.must("systemd-run", "--unit=lab-fakevm", "--slice=machine.slice", qemu.toString(), "infinity");
+            fakeVm = mainPid("lab-fakevm.service");
+            check(fakeVm > 0, "the stand-in VM did not start: " + Guest.run(30, "systemctl", "status", "lab-fakevm.service").both());
+        }
+        return Set.of(fakeVm);
+    }
+
+    /** Puts the guest back after a scenario, whatever happened; null when there was nothing to do. */
+    String cleanUp() {
+        List<String> done = new ArrayList<>();
+        Guest.run(60, "systemctl", "stop", "lab-transient.service", "lab-login.service");
+        if (Files.exists(Tool.JOURNAL)) {
+            Guest.Out o = Tool.run("revert", "--all", "--force");
+            done.add("revert --all --force: exit " + o.code() + " " + o.both());
+        }
+        return done.isEmpty() ? null : String.join("; ", done);
+    }
+
+    private static int mainPid(String unit) {
+        return Integer.parseInt(Guest.unitProperties(unit, "MainPID").getOrDefault("MainPID", "0"));
+    }
+
+    private static String ownCgroup(long pid) {
+        for (String line : KernelState.read(Path.of("/proc/" + pid + "/cgroup")).orElse("").split("\n")) {
+            if (line.startsWith("0::")) {
+                return line.substring(3);
+            }
+        }
+        throw new AssertionError("no cgroup v2 line for pid " + pid);
+    }
+
+    private static boolean enableCpuset(Path dir) throws IOException {
+        if (KernelState.read(dir.resolve("cgroup.subtree_control")).orElse("").contains("cpuset")) {
+            return false;
+        }
+        write(dir.resolve("cgroup.subtree_control"), "+cpuset");
+        return true;
+    }
+
+    /** One write(2) of the value and a newline, as echo does (an empty string alone would write nothing). */
+    private static void write(Path file, String value) throws IOException {
+        Files.writeString(file, value + "\n");
+    }
+
+    /** Writes and says "ok" or the kernel's error. */
+    private static String tryWrite(Path file, String value) {
+        try {
+            write(file, value);
+            return "ok";
+        } catch (IOException e) {
+            String m = e.getMessage();
+            int colon = m == null ? -1 : m.lastIndexOf(": ");
+            return colon < 0 ? String.valueOf(m) : m.substring(colon + 2);
+        }
+    }
+
+    static void check(boolean ok, String message) {
+        if (!ok) {
+            throw new AssertionError(message);
+        }
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s.strip() : s.substring(0, nl);
+    }
+}

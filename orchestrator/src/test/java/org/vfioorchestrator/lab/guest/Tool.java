@@ -1,0 +1,86 @@
+package org.vfioorchestrator.lab.guest;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import org.vfioorchestrator.cli.Main;
+
+/**
+ * vfio-orchestrator inside the lab guest. {@link #process} runs it as a user does, a JVM per command
+ * from the built jar; {@link #run} calls {@code Main.run} in this JVM, which is what the tests call and
+ * spares an emulated guest a JVM start (seconds under TCG) where a scenario runs many commands.
+ */
+final class Tool {
+    static final Path JAR = Path.of("/lab/vfio-orchestrator.jar");
+    static final Path PROFILES = Path.of("/etc/vfio-orchestrator/profiles");
+    static final Path JOURNAL = Path.of("/run/vfio-orchestrator/journal.json");
+    /** Class data of the tool's classes, made once per boot: an emulated CPU starts the JVM twice as fast with it. */
+    static final Path ARCHIVE = Path.of("/run/lab/vfio-orchestrator.jsa");
+
+    private Tool() {
+    }
+
+    /** Runs a command in this JVM through Main.run, as the tests do. */
+    static Guest.Out run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Guest.Out(code, out.toString(), err.toString());
+    }
+
+    /** Runs a command as a user does: its own JVM from the jar. */
+    static Guest.Out process(String... args) {
+        return Guest.run(600, command(args).toArray(String[]::new));
+    }
+
+    /** Starts a command in its own JVM without waiting (to kill it part-way). */
+    static Process start(String... args) throws IOException {
+        return new ProcessBuilder(command(args)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    /** Makes the class-data archive with a plan of the lab's profile (the classes an apply loads, nearly all). */
+    static String makeArchive() throws IOException {
+        Files.createDirectories(ARCHIVE.getParent());
+        List<String> cmd = new ArrayList<>(List.of("java", "-Xint", "-XX:ArchiveClassesAtExit=" + ARCHIVE, "-jar", JAR.toString(),
+                "plan", PROFILES.resolve("labvm.yaml").toString()));
+        Guest.Out o = Guest.run(600, cmd.toArray(String[]::new));
+        return "class-data archive: " + (Files.exists(ARCHIVE) ? "made" : "not made (" + o.both() + ")");
+    }
+
+    private static List<String> command(String... args) {
+        // an emulated CPU runs the interpreter faster than it runs the JIT compilers, for a JVM this short
+        List<String> cmd = new ArrayList<>(List.of("java", "-Xint", "-XX:+UseSerialGC"));
+        if (Files.exists(ARCHIVE)) {
+            cmd.add("-XX:SharedArchiveFile=" + ARCHIVE);
+        }
+        cmd.addAll(List.of("-jar", JAR.toString()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    /** Installs a profile where the hook and 'apply VM' look for it: root-owned, 0644, in 0755 directories. */
+    static void profile(String vm, String yaml) throws IOException {
+        for (Path d : List.of(PROFILES.getParent(), PROFILES)) {
+            Files.createDirectories(d);
+            Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        Path file = PROFILES.resolve(vm + ".yaml");
+        Files.writeString(file, yaml);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+    }
+
+    /** Runs a command (in this JVM) that must exit 0. */
+    static String must(String... args) {
+        Guest.Out o = run(args);
+        if (!o.ok()) {
+            throw new AssertionError("vfio-orchestrator " + String.join(" ", args) + " exited " + o.code() + ":\n" + o.both());
+        }
+        return o.out();
+    }
+}
