@@ -36,6 +36,7 @@ final class SimulationDiff {
         Path tree = Files.createTempDirectory("lab-capture");
         try {
             copyTree(dir.resolve("capture"), tree);
+            markRefusedIrqs(tree, (Map<String, String>) real.get("irqsRefused"));
             String profile = dir.resolve("labvm.yaml").toString();
             SortedMap<String, String> t0 = KernelState.files(tree);
             CliRun apply = CliRun.run("apply", "labvm", "--profile", profile, "--host-root", tree.toString());
@@ -54,6 +55,18 @@ final class SimulationDiff {
             assertEquals(((Number) real.get("revertExit")).intValue(), revert.code(), "revert's exit code: " + revert.err());
         } finally {
             deleteTree(tree);
+        }
+    }
+
+    /**
+     * The IRQs the guest's kernel refused to move, as the simulated kernel learns of a managed IRQ: its
+     * debugfs entry. The guest's kernel has no IRQ debugfs, so its capture cannot say.
+     */
+    private static void markRefusedIrqs(Path tree, Map<String, String> refused) throws IOException {
+        Path debug = tree.resolve("sys/kernel/debug/irq/irqs");
+        Files.createDirectories(debug);
+        for (String irq : refused.keySet()) {
+            Files.writeString(debug.resolve(irq), "handler:  handle_edge_irq\ndstate:   0x00000000\n            IRQD_AFFINITY_MANAGED\n");
         }
     }
 

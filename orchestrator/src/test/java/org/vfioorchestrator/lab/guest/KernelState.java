@@ -39,8 +39,18 @@ public final class KernelState {
 
     /** The running guest's state: its kernel files, systemd's view and its processes. */
     static SortedMap<String, String> read() {
-        SortedMap<String, String> s = files(Path.of("/"));
+        SortedMap<String, String> s = quick();
         systemd(s);
+        return s;
+    }
+
+    /**
+     * All but what only systemctl tells (each call starts a process, seconds in an emulated guest): the
+     * kernel files, systemd's drop-ins and the processes. For checks repeated in a loop.
+     */
+    static SortedMap<String, String> quick() {
+        SortedMap<String, String> s = files(Path.of("/"));
+        dropIns(s);
         processes(s);
         return s;
     }
@@ -73,6 +83,9 @@ public final class KernelState {
     static List<String> diff(Map<String, String> before, Map<String, String> after) {
         List<String> lines = new ArrayList<>();
         for (Map.Entry<String, String> e : before.entrySet()) {
+            if (libvirts(e.getKey())) {
+                continue;
+            }
             String now = after.get(e.getKey());
             if (now == null) {
                 if (!comesAndGoes(e.getKey())) {
@@ -90,8 +103,14 @@ public final class KernelState {
         return lines;
     }
 
+    /** machine.slice and what is below it are libvirt's: it sets them up for its VMs and leaves them so. */
+    private static boolean libvirts(String key) {
+        return key.startsWith("cgroup2 /machine.slice") || key.startsWith("cpuset /machine");
+    }
+
     private static boolean comesAndGoes(String key) {
-        return key.startsWith("proc ") || key.startsWith("cgroup2 ") || key.startsWith("unit ");
+        // processes, systemd's units and their v2 cgroups come and go; so do libvirt's v1 cpusets for its VMs
+        return key.startsWith("proc ") || key.startsWith("cgroup2 ") || key.startsWith("unit ") || libvirts(key);
     }
 
     private static void cgroupsV2(Path root, SortedMap<String, String> s) {
@@ -120,12 +139,15 @@ public final class KernelState {
     private static void systemd(SortedMap<String, String> s) {
         List<String> units = new ArrayList<>(List.of("-.slice", "init.scope", "system.slice", "user.slice", "machine.slice"));
         units.addAll(Guest.runningServices());
-        for (String unit : units) {
-            for (Map.Entry<String, String> p : Guest.unitProperties(unit, "AllowedCPUs", "EffectiveCPUs").entrySet()) {
-                String key = (unit.endsWith(".service") ? "unit " : "systemd ") + unit + " " + p.getKey();
-                s.put(key, p.getValue());
+        for (Map.Entry<String, Map<String, String>> u : Guest.unitProperties(units, "AllowedCPUs", "EffectiveCPUs").entrySet()) {
+            String unit = u.getKey();
+            for (Map.Entry<String, String> p : u.getValue().entrySet()) {
+                s.put((unit.endsWith(".service") ? "unit " : "systemd ") + unit + " " + p.getKey(), p.getValue());
             }
         }
+    }
+
+    private static void dropIns(SortedMap<String, String> s) {
         Path control = Path.of("/run/systemd/system.control");
         for (Path f : regularFiles(control)) {
             s.put("systemd drop-in " + control.relativize(f), read(f).orElse("?"));

@@ -1,0 +1,100 @@
+package org.vfioorchestrator.host;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Rules of the real kernel the lab found (lab/LabTest: Debian's 6.1 and 6.12 kernels, cgroup v2) that
+ * the simulated kernel follows, so a tree answers as a real host would.
+ */
+class TreeHostFsKernelRulesTest {
+    @TempDir
+    Path root;
+    HostFs host;
+
+    /** A cgroup v2 root with cpuset enabled, CPUs 0-3, and a cgroup 'work' with one task in it. */
+    @BeforeEach
+    void v2Host() throws IOException {
+        write("sys/devices/system/cpu/online", "0-3");
+        write("sys/fs/cgroup/cgroup.controllers", "cpuset cpu memory pids");
+        write("sys/fs/cgroup/cgroup.subtree_control", "memory pids");
+        write("sys/fs/cgroup/cgroup.procs", "1");
+        write("sys/fs/cgroup/cpuset.cpus.effective", "0-3");
+        write("sys/fs/cgroup/work/cgroup.controllers", "memory pids");
+        write("sys/fs/cgroup/work/cgroup.subtree_control", "");
+        write("sys/fs/cgroup/work/cgroup.procs", "");
+        write("proc/42/stat", "42 (sleep) S 1 42 42 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0\n");
+        write("proc/42/task/42/stat", "42 (sleep) S 1 42 42 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0\n");
+        host = HostFs.open(root);
+        host.write("/sys/fs/cgroup/cgroup.subtree_control", "+cpuset");
+    }
+
+    @Test
+    void aPopulatedCgroupsCpusetCannotBeClearedButTakesTheParentsCpusAndClearsOnceEmpty() {
+        host.write("/sys/fs/cgroup/work/cgroup.procs", "42");
+        host.write("/sys/fs/cgroup/work/cpuset.cpus", "0-1");
+
+        HostIoException e = assertThrows(HostIoException.class, () -> host.write("/sys/fs/cgroup/work/cpuset.cpus", ""));
+        assertEquals(Errno.ENOSPC, e.errno());
+        assertEquals("0-1", read("sys/fs/cgroup/work/cpuset.cpus"), "the refused write changed nothing");
+
+        host.write("/sys/fs/cgroup/work/cpuset.cpus", "0-3");
+        assertEquals("0-3", read("sys/fs/cgroup/work/cpuset.cpus"));
+
+        host.write("/sys/fs/cgroup/cgroup.procs", "42");
+        host.write("/sys/fs/cgroup/work/cpuset.cpus", "");
+        assertEquals("", read("sys/fs/cgroup/work/cpuset.cpus"));
+    }
+
+    @Test
+    void aTaskInADescendantMakesTheCgroupPopulatedToo() throws IOException {
+        host.mkdir("/sys/fs/cgroup/work/leaf");
+        host.write("/sys/fs/cgroup/work/leaf/cgroup.procs", "42");
+        host.write("/sys/fs/cgroup/work/cpuset.cpus", "2");
+        assertEquals(Errno.ENOSPC, assertThrows(HostIoException.class,
+                () -> host.write("/sys/fs/cgroup/work/cpuset.cpus", "")).errno());
+    }
+
+    @Test
+    void effectiveCpusFollowTheCgroupsOwnAndItsParents() {
+        assertEquals("0-3", read("sys/fs/cgroup/work/cpuset.cpus.effective"), "'' inherits the parent's");
+        host.write("/sys/fs/cgroup/work/cpuset.cpus", "1-2");
+        assertEquals("1-2", read("sys/fs/cgroup/work/cpuset.cpus.effective"));
+        host.mkdir("/sys/fs/cgroup/work/leaf");
+        host.write("/sys/fs/cgroup/work/cgroup.subtree_control", "+cpuset");
+        assertEquals("1-2", read("sys/fs/cgroup/work/leaf/cpuset.cpus.effective"), "a new child inherits");
+        host.write("/sys/fs/cgroup/work/leaf/cpuset.cpus", "2-3");
+        assertEquals("2", read("sys/fs/cgroup/work/leaf/cpuset.cpus.effective"), "within the parent's");
+        host.write("/sys/fs/cgroup/work/cpuset.cpus", "0");
+        assertEquals("0", read("sys/fs/cgroup/work/leaf/cpuset.cpus.effective"), "none left: all of the parent's");
+    }
+
+    @Test
+    void anIrqWhoseCaptureHoldsOnlyTheListIsMovedWithoutATornWrite() throws IOException {
+        write("proc/irq/9/smp_affinity_list", "0-3");
+        host.write("/proc/irq/9/smp_affinity_list", "0-1");
+        assertEquals("0-1", read("proc/irq/9/smp_affinity_list"));
+        assertEquals(false, Files.exists(root.resolve("proc/irq/9/smp_affinity")), "no mask file made up");
+    }
+
+    private void write(String file, String content) throws IOException {
+        Path p = root.resolve(file);
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, content.isEmpty() || content.endsWith("\n") ? content : content + "\n");
+    }
+
+    private String read(String file) {
+        try {
+            return Files.readString(root.resolve(file)).strip();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
