@@ -8,11 +8,13 @@ import org.vfioorchestrator.host.Errno;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.host.HostIoException;
 import org.vfioorchestrator.host.KernelText;
+import org.vfioorchestrator.host.Systemd;
 import org.vfioorchestrator.plan.Change;
 import org.vfioorchestrator.plan.Change.EnableController;
 import org.vfioorchestrator.plan.Change.MakeCgroup;
 import org.vfioorchestrator.plan.Change.MoveProcesses;
 import org.vfioorchestrator.plan.Change.PinThread;
+import org.vfioorchestrator.plan.Change.SetUnitProperty;
 import org.vfioorchestrator.plan.Change.WriteFile;
 import org.vfioorchestrator.qemu.QemuProcess;
 
@@ -24,6 +26,8 @@ import org.vfioorchestrator.qemu.QemuProcess;
  */
 final class Actuator {
     private final HostFs host;
+    /** A drop-in of systemd's was put back by hand: it must read them again (see {@link #finish}). */
+    private boolean dropInsRestored;
 
     Actuator(HostFs host) {
         this.host = host;
@@ -49,8 +53,41 @@ final class Actuator {
             return move(m.pids(), m.to());
         } else if (change instanceof PinThread p) {
             return pin(p.pid(), p.tid(), p.startTime(), p.to());
+        } else if (change instanceof SetUnitProperty u) {
+            systemd().setRuntimeProperty(u.unit(), u.property(), u.after());
         }
         return Result.of(Outcome.DONE);
+    }
+
+    private Systemd systemd() {
+        return host.systemd().orElseThrow(() -> new HostIoException("/run/systemd/system", Errno.ENOENT,
+                "systemd does not run on this host, yet the plan or journal says it confined CPUs through it"));
+    }
+
+    /** What a run or revert owes systemd at its end: a daemon-reload once drop-ins were put back by hand. */
+    void finish() {
+        if (dropInsRestored) {
+            dropInsRestored = false;
+            systemd().reload();
+        }
+    }
+
+    /** Puts a runtime drop-in back as it was: its exact text, or no file (and no directory left empty) where there was none. */
+    private void restoreDropIn(String path, String before) {
+        if (before != null) {
+            host.replaceAtomically(path, before.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } else if (host.exists(path)) {
+            host.delete(path);
+            // systemd made the unit's directory and its own for this drop-in; left empty, they go too
+            for (String dir = path.substring(0, path.lastIndexOf('/')); dir.startsWith(Systemd.CONTROL);
+                    dir = dir.substring(0, dir.lastIndexOf('/'))) {
+                if (!host.list(dir).isEmpty()) {
+                    break;
+                }
+                host.rmdir(dir);
+            }
+        }
+        dropInsRestored = true;
     }
 
     private Result writeFile(WriteFile w) {
@@ -132,7 +169,7 @@ final class Actuator {
     List<String> rollback(Change change, Result result) {
         try {
             if (change instanceof WriteFile w) {
-                host.write(w.path(), w.before());
+                restoreFile(w.path(), w.before());
             } else if (change instanceof EnableController e) {
                 host.write(e.path(), "-" + e.controller());
             } else if (change instanceof MakeCgroup m) {
@@ -141,6 +178,9 @@ final class Actuator {
                 return moveBack(result.moved(), m.from());
             } else if (change instanceof PinThread p && sameThread(p.pid(), p.tid(), p.startTime())) {
                 host.setThreadAffinity(p.tid(), p.from());
+            } else if (change instanceof SetUnitProperty u) {
+                systemd().setRuntimeProperty(u.unit(), u.property(), u.before());
+                restoreDropIn(u.path(), u.dropInBefore());
             }
             return List.of();
         } catch (HostIoException e) {
@@ -148,7 +188,8 @@ final class Actuator {
         }
     }
 
-    enum UndoStatus { RESTORED, ALREADY, GONE, DRIFT, FAILED }
+    /** {@code SUBSTITUTED}: restored as near as the kernel allows, the detail says how. */
+    enum UndoStatus { RESTORED, SUBSTITUTED, ALREADY, GONE, DRIFT, FAILED }
 
     record Undo(UndoStatus status, String detail) {
     }
@@ -185,6 +226,9 @@ final class Actuator {
                 return failures.isEmpty() ? new Undo(UndoStatus.RESTORED, inside.size() + " processes")
                         : new Undo(UndoStatus.FAILED, String.join("; ", failures));
             }
+            if (e instanceof JournalEntry.UnitPropertySet u) {
+                return undoUnitProperty(u, force);
+            }
             return undoPin((JournalEntry.ThreadPinned) e, force);
         } catch (HostIoException ex) {
             return new Undo(UndoStatus.FAILED, ex.getMessage());
@@ -203,7 +247,56 @@ final class Actuator {
             return new Undo(UndoStatus.DRIFT, "now '" + now.get().strip() + "', we wrote '" + e.expected()
                     + "', before us it was '" + e.original() + "'");
         }
-        host.write(e.path(), e.original());
+        String substitute = restoreFile(e.path(), e.original());
+        return substitute == null ? new Undo(UndoStatus.RESTORED, "") : new Undo(UndoStatus.SUBSTITUTED, substitute);
+    }
+
+    /** Writes a before-image back; null when it was, else what was written instead and why (see {@link #inheritParentsCpus}). */
+    private String restoreFile(String path, String original) {
+        try {
+            host.write(path, original);
+            return null;
+        } catch (HostIoException ex) {
+            if (ex.errno() == Errno.ENOSPC && path.endsWith("/cpuset.cpus") && original.isBlank()) {
+                return inheritParentsCpus(path);
+            }
+            throw ex;
+        }
+    }
+
+    /**
+     * cgroup v2 refuses to set a populated cgroup's cpuset.cpus back to '' (inherit): ENOSPC. Its parent's
+     * CPUs are always taken and give its processes every CPU they had; it reads that list instead of ''
+     * until the cgroup empties (or its parent's cpuset controller goes, which takes the file away).
+     */
+    private String inheritParentsCpus(String path) {
+        String dir = path.substring(0, path.lastIndexOf('/'));
+        String parent = dir.substring(0, dir.lastIndexOf('/'));
+        String cpus = host.read(parent + "/cpuset.cpus.effective").orElse("").strip();
+        if (cpus.isEmpty()) {
+            cpus = host.readRequired("/sys/devices/system/cpu/online").strip();
+        }
+        host.write(path, cpus);
+        return "set to its parent's CPUs " + cpus + " instead of '': the kernel does not let a cgroup with processes go"
+                + " back to '', and the parent's list gives them every CPU they had";
+    }
+
+    private Undo undoUnitProperty(JournalEntry.UnitPropertySet e, boolean force) {
+        Systemd systemd = systemd();
+        String now = systemd.property(e.unit(), e.property());
+        boolean propertyBack = org.vfioorchestrator.plan.ValueFormat.CPU_LIST.same(now, e.original());
+        boolean dropInBack = java.util.Objects.equals(host.read(e.path()).orElse(null), e.dropInBefore());
+        if (propertyBack && dropInBack) {
+            return new Undo(UndoStatus.ALREADY, "");
+        }
+        if (!propertyBack && !force && !e.wroteValue(now)) {
+            return new Undo(UndoStatus.DRIFT, e.unit() + " " + e.property() + " is now '" + now + "', we set '" + e.expected()
+                    + "', before us it was '" + e.original() + "'");
+        }
+        if (!propertyBack) {
+            systemd.setRuntimeProperty(e.unit(), e.property(), e.original());
+        }
+        restoreDropIn(e.path(), e.dropInBefore());
         return new Undo(UndoStatus.RESTORED, "");
     }
 

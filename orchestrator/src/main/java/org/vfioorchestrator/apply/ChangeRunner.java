@@ -176,6 +176,11 @@ final class ChangeRunner {
         for (int i = performed.size() - 1; i >= 0; i--) {
             failures.addAll(actuator.rollback(performed.get(i), results.get(i)));
         }
+        try {
+            actuator.finish();
+        } catch (HostIoException e) {
+            failures.add(e.getMessage());
+        }
         log.accept("rolled back " + performed.size() + " changes" + (failures.isEmpty() ? "" : ", " + failures.size() + " failed"));
         return failures;
     }
@@ -227,6 +232,10 @@ final class ChangeRunner {
         }
         if (change instanceof MoveProcesses m) {
             return new JournalEntry.ProcessesMoved(m.path(), m.before(), m.after(), m.from(), List.of(), vm);
+        }
+        if (change instanceof Change.SetUnitProperty u) {
+            return new JournalEntry.UnitPropertySet(u.path(), u.before(), u.after(), vm, u.unit(), u.property(), u.dropInBefore(),
+                    List.of());
         }
         PinThread p = (PinThread) change;
         return new JournalEntry.ThreadPinned(p.path(), p.from().toString(), p.to().toString(), p.vm(), p.tid(), p.startTime(),

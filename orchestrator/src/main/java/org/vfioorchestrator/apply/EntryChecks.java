@@ -86,6 +86,44 @@ final class EntryChecks {
         }
     }
 
+    /** AllowedCPUs of a slice or scope: the one unit property this tool sets. */
+    static void unitProperty(String unit, String property) {
+        text("unit", unit);
+        text("property", property);
+        if (!property.equals("AllowedCPUs")) {
+            throw new IllegalArgumentException("'property' is '" + property + "'; this tool sets only AllowedCPUs");
+        }
+        if (!(unit.endsWith(".slice") || unit.endsWith(".scope")) || unit.startsWith(".") || unit.length() > 255
+                || !unit.chars().allMatch(c -> Character.isLetterOrDigit(c) && c < 0x80 || c == '-' || c == '_' || c == '.'
+                        || c == '@' || c == ':' || c == '\\')) {
+            throw new IllegalArgumentException("'" + unit + "' is not the name of a slice or scope");
+        }
+    }
+
+    /**
+     * A runtime drop-in as systemd writes one for {@code property}: comments, one section header, and
+     * assignments of that property to CPU lists. Anything else (ExecStart=, another property) is refused.
+     */
+    static void allowedCpusDropIn(String text, String property) {
+        for (String line : text.split("\n", -1)) {
+            if (line.isEmpty() || line.startsWith("#") || line.equals("[Slice]") || line.equals("[Scope]")) {
+                continue;
+            }
+            if (line.startsWith(property + "=")) {
+                cpuLists(List.of(), line.substring(property.length() + 1), "");
+                continue;
+            }
+            throw new IllegalArgumentException("'dropInBefore' has a line this tool never restores: '"
+                    + (line.length() > 60 ? line.substring(0, 60) + "..." : line) + "'");
+        }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if ((c < 0x20 && c != '\n') || c == 0x7f) {
+                throw new IllegalArgumentException("'dropInBefore' has a control character");
+            }
+        }
+    }
+
     /** The values in flight once {@code value} is written ahead over {@code expected}. */
     static List<String> inFlightAhead(List<String> inFlight, String expected, String value) {
         List<String> maybeThere = new ArrayList<>(inFlight);

@@ -95,9 +95,11 @@ public sealed interface JournalEntry {
                     f.string("from"), f.ids("pids"), f.string("vm"));
             case ThreadPinned.TYPE -> new ThreadPinned(f.string("path"), f.string("original"), f.string("expected"),
                     f.string("vm"), f.id("tid"), f.wholeNumber("startTime"), f.string("label"), f.strings("inFlight"));
+            case UnitPropertySet.TYPE -> new UnitPropertySet(f.string("path"), f.string("original"), f.string("expected"),
+                    f.string("vm"), f.string("unit"), f.string("property"), f.string("dropInBefore"), f.strings("inFlight"));
             default -> throw new IllegalArgumentException("'type' is '" + type + "', which is none of " + FileWritten.TYPE
-                    + ", " + ControllerEnabled.TYPE + ", " + CgroupMade.TYPE + ", " + ProcessesMoved.TYPE + " and "
-                    + ThreadPinned.TYPE);
+                    + ", " + ControllerEnabled.TYPE + ", " + CgroupMade.TYPE + ", " + ProcessesMoved.TYPE + ", "
+                    + ThreadPinned.TYPE + " and " + UnitPropertySet.TYPE);
         };
     }
 
@@ -319,6 +321,72 @@ public sealed interface JournalEntry {
             m.put("tid", tid);
             m.put("startTime", startTime);
             m.put("label", label);
+            return m;
+        }
+    }
+
+    /**
+     * A systemd unit's runtime property ({@code systemctl set-property --runtime}), which systemd keeps in the
+     * drop-in {@code path}: {@code original} and {@code expected} are property values (CPU lists, '' for all),
+     * {@code dropInBefore} the drop-in's text before the first VM, null where there was none. Undone by setting
+     * the property back and putting that drop-in back as it was. Only AllowedCPUs of a slice or scope, and a
+     * drop-in that says nothing else, are taken: a journal cannot make revert write any other unit setting.
+     */
+    record UnitPropertySet(String path, String original, String expected, String vm, String unit, String property,
+            String dropInBefore, List<String> inFlight) implements JournalEntry {
+        static final String TYPE = "SET_UNIT_PROPERTY";
+
+        public UnitPropertySet {
+            EntryChecks.unitProperty(unit, property);
+            if (!org.vfioorchestrator.host.Systemd.dropIn(unit, property).equals(path)) {
+                throw new IllegalArgumentException("the drop-in of " + unit + "'s " + property + " is "
+                        + org.vfioorchestrator.host.Systemd.dropIn(unit, property) + ", not " + path);
+            }
+            EntryChecks.values(original, expected, vm, inFlight);
+            EntryChecks.cpuLists(inFlight, original, expected);
+            if (dropInBefore != null) {
+                EntryChecks.allowedCpusDropIn(dropInBefore, property);
+            }
+            inFlight = List.copyOf(inFlight);
+        }
+
+        /** Whether the property's value {@code now} is one we set (the last one, or one of an unfinished run). */
+        public boolean wroteValue(String now) {
+            if (ValueFormat.CPU_LIST.same(now, expected)) {
+                return true;
+            }
+            for (String v : inFlight) {
+                if (ValueFormat.CPU_LIST.same(now, v)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        @Override
+        public UnitPropertySet withExpected(String value) {
+            return new UnitPropertySet(path, original, value, vm, unit, property, dropInBefore, List.of());
+        }
+
+        @Override
+        public UnitPropertySet ahead(String value) {
+            return new UnitPropertySet(path, original, value, vm, unit, property, dropInBefore,
+                    EntryChecks.inFlightAhead(inFlight, expected, value));
+        }
+
+        @Override
+        public String type() {
+            return TYPE;
+        }
+
+        @Override
+        public Map<String, Object> toJson() {
+            Map<String, Object> m = JournalEntry.super.toJson();
+            m.put("unit", unit);
+            m.put("property", property);
+            if (dropInBefore != null) {
+                m.put("dropInBefore", dropInBefore);
+            }
             return m;
         }
     }

@@ -69,6 +69,7 @@ public final class Reverter {
         List<String> drift = new ArrayList<>();
         List<String> failed = new ArrayList<>();
         List<String> gone = new ArrayList<>();
+        List<String> substituted = new ArrayList<>();
         Set<String> restoredPaths = new HashSet<>(); // out of the journal once the loop is done
         List<JournalEntry> entries = new ArrayList<>(journal.entries());
         for (int i = entries.size() - 1; i >= 0; i--) {
@@ -81,6 +82,11 @@ public final class Reverter {
                 case RESTORED -> {
                     restored++;
                     log.accept("restored " + e.path() + (e instanceof JournalEntry.FileWritten ? " = " + e.original() : ""));
+                }
+                case SUBSTITUTED -> {
+                    restored++;
+                    substituted.add(e.path() + ": " + undo.detail());
+                    log.accept("restored " + e.path() + ": " + undo.detail());
                 }
                 case ALREADY -> already++;
                 case GONE -> {
@@ -105,6 +111,13 @@ public final class Reverter {
             // original value in place next time and counts as already restored
             restoredPaths.add(e.path());
         }
+        try {
+            actuator.finish();
+        } catch (HostIoException ex) {
+            failed.add("systemctl daemon-reload, after putting systemd's drop-ins back: " + ex.getMessage());
+        }
+        // a substitute the revert took away with its cgroup's cpuset controller afterwards is no longer worth a word
+        substituted.removeIf(s -> !plans.host().exists(s.substring(0, s.indexOf(": "))));
         current = current.without(restoredPaths);
         if (keep != null && !keep.changes().isEmpty()) {
             // the VMs still running may now get more host CPUs back (e.g. a wider host cpuset)
@@ -134,6 +147,7 @@ public final class Reverter {
                 + failed.size() + " failed");
         List<String> running = new ArrayList<>(new TreeSet<>(current.vms().keySet()));
         running.remove(vm);
-        return new RevertReport(vm, true, restored, already, drift, failed, List.copyOf(running), gone, journal.refused());
+        return new RevertReport(vm, true, restored, already, drift, failed, List.copyOf(running), gone, journal.refused(),
+                substituted);
     }
 }

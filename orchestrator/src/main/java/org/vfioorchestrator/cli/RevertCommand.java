@@ -69,6 +69,7 @@ final class RevertCommand implements Callable<Integer> {
                 + r.alreadyRight() + " were already back" : "") + (r.stillRunning().isEmpty() ? ""
                 : "; still isolated for " + String.join(", ", r.stillRunning())));
         r.gone().forEach(g -> out.println("gone since (a device unplugged?), nothing to restore: " + g));
+        r.substituted().forEach(g -> out.println("note: " + g));
         r.drift().forEach(d -> err.println("revert: drift, left alone: " + d));
         r.failed().forEach(f -> err.println("revert: failed: " + f));
         r.refused().forEach(f -> err.println("revert: refused journal entry, not restored: " + f));

@@ -132,6 +132,12 @@ public interface HostFs {
         return Integer.parseInt(stat.substring(0, stat.indexOf(' ')));
     }
 
+    /**
+     * systemd, where it runs as PID 1 ({@code /run/systemd/system} exists, as sd_booted() checks):
+     * the live one through systemctl, on a tree a simulation of what it does to cgroups.
+     */
+    Optional<Systemd> systemd();
+
     /** Where a thread may run ({@code sched_getaffinity}). */
     CpuSet threadAffinity(int tid);
 

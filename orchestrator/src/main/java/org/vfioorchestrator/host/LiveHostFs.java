@@ -34,6 +34,12 @@ final class LiveHostFs extends FileTreeHostFs {
         return true;
     }
 
+    @Override
+    public Optional<Systemd> systemd() {
+        return isDirectory("/run/systemd/system")
+                ? Optional.of(new LiveSystemd(org.vfioorchestrator.process.CommandRunner.system())) : Optional.empty();
+    }
+
     /**
      * libc's binding, loaded on first use. JNA takes about 80 ms to load in a fresh JVM (its
      * native library unpacked from the jar, java.util.logging, a proxy class), so only setting

@@ -94,6 +94,36 @@ public final class RecordingHostFs implements HostFs {
         return host.allocatedBytes(path);
     }
 
+    /**
+     * What systemd reports is recorded as it keeps it: its drop-ins, read through this host. A
+     * capture is never written to, so nothing may be set through here.
+     */
+    @Override
+    public java.util.Optional<Systemd> systemd() {
+        java.util.Optional<Systemd> real = host.systemd();
+        if (real.isEmpty()) {
+            return real;
+        }
+        isDirectory("/run/systemd/system"); // recorded: the capture then has systemd too
+        return java.util.Optional.of(new Systemd() {
+            @Override
+            public String property(String unit, String name) {
+                read(Systemd.dropIn(unit, name));
+                return real.get().property(unit, name);
+            }
+
+            @Override
+            public void setRuntimeProperty(String unit, String name, String value) {
+                throw new UnsupportedOperationException("a recording host is only read");
+            }
+
+            @Override
+            public void reload() {
+                throw new UnsupportedOperationException("a recording host is only read");
+            }
+        });
+    }
+
     /** A thread's affinity lives in its status file: capture that file so a tree shows the same. */
     @Override
     public CpuSet threadAffinity(int tid) {

@@ -54,6 +54,11 @@ final class TreeHostFs extends FileTreeHostFs {
     }
 
     @Override
+    public Optional<Systemd> systemd() {
+        return isDirectory("/run/systemd/system") ? Optional.of(new SimulatedSystemd(this)) : Optional.empty();
+    }
+
+    @Override
     public void write(String path, String value) {
         String v = value.strip();
         if (!exists(path)) {
@@ -68,6 +73,8 @@ final class TreeHostFs extends FileTreeHostFs {
             moveTask(path, v);
         } else if (path.startsWith("/sys/fs/cgroup/") && path.endsWith("/cgroup.subtree_control")) {
             writeSubtreeControl(path, v);
+        } else if (path.startsWith("/sys/fs/cgroup/") && path.endsWith("/cpuset.cpus") && isV2(path)) {
+            writeV2Cpus(path, v);
         } else if (path.startsWith("/sys/fs/cgroup/") && (path.endsWith("/cpuset.cpus") || path.endsWith("/cpuset.mems"))) {
             super.write(path, parseList(path, v).toString());
         } else {
@@ -128,6 +135,73 @@ final class TreeHostFs extends FileTreeHostFs {
         }
     }
 
+    /**
+     * cgroup v2's cpuset.cpus, as the lab's kernels (6.1, 6.12) do it: a populated cgroup (tasks in it or
+     * below) cannot go back to '' (inherit): ENOSPC; the parent's list works, and '' once it is empty.
+     * The cgroup's and its descendants' cpuset.cpus.effective follow.
+     */
+    private void writeV2Cpus(String path, String v) {
+        CpuSet cpus = parseList(path, v);
+        String dir = path.substring(0, path.lastIndexOf('/'));
+        boolean wasSet = !read(path).orElse("").isBlank();
+        if (cpus.isEmpty() && wasSet && populated(dir)) {
+            throw new HostIoException(path, Errno.ENOSPC, Errno.ENOSPC.text());
+        }
+        super.write(path, cpus.toString());
+        updateEffectiveCpus(dir);
+    }
+
+    /** A v2 cgroup: its hierarchy is the unified one (cgroup.controllers, no tasks file). */
+    private boolean isV2(String path) {
+        String dir = path.substring(0, path.lastIndexOf('/'));
+        return exists(dir + "/cgroup.controllers") && !exists(dir + "/tasks");
+    }
+
+    /** Any task in the cgroup or below it, as the kernel's cgroup_is_populated() counts. */
+    private boolean populated(String dir) {
+        if (!read(dir + "/cgroup.procs").orElse("").isBlank()) {
+            return true;
+        }
+        for (String name : list(dir)) {
+            String child = dir + "/" + name;
+            if (isDirectory(child) && exists(child + "/cgroup.procs") && populated(child)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * cpuset.cpus.effective of {@code dir} and below: its own cpuset.cpus within the parent's effective
+     * CPUs, or all of the parent's where it asks for none (or none of them remain).
+     */
+    private void updateEffectiveCpus(String dir) {
+        String file = dir + "/cpuset.cpus.effective";
+        if (!exists(file)) {
+            return;
+        }
+        String parent = dir.substring(0, dir.lastIndexOf('/'));
+        CpuSet inherited = effectiveCpus(parent);
+        CpuSet own = CpuSet.parseList(read(dir + "/cpuset.cpus").orElse("").strip());
+        CpuSet effective = own.isEmpty() || !own.intersects(inherited) ? inherited : own.intersection(inherited);
+        super.write(file, effective.toString());
+        for (String name : list(dir)) {
+            String child = dir + "/" + name;
+            if (isDirectory(child) && exists(child + "/cgroup.procs")) {
+                updateEffectiveCpus(child);
+            }
+        }
+    }
+
+    /** A cgroup's effective CPUs; the hierarchy's top (no parent cpuset files) has every online CPU. */
+    private CpuSet effectiveCpus(String dir) {
+        Optional<String> effective = read(dir + "/cpuset.cpus.effective");
+        if (effective.isPresent() && !effective.get().isBlank()) {
+            return CpuSet.parseList(effective.get().strip());
+        }
+        return onlineOr(CpuSet.empty());
+    }
+
     private void writeIrqAffinity(String path, int irq, boolean list, String v) {
         String debug = read("/sys/kernel/debug/irq/irqs/" + irq).orElse("");
         if (debug.contains("IRQD_AFFINITY_MANAGED")) {
@@ -138,8 +212,13 @@ final class TreeHostFs extends FileTreeHostFs {
             throw new HostIoException(path, Errno.EINVAL, Errno.EINVAL.text());
         }
         String dir = "/proc/irq/" + irq;
-        super.write(dir + "/smp_affinity_list", cpus.toString());
-        writeSameWidthMask(dir + "/smp_affinity", cpus);
+        // both views of one kernel value; a capture may hold only the one the tool reads
+        if (exists(dir + "/smp_affinity")) {
+            writeSameWidthMask(dir + "/smp_affinity", cpus);
+        }
+        if (exists(dir + "/smp_affinity_list")) {
+            super.write(dir + "/smp_affinity_list", cpus.toString());
+        }
     }
 
     /** The kernel prints a mask as wide as nr_cpu_ids; keep the width the capture shows. */
@@ -170,7 +249,15 @@ final class TreeHostFs extends FileTreeHostFs {
         boolean hadCpuset = read(path).orElse("").contains("cpuset");
         super.write(path, String.join(" ", enabled));
         if (hadCpuset != enabled.contains("cpuset")) {
-            cpusetFilesInChildren(path.substring(0, path.lastIndexOf('/')), enabled.contains("cpuset"));
+            String dir = path.substring(0, path.lastIndexOf('/'));
+            cpusetFilesInChildren(dir, enabled.contains("cpuset"));
+            if (enabled.contains("cpuset")) {
+                for (String name : list(dir)) {
+                    if (isDirectory(dir + "/" + name) && exists(dir + "/" + name + "/cgroup.procs")) {
+                        updateEffectiveCpus(dir + "/" + name);
+                    }
+                }
+            }
         }
     }
 
@@ -338,6 +425,9 @@ final class TreeHostFs extends FileTreeHostFs {
                 default -> "\n";
             };
             createControlFile(path + "/" + f, content);
+        }
+        if (!v1) {
+            updateEffectiveCpus(path);
         }
     }
 

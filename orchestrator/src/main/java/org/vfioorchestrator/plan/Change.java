@@ -105,4 +105,22 @@ public sealed interface Change {
             return to.toString();
         }
     }
+
+    /**
+     * A systemd unit's property until the next boot ({@code systemctl set-property --runtime}); systemd keeps
+     * it in the drop-in {@link #path()}. Undone by setting the property back and putting that drop-in back
+     * as it was ({@code dropInBefore}, null where there was none), then a daemon-reload.
+     */
+    record SetUnitProperty(String unit, String property, String before, String after, String dropInBefore, String reason)
+            implements Change {
+        @Override
+        public ChangeKind kind() {
+            return ChangeKind.CPUSET;
+        }
+
+        @Override
+        public String path() {
+            return org.vfioorchestrator.host.Systemd.dropIn(unit, property);
+        }
+    }
 }

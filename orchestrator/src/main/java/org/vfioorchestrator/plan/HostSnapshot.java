@@ -53,7 +53,17 @@ public record HostSnapshot(
     public record IdleState(int index, String name, int latencyUs, String disable) {
     }
 
-    public enum CgroupVersion { V1, V2, NONE }
+    /** cgroupfs v1 or v2 written directly, v2 through systemd, or none. */
+    public enum CgroupVersion { V1, V2, SYSTEMD, NONE }
+
+    /**
+     * A systemd unit at the top of the cgroup tree (init.scope, system.slice, user.slice, ...).
+     *
+     * @param allowedCpus its AllowedCPUs as systemd shows it ('' for every CPU)
+     * @param dropIn      the runtime drop-in that holds it, if there is one now (its exact text)
+     */
+    public record SystemdUnit(String allowedCpus, Optional<String> dropIn) {
+    }
 
     /**
      * The cgroup subtree treated as "the host".
@@ -66,11 +76,13 @@ public record HostSnapshot(
      * @param rootCpus      v1: the root cpuset's cpus and mems
      * @param hostCpusetMems v1: cpuset.mems of our host cpuset if it exists already (e.g. another VM made it)
      * @param processes     v1: the processes directly in the root
+     * @param units         systemd: the units at the top of the tree, but machine.slice (libvirt's VMs)
      * @param why           how the mode was chosen, or why there is none
      */
     public record Cgroups(CgroupVersion version, String root, Map<String, String> subtreeControl, Map<String, Optional<String>> children,
             Map<String, Map<String, Optional<String>>> subgroups, Map<String, String> childControllers,
-            String rootCpus, String rootMems, String hostCpusetMems, List<Proc> processes, String why) {
+            String rootCpus, String rootMems, String hostCpusetMems, List<Proc> processes, Map<String, SystemdUnit> units,
+            String why) {
     }
 
     /** A process as /proc/PID shows it; {@code flags} is field 9 of stat. */

@@ -18,6 +18,7 @@ import org.vfioorchestrator.host.HostIoException;
 import org.vfioorchestrator.host.KernelText;
 import org.vfioorchestrator.host.ProcInterrupts;
 import org.vfioorchestrator.host.ProcStat;
+import org.vfioorchestrator.host.Systemd;
 import org.vfioorchestrator.plan.HostSnapshot.CgroupVersion;
 import org.vfioorchestrator.plan.HostSnapshot.Cgroups;
 import org.vfioorchestrator.plan.HostSnapshot.CpuPower;
@@ -26,6 +27,7 @@ import org.vfioorchestrator.plan.HostSnapshot.Irq;
 import org.vfioorchestrator.plan.HostSnapshot.Irqbalance;
 import org.vfioorchestrator.plan.HostSnapshot.Proc;
 import org.vfioorchestrator.plan.HostSnapshot.RunningVm;
+import org.vfioorchestrator.plan.HostSnapshot.SystemdUnit;
 import org.vfioorchestrator.profile.Profile.CgroupMode;
 import org.vfioorchestrator.profile.Profile.CgroupPolicy;
 import org.vfioorchestrator.qemu.QemuProcess;
@@ -232,6 +234,16 @@ public final class HostSnapshotReader {
             return none(root, "cgroups.mode is none: processes are not confined");
         }
         boolean v2Here = host.exists((root == null ? V2_MOUNT : root) + "/cgroup.controllers");
+        Optional<Systemd> systemd = host.systemd();
+        if (mode == CgroupMode.SYSTEMD || (mode == CgroupMode.AUTO && root == null && v2Here && v2HasCpuset() && systemd.isPresent())) {
+            if (systemd.isEmpty()) {
+                return none(V2_MOUNT, "cgroups.mode is systemd, but systemd does not run here (no /run/systemd/system)");
+            }
+            if (!host.exists(V2_MOUNT + "/cgroup.controllers")) {
+                return none(V2_MOUNT, "cgroups.mode is systemd, but " + V2_MOUNT + " is not cgroup v2 (systemd confines CPUs on v2 only)");
+            }
+            return systemd(systemd.get());
+        }
         boolean v1Here = host.exists((root == null ? V1_CPUSET : root) + "/cpuset.cpus")
                 && host.exists((root == null ? V1_CPUSET : root) + "/tasks");
         if (mode == CgroupMode.V2 || (mode == CgroupMode.AUTO && v2Here && (root != null || v2HasCpuset()))) {
@@ -256,7 +268,20 @@ public final class HostSnapshotReader {
     }
 
     private Cgroups none(String root, String why) {
-        return new Cgroups(CgroupVersion.NONE, root, Map.of(), Map.of(), Map.of(), Map.of(), "", "", "", List.of(), why);
+        return new Cgroups(CgroupVersion.NONE, root, Map.of(), Map.of(), Map.of(), Map.of(), "", "", "", List.of(), Map.of(), why);
+    }
+
+    /** The units at the top of systemd's tree, each with its AllowedCPUs and the runtime drop-in holding it. */
+    private Cgroups systemd(Systemd systemd) {
+        Map<String, SystemdUnit> units = new TreeMap<>();
+        for (String name : childCgroups(V2_MOUNT).keySet()) {
+            if ((name.endsWith(".slice") || name.endsWith(".scope")) && !name.equals(Planner.MACHINE_SLICE)) {
+                units.put(name, new SystemdUnit(systemd.property(name, Planner.ALLOWED_CPUS),
+                        host.read(Systemd.dropIn(name, Planner.ALLOWED_CPUS))));
+            }
+        }
+        return new Cgroups(CgroupVersion.SYSTEMD, V2_MOUNT, Map.of(), Map.of(), Map.of(), Map.of(), "", "", "", List.of(), units,
+                "cgroup v2 through systemd");
     }
 
     private Cgroups v2(String root) {
@@ -282,7 +307,7 @@ public final class HostSnapshotReader {
             subgroups.put(name, childCgroups(root + "/" + name));
             childControllers.put(name, host.read(root + "/" + name + "/cgroup.subtree_control").orElse("").strip());
         }
-        return new Cgroups(CgroupVersion.V2, root, subtree, children, subgroups, childControllers, "", "", "", List.of(),
+        return new Cgroups(CgroupVersion.V2, root, subtree, children, subgroups, childControllers, "", "", "", List.of(), Map.of(),
                 "cgroup v2 at " + root);
     }
 
@@ -314,7 +339,8 @@ public final class HostSnapshotReader {
         }
         return new Cgroups(CgroupVersion.V1, root, Map.of(), childCgroups(root), Map.of(), Map.of(), host.read(root + "/cpuset.cpus").orElse("").strip(),
                 host.read(root + "/cpuset.mems").orElse("").strip(),
-                host.read(root + "/" + Planner.V1_HOST_CPUSET + "/cpuset.mems").orElse("").strip(), procs, "cgroup v1 cpuset at " + root);
+                host.read(root + "/" + Planner.V1_HOST_CPUSET + "/cpuset.mems").orElse("").strip(), procs, Map.of(),
+                "cgroup v1 cpuset at " + root);
     }
 
     // ---- irqbalance ----------------------------------------------------------------------

@@ -25,7 +25,8 @@ public final class PlanText {
             out.println(kind.title() + " (" + changes.size() + " change" + (changes.size() == 1 ? "" : "s")
                     + (unmovable.isEmpty() ? "" : ", " + unmovable.size() + " unmovable") + ")");
             for (Change c : changes) {
-                String what = c instanceof PinThread t ? "'" + t.threadName() + "' tid " + t.tid() : c.path();
+                String what = c instanceof PinThread t ? "'" + t.threadName() + "' tid " + t.tid()
+                        : c instanceof Change.SetUnitProperty u ? "systemd " + u.unit() + " " + u.property() + " (runtime)" : c.path();
                 out.println("  " + what + ": " + show(c.before()) + " -> " + show(c.after()) + "   # " + c.reason());
             }
             printUnmovable(unmovable, out);
@@ -92,6 +93,10 @@ public final class PlanText {
             m.put("before", c.before());
             m.put("after", c.after());
             m.put("reason", c.reason());
+            if (c instanceof Change.SetUnitProperty u) {
+                m.put("unit", u.unit());
+                m.put("property", u.property());
+            }
             if (c instanceof PinThread t) {
                 m.put("tid", t.tid());
                 m.put("thread", t.threadName());

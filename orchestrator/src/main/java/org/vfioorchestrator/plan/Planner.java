@@ -37,6 +37,8 @@ public final class Planner {
     public static final String V1_HOST_CPUSET = "vfio-host";
     /** libvirt's slice for VMs: it must keep the VMs' CPUs or QEMU cannot be pinned. */
     static final String MACHINE_SLICE = "machine.slice";
+    /** The systemd property that confines a unit's processes to CPUs. */
+    static final String ALLOWED_CPUS = "AllowedCPUs";
 
     private Planner() {
     }
@@ -147,6 +149,10 @@ public final class Planner {
                 return;
             }
             String why = "host processes run on the host CPUs only";
+            if (cg.version() == CgroupVersion.SYSTEMD) {
+                systemdUnits(cg, why);
+                return;
+            }
             if (cg.version() == CgroupVersion.V2) {
                 for (Map.Entry<String, String> e : cg.subtreeControl().entrySet()) {
                     if (!KernelText.words(e.getValue()).contains("cpuset")) {
@@ -220,6 +226,24 @@ public final class Planner {
             if (!movable.isEmpty()) {
                 changes.add(new MoveProcesses(cg.root(), hostDir, List.copyOf(movable), why));
             }
+        }
+
+        /**
+         * Through systemd, which owns the v2 tree: runtime AllowedCPUs on each unit at its top but
+         * machine.slice, so the confinement outlives a daemon-reload, a new unit or a restart.
+         */
+        private void systemdUnits(Cgroups cg, String why) {
+            for (Map.Entry<String, HostSnapshot.SystemdUnit> u : cg.units().entrySet()) {
+                HostSnapshot.SystemdUnit unit = u.getValue();
+                Change.SetUnitProperty change = new Change.SetUnitProperty(u.getKey(), ALLOWED_CPUS, unit.allowedCpus(),
+                        hostCpus.toString(), unit.dropIn().orElse(null), why);
+                controlled.add(change.path());
+                if (!ValueFormat.CPU_LIST.same(unit.allowedCpus(), hostCpus.toString())) {
+                    changes.add(change);
+                }
+            }
+            unmovable.add(new Unmovable(ChangeKind.CPUSET, cg.root() + "/" + MACHINE_SLICE, MACHINE_SLICE,
+                    "libvirt's VMs run here; it keeps every CPU so QEMU can be pinned"));
         }
 
         /** A systemd unit of a kept daemon: "libvirtd" keeps libvirtd.service (and its sockets' service). */

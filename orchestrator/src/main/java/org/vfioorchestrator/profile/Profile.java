@@ -113,7 +113,12 @@ public record Profile(
     public record CStatePolicy(CStateMethod method, int maxLatencyUs) {
     }
 
-    public enum CgroupMode { AUTO, V2, V1, NONE }
+    /**
+     * How the host's processes are confined: {@code systemd} through systemd's runtime AllowedCPUs (cgroup
+     * v2 hosts where systemd runs, which owns the tree), {@code v2} and {@code v1} by writing cgroupfs,
+     * {@code auto} the first of these the host has.
+     */
+    public enum CgroupMode { AUTO, SYSTEMD, V2, V1, NONE }
 
     /**
      * @param root the cgroup directory treated as "the host" (its tasks are confined)

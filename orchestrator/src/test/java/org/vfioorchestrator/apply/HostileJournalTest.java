@@ -152,7 +152,28 @@ class HostileJournalTest {
                         " (PIN_THREAD /etc/passwd): a pin of thread 1 is at /proc/PID/task/1, not /etc/passwd"),
                 adding("an unknown type", entry("type", "FORMAT_DISK", "path", "/dev/sda", "vm", "tiny"),
                         " (FORMAT_DISK /dev/sda): 'type' is 'FORMAT_DISK', which is none of WRITE, ENABLE_CONTROLLER,"
-                                + " MAKE_CGROUP, MOVE_PROCESSES and PIN_THREAD"),
+                                + " MAKE_CGROUP, MOVE_PROCESSES, PIN_THREAD and SET_UNIT_PROPERTY"),
+                // a systemd drop-in is unit configuration: only AllowedCPUs of a slice or scope is ever restored
+                adding("a service's ExecStart", entry("type", "SET_UNIT_PROPERTY", "path",
+                        "/run/systemd/system.control/sshd.service.d/50-ExecStart.conf", "original", "", "expected", "0-1",
+                        "vm", "tiny", "unit", "sshd.service", "property", "ExecStart"),
+                        " (SET_UNIT_PROPERTY /run/systemd/system.control/sshd.service.d/50-ExecStart.conf): 'property' is"
+                                + " 'ExecStart'; this tool sets only AllowedCPUs"),
+                adding("a drop-in that runs a program", entry("type", "SET_UNIT_PROPERTY", "path",
+                        "/run/systemd/system.control/user.slice.d/50-AllowedCPUs.conf", "original", "", "expected", "0-1",
+                        "vm", "tiny", "unit", "user.slice", "property", "AllowedCPUs",
+                        "dropInBefore", "[Slice]\nAllowedCPUs=\n[Service]\nExecStartPre=/bin/sh -c 'id > /tmp/owned'\n"),
+                        " (SET_UNIT_PROPERTY /run/systemd/system.control/user.slice.d/50-AllowedCPUs.conf): 'dropInBefore' has a"
+                                + " line this tool never restores: '[Service]'"),
+                adding("a drop-in somewhere else", entry("type", "SET_UNIT_PROPERTY", "path", "/etc/systemd/system/user.slice.d/x.conf",
+                        "original", "", "expected", "0-1", "vm", "tiny", "unit", "user.slice", "property", "AllowedCPUs"),
+                        " (SET_UNIT_PROPERTY /etc/systemd/system/user.slice.d/x.conf): the drop-in of user.slice's AllowedCPUs is"
+                                + " /run/systemd/system.control/user.slice.d/50-AllowedCPUs.conf, not /etc/systemd/system/user.slice.d/x.conf"),
+                adding("a unit name that climbs", entry("type", "SET_UNIT_PROPERTY", "path",
+                        "/run/systemd/system.control/../x.slice.d/50-AllowedCPUs.conf", "original", "", "expected", "0-1",
+                        "vm", "tiny", "unit", "../x.slice", "property", "AllowedCPUs"),
+                        " (SET_UNIT_PROPERTY /run/systemd/system.control/../x.slice.d/50-AllowedCPUs.conf): '../x.slice' is not"
+                                + " the name of a slice or scope"),
                 adding("not an object", 42, ": not a JSON object"),
                 adding("no type", entry("path", "/proc/irq/0/smp_affinity_list", "vm", "tiny"),
                         " (? /proc/irq/0/smp_affinity_list): 'type' is missing"),

@@ -55,7 +55,7 @@ class HookRunnerTest {
     void host() throws Exception {
         root = dir.resolve("host");
         HostTreeGenerator.generate(HostSpec.builder().cpus(4).threadsPerCore(2).cpusPerL3(4).numaNodes(1).packages(1)
-                .irqs(16).nvmeQueues(2).processes(5).cgroup(HostSpec.Cgroup.V2).cpusetController(true)
+                .irqs(16).nvmeQueues(2).processes(5).cgroup(HostSpec.Cgroup.V2).cpusetController(false)
                 .cpufreq("acpi-cpufreq", HostSpec.ACPI_CPUFREQ_GOVERNORS, "schedutil").cpuidle(true)
                 .irqbalance(false, null).vm("tiny", 2, 1).seed(3).build(), root);
         host = HostFs.open(root);

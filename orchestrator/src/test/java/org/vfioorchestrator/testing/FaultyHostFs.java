@@ -7,8 +7,9 @@ import org.vfioorchestrator.host.HostIoException;
 
 /**
  * Wraps a host and makes its k-th kernel change (write, mkdir, rmdir, thread
- * pin; not the journal) fail with an errno, or "crash" the process there by
- * throwing {@link Crash}, which nothing in the tool catches.
+ * pin, a systemd runtime property or reload; not the journal) fail with an errno,
+ * or "crash" the process there by throwing {@link Crash}, which nothing in the
+ * tool catches.
  */
 public final class FaultyHostFs extends ForwardingHostFs {
     /** Stands for the process dying: an Error, so no catch block in the tool runs. */
@@ -69,5 +70,27 @@ public final class FaultyHostFs extends ForwardingHostFs {
     public void setThreadAffinity(int tid, CpuSet cpus) {
         step("/proc/" + tid);
         host.setThreadAffinity(tid, cpus);
+    }
+
+    @Override
+    public java.util.Optional<org.vfioorchestrator.host.Systemd> systemd() {
+        return host.systemd().map(real -> new org.vfioorchestrator.host.Systemd() {
+            @Override
+            public String property(String unit, String name) {
+                return real.property(unit, name);
+            }
+
+            @Override
+            public void setRuntimeProperty(String unit, String name, String value) {
+                step("systemctl set-property " + unit);
+                real.setRuntimeProperty(unit, name, value);
+            }
+
+            @Override
+            public void reload() {
+                step("systemctl daemon-reload");
+                real.reload();
+            }
+        });
     }
 }

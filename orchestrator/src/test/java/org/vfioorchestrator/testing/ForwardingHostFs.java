@@ -36,6 +36,7 @@ public abstract class ForwardingHostFs implements HostFs {
     @Override public OutputStream appendStream(String path) { return host.appendStream(path); }
     @Override public AutoCloseable tryLock(String path, Duration timeout) { return host.tryLock(path, timeout); }
     @Override public CpuSet threadAffinity(int tid) { return host.threadAffinity(tid); }
+    @Override public java.util.Optional<org.vfioorchestrator.host.Systemd> systemd() { return host.systemd(); }
     @Override public void expectAffinityChanges() { host.expectAffinityChanges(); }
     @Override public void setThreadAffinity(int tid, CpuSet cpus) { host.setThreadAffinity(tid, cpus); }
     @Override public Path resolve(String path) { return host.resolve(path); }

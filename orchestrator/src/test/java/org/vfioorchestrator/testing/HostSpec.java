@@ -25,7 +25,8 @@ import org.vfioorchestrator.cpu.CpuSet;
  * @param tasks             0, or the exact number of tasks (threads, kernel and user) on the host: ordinary
  *                          processes are added until it is reached, instead of {@code processes} of them
  * @param cgroup            which cgroup hierarchy is mounted
- * @param cpusetController  v2: whether the root's cgroup.subtree_control enables cpuset
+ * @param cpusetController  v2: whether the root's cgroup.subtree_control enables cpuset (systemd enables it
+ *                          only while a unit has AllowedCPUs)
  * @param cpufreqDriver     scaling_driver, or null for no cpufreq at all
  * @param governors         scaling_available_governors (ignored by intel_pstate / amd-pstate-epp)
  * @param governor          scaling_governor
@@ -68,7 +69,18 @@ public record HostSpec(
         String kernelRelease,
         long seed) {
 
-    public enum Cgroup { V1, V2 }
+    /**
+     * The cgroup hierarchy: v1 (with systemd's name=systemd one beside it), v2 without systemd managing it
+     * (written directly), or v2 with systemd as PID 1 ({@code /run/systemd/system}), the usual desktop.
+     */
+    public enum Cgroup {
+        V1, V2, SYSTEMD;
+
+        /** The unified hierarchy is mounted at /sys/fs/cgroup. */
+        public boolean unified() {
+            return this != V1;
+        }
+    }
 
     public static final List<String> ACPI_CPUFREQ_GOVERNORS =
             List.of("conservative", "ondemand", "userspace", "powersave", "performance", "schedutil");
@@ -116,14 +128,14 @@ public record HostSpec(
 
     /**
      * The bundled example: AMD 16 cores / 32 threads (siblings n, n+16), two
-     * CCDs, one node, acpi-cpufreq + acpi_idle, cgroup v2, irqbalance without a
+     * CCDs, one node, acpi-cpufreq + acpi_idle, systemd with cgroup v2, irqbalance without a
      * banned list, no isolcpus, VM win11 running with 8 vCPUs and one iothread.
      */
     public static HostSpec gamingRig() {
         return builder()
                 .cpus(32).threadsPerCore(2).cpusPerL3(16).numaNodes(1).packages(1)
                 .irqs(60).processes(24)
-                .cgroup(Cgroup.V2).cpusetController(true)
+                .cgroup(Cgroup.SYSTEMD).cpusetController(false)
                 .cpufreq("acpi-cpufreq", ACPI_CPUFREQ_GOVERNORS, "schedutil")
                 .cpuidle(true)
                 .irqbalance(true, null)

@@ -863,7 +863,7 @@ public final class HostTreeGenerator {
         Proc p = newProc(false, comm, uid == 0 ? PF_RANDOMIZE | PF_SUPERPRIV : PF_RANDOMIZE, userAffinity, start);
         p.uid = uid;
         p.cmdline = cmdline + "\0";
-        p.cgroup = spec.cgroup() == HostSpec.Cgroup.V2 ? cgroup : "";
+        p.cgroup = spec.cgroup().unified() ? cgroup : "";
         p.vsizeKb = 20_000 + rnd.nextInt(400_000);
         p.rssPages = 1_000 + rnd.nextInt(40_000);
         for (String t : threads) {
@@ -1045,10 +1045,18 @@ public final class HostTreeGenerator {
         for (Proc p : procs) {
             byGroup.computeIfAbsent(p.cgroup, x -> new ArrayList<>()).add(p);
         }
-        if (spec.cgroup() == HostSpec.Cgroup.V2) {
+        if (spec.cgroup().unified()) {
             cgroupV2(byGroup);
         } else {
             cgroupV1(byGroup);
+        }
+        if (spec.cgroup() == HostSpec.Cgroup.SYSTEMD) {
+            // systemd runs (sd_booted: the directory exists); it holds the transient units of the session
+            put("run/systemd/system/session-2.scope", "# This is a transient unit file, created programmatically via the"
+                    + " systemd API. Do not edit.\n[Scope]\nSlice=user-1000.slice\n\n[Unit]\nDescription=Session 2 of"
+                    + " User gamer\nWants=user-runtime-dir@1000.service\nWants=user@1000.service\n"
+                    + "After=systemd-logind.service\nAfter=systemd-user-sessions.service\nAfter=user-runtime-dir@1000.service\n"
+                    + "After=user@1000.service\nRequiresMountsFor=/home/gamer\n\n[Scope]\nSendSIGHUP=yes\nTasksMax=infinity\n");
         }
     }
 
@@ -1200,7 +1208,7 @@ public final class HostTreeGenerator {
         m.append("run /run tmpfs rw,nosuid,nodev,relatime,mode=755,inode64 0 0\n");
         m.append("/dev/nvme0n1p2 / ext4 rw,relatime 0 0\n");
         m.append("securityfs /sys/kernel/security securityfs rw,nosuid,nodev,noexec,relatime 0 0\n");
-        if (spec.cgroup() == HostSpec.Cgroup.V2) {
+        if (spec.cgroup().unified()) {
             m.append("cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid,nodev,noexec,relatime,nsdelegate,memory_recursiveprot 0 0\n");
         } else {
             m.append("tmpfs /sys/fs/cgroup tmpfs ro,nosuid,nodev,noexec,size=4096k,nr_inodes=1024,mode=755,inode64 0 0\n");
