@@ -50,6 +50,9 @@ public final class HostCapture {
                 facts.governorsOffered(cpu);
             }
             EXTRA.forEach(rec::read);
+            if (host.systemd().isPresent()) {
+                cgroupTree(rec, "/sys/fs/cgroup");
+            }
             Files.createDirectories(out);
             for (String dir : rec.directories()) {
                 Files.createDirectories(target(out, dir));
@@ -73,6 +76,27 @@ public final class HostCapture {
             throw OrchestratorException.data(out + ": cannot write the capture: " + e.getMessage());
         }
     }
+
+    /**
+     * The cgroup v2 tree as systemd manages it, which a plan through systemd does not read but the
+     * simulated systemd of a tree acts on (controllers, tasks, cpusets of every cgroup).
+     */
+    private static void cgroupTree(RecordingHostFs rec, String dir) {
+        if (!rec.exists(dir + "/cgroup.controllers")) {
+            return;
+        }
+        for (String file : CGROUP_FILES) {
+            rec.read(dir + "/" + file);
+        }
+        for (String name : rec.list(dir)) {
+            if (rec.isDirectory(dir + "/" + name)) {
+                cgroupTree(rec, dir + "/" + name);
+            }
+        }
+    }
+
+    private static final List<String> CGROUP_FILES = List.of("cgroup.controllers", "cgroup.subtree_control", "cgroup.procs",
+            "cpuset.cpus", "cpuset.cpus.effective", "cpuset.cpus.partition", "cpuset.mems", "cpuset.mems.effective");
 
     private static Path target(Path out, String hostPath) {
         return out.resolve(hostPath.substring(1));

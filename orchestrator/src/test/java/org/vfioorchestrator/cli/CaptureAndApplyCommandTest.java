@@ -35,6 +35,24 @@ class CaptureAndApplyCommandTest {
         assertTrue(Files.exists(cap.resolve("proc/cmdline")), "doctor's files come along");
     }
 
+    /**
+     * On a systemd host a capture also holds the cgroup tree systemd manages, which the simulated systemd
+     * acts on: an apply on the capture confines through it, and the revert leaves the capture as it was
+     * (the lab's differential run found captures without it, where the simulated apply failed).
+     */
+    @Test
+    void aCaptureOfASystemdHostTakesAnApplyAndARevert() throws Exception {
+        Path cap = dir.resolve("cap");
+        assertEquals(0, run("capture", cap.toString(), "--vm", "win11", "--host-root", RIG.toString()).code());
+        TreeSnapshot before = TreeSnapshot.of(cap);
+        CliRun apply = run("apply", "win11", "--profile", PROFILE, "--host-root", cap.toString());
+        assertEquals(0, apply.code(), apply.err());
+        assertEquals("0-7,16-23", Files.readString(cap.resolve("sys/fs/cgroup/user.slice/cpuset.cpus")).strip());
+        CliRun revert = run("revert", "win11", "--host-root", cap.toString());
+        assertEquals(0, revert.code(), revert.err());
+        assertEquals(List.of(), before.differences(TreeSnapshot.of(cap)));
+    }
+
     @Test
     void captureRefusesAFolderThatIsNotEmpty() throws Exception {
         Files.writeString(dir.resolve("keep.txt"), "mine");

@@ -24,8 +24,15 @@ final class Guest {
     }
 
     static Out run(long timeoutSeconds, String... command) {
+        return run(Map.of(), timeoutSeconds, command);
+    }
+
+    /** Runs a command with {@code env} added to this process's environment. */
+    static Out run(Map<String, String> env, long timeoutSeconds, String... command) {
         try {
-            Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            ProcessBuilder pb = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            pb.environment().putAll(env);
+            Process p = pb.start();
             // both pipes drained on threads of their own, so a chatty command cannot block on a full pipe
             StreamText out = new StreamText(p.getInputStream());
             StreamText err = new StreamText(p.getErrorStream());

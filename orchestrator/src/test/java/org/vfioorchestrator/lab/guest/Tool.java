@@ -38,19 +38,32 @@ final class Tool {
         return Guest.run(600, command(args).toArray(String[]::new));
     }
 
+    /**
+     * 'install' as a user runs it; its class-data training run starts JVMs of its own, which an emulated
+     * CPU runs twice as fast interpreted (JAVA_TOOL_OPTIONS reaches them too).
+     */
+    static Guest.Out install() {
+        return Guest.run(java.util.Map.of("JAVA_TOOL_OPTIONS", "-Xint"), 900, command("install").toArray(String[]::new));
+    }
+
     /** Starts a command in its own JVM without waiting (to kill it part-way). */
     static Process start(String... args) throws IOException {
         return new ProcessBuilder(command(args)).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
 
-    /** Makes the class-data archive with a plan of the lab's profile (the classes an apply loads, nearly all). */
+    /**
+     * Makes the class-data archive from an apply of the lab's profile (the classes the kill points' JVMs
+     * load), then reverts it in this JVM.
+     */
     static String makeArchive() throws IOException {
         Files.createDirectories(ARCHIVE.getParent());
-        List<String> cmd = new ArrayList<>(List.of("java", "-Xint", "-XX:ArchiveClassesAtExit=" + ARCHIVE, "-jar", JAR.toString(),
-                "plan", PROFILES.resolve("labvm.yaml").toString()));
+        List<String> cmd = new ArrayList<>(List.of("java", "-Xint", "-XX:+UseSerialGC", "-XX:ArchiveClassesAtExit=" + ARCHIVE,
+                "-jar", JAR.toString(), "apply", "labvm"));
         Guest.Out o = Guest.run(600, cmd.toArray(String[]::new));
-        return "class-data archive: " + (Files.exists(ARCHIVE) ? "made" : "not made (" + o.both() + ")");
+        Guest.Out revert = run("revert", "labvm");
+        return "class-data archive: " + (Files.exists(ARCHIVE) ? "made" : "not made (" + o.both() + ")")
+                + (revert.ok() ? "" : "; the training apply's revert exited " + revert.code() + ": " + revert.both());
     }
 
     private static List<String> command(String... args) {
