@@ -11,8 +11,12 @@ import java.util.stream.IntStream;
  * Always compare CPU sets as sets, never as the strings the kernel printed.
  */
 public final class CpuSet implements Comparable<CpuSet> {
-    /** The kernel's NR_CPUS ceiling we accept (CONFIG_NR_CPUS max is 8192). */
-    public static final int MAX_CPUS = 8192;
+    /**
+     * CPU ids go up to this one less: libvirt's limit for a domain's CPU lists (16384), above the
+     * kernel's NR_CPUS ceiling (CONFIG_NR_CPUS max 8192), so every host's ids fit and a domain's pin
+     * beyond them is read as a pin to CPUs the host does not have.
+     */
+    public static final int MAX_CPUS = 16384;
 
     private static final CpuSet EMPTY = new CpuSet(new BitSet());
     private final BitSet bits;

@@ -1,9 +1,12 @@
 package org.vfioorchestrator.doctor;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.domain.Cputune;
@@ -24,6 +27,7 @@ final class CpuChecks {
         } else {
             withoutProfile(in, out);
         }
+        pinsTheHostLacks(in, out);
         emulatorPlacement(in, out);
         Optional<List<Integer>> pins = in.vcpuPins();
         if (in.topology().isPresent() && pins.isPresent() && pins.get().size() == d.vcpus()) {
@@ -73,13 +77,70 @@ final class CpuChecks {
                 unpinned.add(v);
             }
         }
-        if (!unpinned.isEmpty()) {
-            out.add(new Finding(Severity.WARNING, "cputune.vcpus-unpinned", "no <vcpupin> for vCPU(s) " + unpinned
-                    + " and no profile given",
+        if (unpinned.isEmpty()) {
+            return;
+        }
+        String fix = "run 'vfio-orchestrator suggest --domain FILE' for a profile and its <cputune>, or add"
+                + " <vcpupin vcpu='N' cpuset='CPU'/> for each vCPU";
+        String none = "no <vcpupin> for vCPU(s) " + unpinned + " and no profile given";
+        Optional<CpuSet> shared = d.vcpuPlacement().cpuset();
+        if (d.vcpuPlacement().auto()) {
+            out.add(new Finding(Severity.WARNING, "cputune.vcpus-numad", "<vcpu placement='auto'>; " + none,
+                    "numad picks a NUMA node for the VM when it starts: its vCPUs stay on that node but move among its"
+                            + " CPUs and share them with host work.",
+                    "placement='static' and " + fix.substring(0, 1).toLowerCase(Locale.ROOT) + fix.substring(1)));
+        } else if (shared.isPresent()) {
+            out.add(new Finding(Severity.WARNING, "cputune.vcpus-share-cpuset", "<vcpu cpuset='" + shared.get() + "'>; "
+                    + none,
+                    "These vCPUs move among those CPUs, sharing them with each other and, unless <emulatorpin> says"
+                            + " otherwise, with QEMU's emulator threads, which libvirt puts there too.",
+                    fix));
+        } else {
+            out.add(new Finding(Severity.WARNING, "cputune.vcpus-unpinned", none,
                     "Floating vCPUs migrate between host CPUs and share them with host work, which is the classic source"
                             + " of frame-time spikes.",
-                    "run 'vfio-orchestrator suggest --domain FILE' for a profile and its <cputune>, or add"
-                            + " <vcpupin vcpu='N' cpuset='CPU'/> for each vCPU"));
+                    fix));
+        }
+    }
+
+    /**
+     * Every CPU list of {@code <vcpu>} and {@code <cputune>} that names CPUs this host does not have online:
+     * libvirt writes the pins into the VM's cpuset cgroup, which refuses such CPUs, and they are no CPUs of
+     * the VM's. Checked for each list, whatever its size, and lists that could not be read are said too.
+     */
+    private static void pinsTheHostLacks(DoctorInput in, List<Finding> out) {
+        Domain d = in.domain();
+        for (String problem : d.pinProblems()) {
+            out.add(new Finding(Severity.ERROR, "cputune.pin-unreadable", problem,
+                    "This CPU list is not one libvirt accepts, so the VM cannot start with it; doctor checked the other"
+                            + " pins.",
+                    "write the CPUs as a list such as 2-5,10 (CPU ids 0-" + (CpuSet.MAX_CPUS - 1) + "), or '2-5,^3' to"
+                            + " leave one out"));
+        }
+        if (in.topology().isEmpty()) {
+            return;
+        }
+        CpuSet online = in.topology().get().online();
+        List<String> lacking = new ArrayList<>();
+        CpuSet missing = CpuSet.empty();
+        Map<String, CpuSet> lists = new LinkedHashMap<>();
+        d.vcpuPlacement().cpuset().ifPresent(c -> lists.put("<vcpu cpuset='" + c + "'>", c));
+        new TreeMap<>(d.cputune().vcpupin()).forEach((v, c) -> lists.put("<vcpupin vcpu='" + v + "' cpuset='" + c + "'/>", c));
+        d.cputune().emulatorpin().ifPresent(c -> lists.put("<emulatorpin cpuset='" + c + "'/>", c));
+        new TreeMap<>(d.cputune().iothreadpin()).forEach((t, c) -> lists.put("<iothreadpin iothread='" + t + "' cpuset='" + c + "'/>", c));
+        for (Map.Entry<String, CpuSet> e : lists.entrySet()) {
+            CpuSet gone = e.getValue().difference(online);
+            if (!gone.isEmpty()) {
+                lacking.add(e.getKey());
+                missing = missing.union(gone);
+            }
+        }
+        if (!lacking.isEmpty()) {
+            out.add(new Finding(Severity.ERROR, "cputune.pin-offline", String.join(", ", lacking) + "; online CPUs "
+                    + online,
+                    "Pins to CPUs " + missing + ", which are offline or do not exist here, make QEMU fail to start"
+                            + " (libvirt cannot write them into the VM's cpuset: \"cannot set CPU affinity\").",
+                    "pin only online CPUs; 'vfio-orchestrator suggest' proposes a set for this host"));
         }
     }
 
@@ -104,10 +165,13 @@ final class CpuChecks {
         boolean fromProfile = in.profile().isPresent();
         Optional<CpuSet> emu = in.emulatorCpus();
         String where = fromProfile ? "emulator_cpus " + emu.map(CpuSet::toString).orElse("")
-                : emu.map(e -> "<emulatorpin cpuset='" + e + "'/>").orElse("<cputune> has no <emulatorpin>");
+                : d.cputune().emulatorpin().map(e -> "<emulatorpin cpuset='" + e + "'/>")
+                        .or(() -> d.vcpuPlacement().cpuset().map(c -> "no <emulatorpin>, so libvirt runs it on <vcpu"
+                                + " cpuset='" + c + "'>"))
+                        .orElse("<cputune> has no <emulatorpin>");
         if (d.tcg()) {
             CpuSet vcpu0 = fromProfile ? CpuSet.of(in.profile().get().vcpuPins().get(0))
-                    : d.cputune().vcpupin().getOrDefault(0, vm);
+                    : d.vcpuCpus(0).orElse(vm);
             if (emu.isEmpty() || !emu.get().intersects(vm)) {
                 out.add(new Finding(Severity.WARNING, "cputune.emulator-away-from-vcpus", "<domain type='qemu'> (TCG);"
                         + " " + where + ", vCPUs on " + vm,
@@ -119,7 +183,7 @@ final class CpuChecks {
             }
             return;
         }
-        String hostCpus = hostCpusText(in);
+        String hostCpus = in.hostCpusText();
         if (emu.isEmpty()) {
             out.add(new Finding(Severity.WARNING, "cputune.emulator-unpinned", where,
                     "QEMU's emulator threads (device emulation, the main loop) then run anywhere, including on the"
@@ -135,21 +199,12 @@ final class CpuChecks {
         }
     }
 
-    /** The host's CPUs for a fix: what the profile keeps, else the online CPUs no vCPU is pinned to. */
-    static String hostCpusText(DoctorInput in) {
-        return in.hostCpus().filter(s -> !s.isEmpty()).map(CpuSet::toString).orElse("HOST_CPUS");
-    }
 
     private static void topology(DoctorInput in, Topology t, List<Integer> pins, List<Finding> out) {
         Domain d = in.domain();
         CpuSet vm = CpuSet.of(pins);
         if (!vm.isSubsetOf(t.online())) {
-            out.add(new Finding(Severity.ERROR, "cputune.pin-offline", "vCPU pins " + pins + "; online CPUs "
-                    + t.online(),
-                    "Pins to CPUs " + vm.difference(t.online()) + ", which are offline or do not exist, make QEMU"
-                            + " fail with \"cannot set CPU affinity\" (or the hook refuse to start the VM).",
-                    "pin only online CPUs; 'vfio-orchestrator suggest' proposes a set for this host"));
-            return;
+            return; // cputune.pin-offline
         }
         int threads = d.cpuTopology().map(CpuTopology::threads).orElse(1);
         // how the pinned CPUs pair up: vCPUs 2k and 2k+1 on SMT siblings

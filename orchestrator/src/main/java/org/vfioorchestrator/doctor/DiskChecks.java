@@ -2,10 +2,13 @@ package org.vfioorchestrator.doctor;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import org.vfioorchestrator.domain.Controller;
 import org.vfioorchestrator.domain.Disk;
+import org.vfioorchestrator.domain.Domain;
 import org.vfioorchestrator.domain.DiskDriver;
 import org.vfioorchestrator.host.Mount;
 
@@ -25,7 +28,7 @@ final class DiskChecks {
             if (d.isCdrom()) {
                 continue;
             }
-            emulatedBus(d, out);
+            emulatedBus(in.domain(), d, out);
             DiskDriver drv = d.driver();
             boolean direct = DIRECT_CACHES.contains(drv.effectiveCache());
             boolean nativeIo = drv.effectiveIo().equals("native");
@@ -86,17 +89,35 @@ final class DiskChecks {
         return parts.isEmpty() ? "" : " (QEMU's default " + String.join(", ", parts) + ")";
     }
 
-    private static void emulatedBus(Disk d, List<Finding> out) {
-        if (!d.bus().equals("ide") && !d.bus().equals("sata")) {
-            return;
+    /**
+     * IDE, SATA and USB are emulated in full; SCSI is too unless its controller is virtio-scsi (libvirt's
+     * default SCSI model on x86 is the emulated lsilogic).
+     */
+    private static void emulatedBus(Domain domain, Disk d, List<Finding> out) {
+        String bus = d.bus();
+        String seen = d.label() + ": <target dev='" + d.targetDev() + "' bus='" + bus + "'/>";
+        String toVirtio = "<target dev='vd" + d.targetDev().substring(Math.min(2, d.targetDev().length())) + "' bus='virtio'/>"
+                + " (and drop its <address type='drive'>); install the virtio-blk driver in the guest first"
+                + " (Windows: virtio-win, add a small virtio disk, load the driver, then switch the boot disk)";
+        String why = " traps to QEMU on every register access and runs its I/O on the vCPU threads, so disk work stalls"
+                + " the guest's CPUs.";
+        if (bus.equals("ide") || bus.equals("sata") || bus.equals("usb")) {
+            out.add(new Finding(Severity.WARNING, "disk.emulated-bus", seen,
+                    "An emulated " + bus.toUpperCase(Locale.ROOT) + " controller" + why, toVirtio));
+        } else if (bus.equals("scsi")) {
+            Optional<Controller> c = domain.controllerOf(d);
+            if (c.isPresent() && c.get().virtioScsi()) {
+                return;
+            }
+            Optional<String> model = c.map(Controller::model).filter(m -> !m.isEmpty());
+            out.add(new Finding(Severity.WARNING, "disk.emulated-bus", seen + " on "
+                    + c.map(Controller::toXml).orElse("SCSI controller " + d.controller() + ", not in the XML")
+                    + (model.isPresent() ? "" : " (libvirt's default model on x86: lsilogic)"),
+                    "An emulated " + model.orElse("lsilogic") + " SCSI controller" + why,
+                    "<controller type='scsi' index='" + d.controller() + "' model='virtio-scsi'><driver iothread='1'/>"
+                            + "</controller> (the guest needs the virtio-scsi driver: Windows, vioscsi from virtio-win),"
+                            + " or " + toVirtio));
         }
-        out.add(new Finding(Severity.WARNING, "disk.emulated-bus", d.label() + ": <target dev='" + d.targetDev()
-                + "' bus='" + d.bus() + "'/>",
-                "An emulated " + d.bus().toUpperCase() + " controller traps to QEMU on every register access and runs"
-                        + " its I/O on the vCPU threads, so disk work stalls the guest's CPUs.",
-                "<target dev='vd" + d.targetDev().substring(Math.min(2, d.targetDev().length())) + "' bus='virtio'/>"
-                        + " (and drop its <address type='drive'>); install the virtio-blk driver in the guest first"
-                        + " (Windows: virtio-win, add a small virtio disk, load the driver, then switch the boot disk)"));
     }
 
     private static void sparse(DoctorInput in, Disk d, List<Finding> out) {

@@ -1,8 +1,10 @@
 package org.vfioorchestrator.doctor;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.vfioorchestrator.cpu.CpuSet;
+import org.vfioorchestrator.domain.Controller;
 import org.vfioorchestrator.domain.Disk;
 import org.vfioorchestrator.domain.Domain;
 import org.vfioorchestrator.domain.IoThreadPoll;
@@ -20,19 +22,42 @@ final class IoThreadChecks {
     static void run(DoctorInput in, List<Finding> out) {
         Domain d = in.domain();
         List<Disk> virtio = d.disks().stream().filter(x -> !x.isCdrom() && x.bus().equals("virtio")).toList();
+        // a virtio-scsi controller's queues are served like a virtio disk's: by an iothread, or by the main loop
+        List<Controller> scsi = d.controllers().stream().filter(Controller::virtioScsi).filter(c -> d.disks().stream()
+                .anyMatch(x -> !x.isCdrom() && x.bus().equals("scsi") && x.controller() == c.index())).toList();
         // where helpers belong: the emulator's CPUs when they are clear of the vCPUs, else all the host keeps
-        String where = in.emulatorCpus().filter(e -> !e.isEmpty() && !e.intersects(in.vmCpus()))
-                .or(in::hostCpus).map(CpuSet::toString).filter(s -> !s.isEmpty()).orElse("HOST_CPUS");
+        String where = in.emulatorCpus().filter(e -> !e.isEmpty() && !e.intersects(in.vmCpus())).map(CpuSet::toString)
+                .orElseGet(in::hostCpusText);
         if (d.iothreads() == 0) {
-            if (!virtio.isEmpty()) {
-                out.add(new Finding(Severity.WARNING, "iothreads.none", "<iothreads> absent; " + virtio.size()
-                        + " virtio disk(s)",
+            if (!virtio.isEmpty() || !scsi.isEmpty()) {
+                List<String> served = new ArrayList<>();
+                List<String> assign = new ArrayList<>();
+                if (!virtio.isEmpty()) {
+                    served.add(virtio.size() + " virtio disk(s)");
+                    assign.add("iothread='1' on each virtio disk's <driver>");
+                }
+                if (!scsi.isEmpty()) {
+                    served.add(scsi.size() + " virtio-scsi controller(s) with disks");
+                    assign.add("<driver iothread='1'/> in each virtio-scsi <controller>");
+                }
+                out.add(new Finding(Severity.WARNING, "iothreads.none", "<iothreads> absent; " + String.join(", ", served),
                         "Without an iothread the disks are served by QEMU's main loop, which shares a lock and a thread"
                                 + " with the emulator and every other device, so a burst of I/O delays the rest.",
-                        "<iothreads>1</iothreads> in <domain>; iothread='1' on each virtio disk's <driver>; and"
+                        "<iothreads>1</iothreads> in <domain>; " + String.join("; ", assign) + "; and"
                                 + " <iothreadpin iothread='1' cpuset='" + where + "'/> in <cputune>"));
             }
             return;
+        }
+        for (Controller c : scsi) {
+            if (c.iothread().isEmpty()) {
+                out.add(new Finding(Severity.WARNING, "iothreads.controller-unassigned", c.toXml()
+                        + c.queues().stream().mapToObj(q -> " with " + q + " queues").findFirst().orElse("")
+                        + ", no <driver iothread>",
+                        "The disks on this controller still run in QEMU's main loop although the VM has iothreads.",
+                        "<controller type='scsi' index='" + c.index() + "' model='virtio-scsi'><driver"
+                                + c.queues().stream().mapToObj(q -> " queues='" + q + "'").findFirst().orElse("")
+                                + " iothread='" + d.iothreadIds().get(0) + "'/></controller>"));
+            }
         }
         for (Disk x : virtio) {
             if (x.driver().iothreads().isEmpty()) {
@@ -70,7 +95,7 @@ final class IoThreadChecks {
         if (max == 0) {
             return;
         }
-        Optional<CpuSet> host = in.hostCpus();
+        Optional<CpuSet> host = in.hostCpus().filter(h -> !h.isEmpty());
         boolean constrained = host.isPresent() && host.get().size() <= CONSTRAINED_HOST_CPUS;
         boolean sharesHost = host.isPresent() && cpus.map(c -> c.intersects(host.get())).orElse(true);
         boolean defaulted = poll.isEmpty() || poll.get().maxNs().isEmpty();

@@ -21,6 +21,7 @@ import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.cpu.CpuSetFormatException;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
+import org.w3c.dom.NamedNodeMap;
 import org.w3c.dom.Node;
 import org.xml.sax.ErrorHandler;
 import org.xml.sax.InputSource;
@@ -127,7 +128,13 @@ public final class DomainXml {
         Domain domain(Element root) {
             String type = root.getAttribute("type");
             String name = child(root, "name").map(e -> e.getTextContent().strip()).orElseThrow(() -> SafeXml.noName(source));
-            int vcpus = child(root, "vcpu").map(e -> SafeXml.wholeNumber(source, "vcpu", e.getTextContent())).orElse(1);
+            Optional<Element> vcpu = child(root, "vcpu");
+            int vcpus = vcpu.map(e -> SafeXml.wholeNumber(source, "vcpu", e.getTextContent())).orElse(1);
+            List<String> pinProblems = new ArrayList<>();
+            VcpuPlacement placement = vcpu.map(e -> new VcpuPlacement(
+                    e.getAttribute("placement").isEmpty() ? "static" : e.getAttribute("placement"),
+                    e.hasAttribute("cpuset") ? pin(e, "cpuset", pinProblems) : Optional.<CpuSet>empty()))
+                    .orElse(VcpuPlacement.none());
             int iothreads = child(root, "iothreads").map(e -> SafeXml.wholeNumber(source, "iothreads", e.getTextContent()))
                     .orElse(0);
 
@@ -152,34 +159,46 @@ public final class DomainXml {
                     new CpuTopology(intAttr(t, "sockets").orElse(1), intAttr(t, "dies").orElse(1),
                             intAttr(t, "cores").orElse(1), intAttr(t, "threads").orElse(1)));
 
-            Cputune cputune = child(root, "cputune").map(this::cputune).orElse(Cputune.none());
+            Cputune cputune = child(root, "cputune").map(ct -> cputune(ct, pinProblems)).orElse(Cputune.none());
 
             List<Disk> disks = new ArrayList<>();
+            List<Controller> controllers = new ArrayList<>();
             List<HostDev> hostdevs = new ArrayList<>();
             Optional<Element> devices = child(root, "devices");
             if (devices.isPresent()) {
                 for (Element d : children(devices.get(), "disk")) {
                     disks.add(disk(d));
                 }
+                for (Element c : children(devices.get(), "controller")) {
+                    controllers.add(controller(c));
+                }
                 for (Element h : children(devices.get(), "hostdev")) {
                     hostdevs.add(hostdev(h));
                 }
             }
-            return new Domain(source, name, type, vcpus, iothreads, iothreadIds, topology, cputune, disks, hostdevs,
-                    polls);
+            return new Domain(source, name, type, vcpus, placement, iothreads, iothreadIds, topology, cputune, disks,
+                    controllers, hostdevs, polls, pinProblems);
         }
 
-        private Cputune cputune(Element ct) {
+        /** The pins; one that cannot be read is a problem to report, and the rest are still read. */
+        private Cputune cputune(Element ct, List<String> problems) {
             Map<Integer, CpuSet> vcpupin = new TreeMap<>();
             for (Element p : children(ct, "vcpupin")) {
-                vcpupin.put(requiredIntAttr(p, "vcpu", "<vcpupin> needs a vcpu attribute"), cpus(p, "cpuset"));
+                OptionalInt vcpu = pinIndex(p, "vcpu", problems);
+                Optional<CpuSet> cpus = pin(p, "cpuset", problems);
+                if (vcpu.isPresent() && cpus.isPresent()) {
+                    vcpupin.put(vcpu.getAsInt(), cpus.get());
+                }
             }
             Map<Integer, CpuSet> iothreadpin = new TreeMap<>();
             for (Element p : children(ct, "iothreadpin")) {
-                iothreadpin.put(requiredIntAttr(p, "iothread", "<iothreadpin> needs an iothread attribute"),
-                        cpus(p, "cpuset"));
+                OptionalInt iothread = pinIndex(p, "iothread", problems);
+                Optional<CpuSet> cpus = pin(p, "cpuset", problems);
+                if (iothread.isPresent() && cpus.isPresent()) {
+                    iothreadpin.put(iothread.getAsInt(), cpus.get());
+                }
             }
-            Optional<CpuSet> emulatorpin = child(ct, "emulatorpin").map(e -> cpus(e, "cpuset"));
+            Optional<CpuSet> emulatorpin = child(ct, "emulatorpin").flatMap(e -> pin(e, "cpuset", problems));
             List<Sched> vcpusched = new ArrayList<>();
             for (Element s : children(ct, "vcpusched")) {
                 vcpusched.add(sched(s, "vcpus"));
@@ -200,33 +219,72 @@ public final class DomainXml {
         }
 
         /** libvirt's id lists: {@code 0-3,^2}; the exclusions are removed. */
-        private CpuSet idList(Element e, String attr) {
-            String v = e.getAttribute(attr).strip();
+        private static CpuSet idList(String v) throws CpuSetFormatException {
             CpuSet in = CpuSet.empty();
             CpuSet out = CpuSet.empty();
-            try {
-                for (String token : v.split(",")) {
-                    String t = token.strip();
-                    if (t.isEmpty()) {
-                        continue;
-                    }
-                    if (t.startsWith("^")) {
-                        out = out.union(CpuSet.parseList(t.substring(1)));
-                    } else {
-                        in = in.union(CpuSet.parseList(t));
-                    }
+            for (String token : v.strip().split(",")) {
+                String t = token.strip();
+                if (t.isEmpty()) {
+                    continue;
                 }
-            } catch (CpuSetFormatException ex) {
-                throw bad("<" + e.getTagName() + " " + attr + "='" + v + "'>: " + ex.getMessage());
+                if (t.startsWith("^")) {
+                    out = out.union(CpuSet.parseList(t.substring(1)));
+                } else {
+                    in = in.union(CpuSet.parseList(t));
+                }
             }
             return in.difference(out);
         }
 
-        private CpuSet cpus(Element e, String attr) {
-            if (!e.hasAttribute(attr)) {
-                throw bad("<" + e.getTagName() + "> needs a " + attr + " attribute");
+        private CpuSet idList(Element e, String attr) {
+            try {
+                return idList(e.getAttribute(attr));
+            } catch (CpuSetFormatException ex) {
+                throw bad("<" + e.getTagName() + " " + attr + "='" + e.getAttribute(attr).strip() + "'>: " + ex.getMessage());
             }
-            return idList(e, attr);
+        }
+
+        /** A CPU list of {@code <vcpu>} or {@code <cputune>}, or a problem naming the element as written. */
+        private static Optional<CpuSet> pin(Element e, String attr, List<String> problems) {
+            if (!e.hasAttribute(attr)) {
+                problems.add(written(e) + ": no " + attr + " attribute");
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(idList(e.getAttribute(attr)));
+            } catch (CpuSetFormatException ex) {
+                problems.add(written(e) + ": " + attr + " " + ex.getMessage());
+                return Optional.empty();
+            }
+        }
+
+        /** The vCPU or iothread a pin is for, or a problem naming the element as written. */
+        private static OptionalInt pinIndex(Element e, String attr, List<String> problems) {
+            try {
+                return OptionalInt.of(Integer.parseInt(e.getAttribute(attr).strip()));
+            } catch (NumberFormatException ex) {
+                problems.add(written(e) + ": " + (e.hasAttribute(attr) ? attr + " is not a whole number" : "no " + attr
+                        + " attribute"));
+                return OptionalInt.empty();
+            }
+        }
+
+        /** An element with its attributes (in the DOM's order), without children: {@code <vcpupin cpuset='2-' vcpu='3'/>}. */
+        private static String written(Element e) {
+            StringBuilder sb = new StringBuilder("<").append(e.getTagName());
+            NamedNodeMap attributes = e.getAttributes();
+            for (int i = 0; i < attributes.getLength(); i++) {
+                Node a = attributes.item(i);
+                sb.append(' ').append(a.getNodeName()).append("='").append(a.getNodeValue()).append('\'');
+            }
+            return sb.append("/>").toString();
+        }
+
+        private Controller controller(Element c) {
+            Optional<Element> driver = child(c, "driver");
+            return new Controller(c.getAttribute("type"), intAttr(c, "index").orElse(0), c.getAttribute("model"),
+                    driver.map(d -> intAttr(d, "queues")).orElse(OptionalInt.empty()),
+                    driver.map(d -> intAttr(d, "iothread")).orElse(OptionalInt.empty()));
         }
 
         private Disk disk(Element d) {
@@ -238,7 +296,9 @@ public final class DomainXml {
             Optional<String> src = child(d, "source").flatMap(s -> List.of("file", "dev", "name", "volume").stream()
                     .filter(s::hasAttribute).findFirst().map(s::getAttribute));
             DiskDriver driver = child(d, "driver").map(this::driver).orElse(DiskDriver.none());
-            return new Disk(type, device, dev, bus, src, driver);
+            int controller = child(d, "address").filter(a -> a.getAttribute("type").equals("drive"))
+                    .map(a -> intAttr(a, "controller").orElse(0)).orElse(0);
+            return new Disk(type, device, dev, bus, controller, src, driver);
         }
 
         /** libvirt guesses the bus from the name when the target has none. */

@@ -68,8 +68,8 @@ class CpuSetTest {
         "-1       | '-1': CPU numbers are never negative; the first CPU is 0",
         "-        | '-': missing CPU number",
         "1-       | '1-': missing CPU number",
-        "8192     | '8192': CPU number out of range 0-8191",
-        "99999999 | '99999999': CPU number out of range 0-8191",
+        "16384    | '16384': CPU number out of range 0-16383",
+        "99999999 | '99999999': CPU number out of range 0-16383",
         "0 1      | '0 1': not a CPU number or range",
         "0x3      | '0x3': not a CPU number or range",
         "0-7:3/2  | '0-7:3/2': stride needs 0 < used <= group"})
@@ -90,8 +90,8 @@ class CpuSetTest {
     }
 
     @Test
-    void maskWiderThan8192CpusIsRefused() {
-        String tooWide = "1" + ",00000000".repeat(256);
+    void maskWiderThan16384CpusIsRefused() {
+        String tooWide = "1" + ",00000000".repeat(512);
         assertThrows(CpuSetFormatException.class, () -> CpuSet.parseMask(tooWide));
     }
 

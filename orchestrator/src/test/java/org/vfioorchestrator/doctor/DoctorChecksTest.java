@@ -336,4 +336,116 @@ class DoctorChecksTest {
         assertEquals("leave emulator_cpus out of the profile (under TCG it then goes on vCPU 0's CPU, 2), or write"
                 + " emulator_cpus: 2", p.get(0).fix());
     }
+
+    /** Issue 18 item 11: every emulated bus, not only IDE and SATA; SCSI is emulated unless on virtio-scsi. */
+    @Test
+    void scsiOnAnEmulatedControllerAndUsbAreEmulatedBuses() {
+        TestHost h = TestHost.smt(root, 8);
+        String scsiDisk = "<disk type='block' device='disk'><driver name='qemu' type='raw' cache='none' io='native'/>"
+                + "<source dev='/dev/sdb'/><target dev='sda' bus='scsi'/><address type='drive' controller='0'/></disk>";
+        List<Finding> lsilogic = findings(h, withDisk(scsiDisk + "<controller type='scsi' index='0' model='lsilogic'/>"));
+        assertEquals(List.of("disk.emulated-bus"), lsilogic.stream().map(Finding::id).toList());
+        assertEquals("disk sda (scsi, block /dev/sdb): <target dev='sda' bus='scsi'/> on <controller type='scsi' index='0'"
+                + " model='lsilogic'/>", lsilogic.get(0).evidence());
+        assertTrue(lsilogic.get(0).why().startsWith("An emulated lsilogic SCSI controller traps to QEMU"), lsilogic.get(0).why());
+        assertTrue(lsilogic.get(0).fix().startsWith("<controller type='scsi' index='0' model='virtio-scsi'><driver"
+                + " iothread='1'/></controller>"), lsilogic.get(0).fix());
+        assertEquals("disk sda (scsi, block /dev/sdb): <target dev='sda' bus='scsi'/> on SCSI controller 0, not in the XML"
+                + " (libvirt's default model on x86: lsilogic)", findings(h, withDisk(scsiDisk)).get(0).evidence());
+        assertEquals(List.of(), ids(h, withDisk(scsiDisk
+                + "<controller type='scsi' index='0' model='virtio-scsi'><driver iothread='1'/></controller>"),
+                Optional.empty()));
+        List<Finding> usb = findings(h, withDisk("<disk type='block' device='disk'><driver name='qemu' type='raw'"
+                + " cache='none' io='native'/><source dev='/dev/sdc'/><target dev='sdc' bus='usb'/></disk>"));
+        assertEquals(List.of("disk.emulated-bus"), usb.stream().map(Finding::id).toList());
+        assertTrue(usb.get(0).why().startsWith("An emulated USB controller"), usb.get(0).why());
+    }
+
+    /** Issue 18 item 11: a virtio-scsi controller's queues want an iothread as much as a virtio disk does. */
+    @Test
+    void virtioScsiControllerWithoutAnIothread() {
+        TestHost h = TestHost.smt(root, 8);
+        String disk = "<disk type='block' device='disk'><driver name='qemu' type='raw' cache='none' io='native'/>"
+                + "<source dev='/dev/sdb'/><target dev='sda' bus='scsi'/></disk>"
+                + "<controller type='scsi' index='0' model='virtio-scsi'><driver queues='4'/></controller>";
+        List<Finding> withIothreads = findings(h, withDisk(disk));
+        assertEquals(List.of("iothreads.controller-unassigned"), withIothreads.stream().map(Finding::id).toList());
+        assertEquals("<controller type='scsi' index='0' model='virtio-scsi'/> with 4 queues, no <driver iothread>",
+                withIothreads.get(0).evidence());
+        assertEquals("<controller type='scsi' index='0' model='virtio-scsi'><driver queues='4' iothread='1'/></controller>",
+                withIothreads.get(0).fix());
+
+        Domain none = DomainXml.parse(PINNED.formatted("", "").replaceFirst("(?s)<disk .*?</disk>", disk)
+                .replace("<iothreads>1</iothreads>", "").replaceFirst("(?s)<iothreadids>.*?</iothreadids>", "")
+                .replace("<iothreadpin iothread='1' cpuset='0-1,8-9'/>", ""), "vm.xml");
+        List<Finding> without = findings(h, none);
+        assertEquals(List.of("iothreads.none"), without.stream().map(Finding::id).toList());
+        assertEquals("<iothreads> absent; 1 virtio-scsi controller(s) with disks", without.get(0).evidence());
+        assertEquals("<iothreads>1</iothreads> in <domain>; <driver iothread='1'/> in each virtio-scsi <controller>; and"
+                + " <iothreadpin iothread='1' cpuset='0-1,8-9'/> in <cputune>", without.get(0).fix());
+    }
+
+    /** Issue 18 item 11: vCPUs under {@code <vcpu cpuset>} or numad are not floating over the host. */
+    @Test
+    void vcpuPlacementStaticCpusetAndAuto() {
+        TestHost h = TestHost.smt(root, 8);
+        String base = PINNED.formatted("", "").replaceFirst("(?s)<vcpupin .*<vcpupin vcpu='7' cpuset='13'/>", "");
+        Domain shared = DomainXml.parse(base.replace("<vcpu>8</vcpu>", "<vcpu placement='static' cpuset='2-5,10-13'>8</vcpu>")
+                .replace("<emulatorpin cpuset='0-1,8-9'/>", ""), "vm.xml");
+        List<Finding> f = findings(h, shared);
+        assertEquals(List.of("cputune.vcpus-share-cpuset", "cputune.emulator-on-vcpus"), f.stream().map(Finding::id).toList());
+        assertEquals("<vcpu cpuset='2-5,10-13'>; no <vcpupin> for vCPU(s) [0, 1, 2, 3, 4, 5, 6, 7] and no profile given",
+                f.get(0).evidence());
+        assertEquals("no <emulatorpin>, so libvirt runs it on <vcpu cpuset='2-5,10-13'>, vCPUs on 2-5,10-13",
+                f.get(1).evidence());
+        assertEquals("<emulatorpin cpuset='0-1,6-9,14-15'/>", f.get(1).fix(), "the host's CPUs: the vCPUs' set is known");
+
+        Domain numad = DomainXml.parse(base.replace("<vcpu>8</vcpu>", "<vcpu placement='auto'>8</vcpu>"), "vm.xml");
+        assertEquals(List.of("warning cputune.vcpus-numad"), ids(h, numad, Optional.empty()));
+    }
+
+    /** Issue 18 item 11: without a profile, iothread fixes name real CPUs, never an empty set or HOST_CPUS. */
+    @Test
+    void iothreadFixesWithoutAProfileNameRealCpus() {
+        TestHost h = TestHost.smt(root, 8);
+        Domain floating = DomainXml.parse(PINNED.formatted("", "").replaceFirst("(?s)<cputune>.*</cputune>", ""), "vm.xml");
+        List<Finding> f = findings(h, floating);
+        Finding unpinned = f.stream().filter(x -> x.id().equals("iothreads.unpinned")).findFirst().orElseThrow();
+        assertEquals("<iothreadpin iothread='1' cpuset='0,8'/> in <cputune>, or iothread_cpus: 0,8 in the profile",
+                unpinned.fix(), "the core suggest would keep for the host");
+        for (Finding x : f) {
+            assertFalse(x.fix().contains("HOST_CPUS") || x.fix().contains("''") || x.evidence().contains("host keeps ,"),
+                    x.toString());
+        }
+    }
+
+    /** Issue 18 item 11: a pin to CPUs the host lacks is caught in lists of any size, and they are not the VM's. */
+    @Test
+    void pinsToCpusTheHostLacksInListsOfSeveral() {
+        TestHost h = TestHost.smt(root, 8).file("/proc/812/comm", "irqbalance");
+        Domain d = DomainXml.parse(PINNED.formatted("", "")
+                .replace("<vcpupin vcpu='0' cpuset='2'/>", "<vcpupin vcpu='0' cpuset='2,2048,4096'/>")
+                .replace("<vcpupin vcpu='1' cpuset='10'/>", "<vcpupin vcpu='1' cpuset='10,16383'/>"), "vm.xml");
+        List<Finding> f = findings(h, d);
+        Finding offline = f.stream().filter(x -> x.id().equals("cputune.pin-offline")).findFirst().orElseThrow();
+        assertEquals(Severity.ERROR, offline.severity());
+        assertEquals("<vcpupin vcpu='0' cpuset='2,2048,4096'/>, <vcpupin vcpu='1' cpuset='10,16383'/>; online CPUs 0-15",
+                offline.evidence());
+        assertTrue(offline.why().startsWith("Pins to CPUs 2048,4096,16383, which are offline or do not exist here"),
+                offline.why());
+        Finding irqbalance = f.stream().filter(x -> x.id().equals("host.irqbalance-unbanned")).findFirst().orElseThrow();
+        assertTrue(irqbalance.fix().startsWith("IRQBALANCE_BANNED_CPULIST=2-5,10-13 in"), "only CPUs the host has: "
+                + irqbalance.fix());
+    }
+
+    /** Issue 18 item 11: one pin that cannot be read is a finding; the rest of the report still comes. */
+    @Test
+    void aPinThatCannotBeReadIsAFindingNotTheEnd() {
+        TestHost h = TestHost.smt(root, 8);
+        Domain d = DomainXml.parse(PINNED.formatted("", "").replace("<vcpupin vcpu='7' cpuset='13'/>",
+                "<vcpupin vcpu='7' cpuset='13-'/>"), "vm.xml");
+        List<Finding> f = findings(h, d);
+        assertEquals(List.of("cputune.pin-unreadable", "cputune.vcpus-unpinned"), f.stream().map(Finding::id).toList());
+        assertEquals("<vcpupin cpuset='13-' vcpu='7'/>: cpuset '13-': missing CPU number", f.get(0).evidence());
+    }
 }

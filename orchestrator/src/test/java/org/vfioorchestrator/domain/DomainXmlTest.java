@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.ExitCode;
@@ -168,9 +170,37 @@ class DomainXmlTest {
         assertTrue(assertThrows(OrchestratorException.class,
                 () -> DomainXml.parse("<domain><name>a</name><vcpu>eight</vcpu></domain>", "v.xml"))
                 .getMessage().contains("<vcpu>eight</vcpu>: not a whole number"));
-        assertTrue(assertThrows(OrchestratorException.class,
-                () -> DomainXml.parse("<domain><name>a</name><cputune><vcpupin vcpu='0' cpuset='1-x'/></cputune></domain>",
-                        "p.xml")).getMessage().startsWith("p.xml: <vcpupin cpuset='1-x'>"));
+    }
+
+    /** Issue 18 item 11: libvirt's CPU ids go to 16383, and a pin that cannot be read is reported, not the end. */
+    @Test
+    void pinsUpTo16383AndPinsThatCannotBeRead() {
+        Domain d = DomainXml.parse("<domain><name>a</name><vcpu placement='static' cpuset='0-3,^2'>3</vcpu><cputune>"
+                + "<vcpupin vcpu='0' cpuset='0,16383'/><vcpupin vcpu='1' cpuset='1-x'/><vcpupin vcpu='two' cpuset='1'/>"
+                + "<vcpupin vcpu='2' cpuset='3'/><emulatorpin/></cputune></domain>", "p.xml");
+        assertEquals(Map.of(0, CpuSet.of(0, 16383), 2, CpuSet.of(3)), d.cputune().vcpupin());
+        assertEquals(List.of("<vcpupin cpuset='1-x' vcpu='1'/>: cpuset '1-x': not a CPU number or range",
+                "<vcpupin cpuset='1' vcpu='two'/>: vcpu is not a whole number", "<emulatorpin/>: no cpuset attribute"),
+                d.pinProblems());
+        assertEquals(new VcpuPlacement("static", Optional.of(CpuSet.of(0, 1, 3))), d.vcpuPlacement());
+        assertEquals(Optional.of(CpuSet.of(0, 1, 3)), d.vcpuCpus(1), "a vCPU without a pin runs on <vcpu cpuset>");
+        assertEquals("auto", DomainXml.parse("<domain><name>a</name><vcpu placement='auto'>2</vcpu></domain>", "a.xml")
+                .vcpuPlacement().placement());
+    }
+
+    @Test
+    void controllersAndTheControllerOfADisk() {
+        Domain d = DomainXml.parse("<domain><name>a</name><devices>"
+                + "<controller type='scsi' index='0' model='lsilogic'/>"
+                + "<controller type='scsi' index='1' model='virtio-scsi'><driver queues='4' iothread='2'/></controller>"
+                + "<disk type='file' device='disk'><target dev='sda' bus='scsi'/><address type='drive' controller='1'"
+                + " bus='0' target='0' unit='0'/></disk>"
+                + "<disk type='file' device='disk'><target dev='sdb' bus='scsi'/></disk></devices></domain>", "c.xml");
+        assertEquals(List.of(new Controller("scsi", 0, "lsilogic", OptionalInt.empty(), OptionalInt.empty()),
+                new Controller("scsi", 1, "virtio-scsi", OptionalInt.of(4), OptionalInt.of(2))), d.controllers());
+        assertEquals(1, d.disks().get(0).controller());
+        assertEquals(Optional.of(d.controllers().get(1)), d.controllerOf(d.disks().get(0)));
+        assertEquals(Optional.of(d.controllers().get(0)), d.controllerOf(d.disks().get(1)), "no address: controller 0");
     }
 
     @Test

@@ -184,7 +184,7 @@ class ProfileLoaderTest {
     @Test
     void badCpuListsAndOutOfRangeNumbersNameTheToken() {
         assertEquals(List.of("p.yaml:1:12: host_cpus: bad CPU list '3-1': range is reversed, write 1-3; write it like 0-3,8,10-11",
-                "p.yaml:2:15: vcpus.pin[0]: -1 is out of range; write a number from 0 to 8191"),
+                "p.yaml:2:15: vcpus.pin[0]: -1 is out of range; write a number from 0 to 16383"),
                 problems("host_cpus: 3-1\nvcpus: {pin: [-1]}\n"));
     }
 
