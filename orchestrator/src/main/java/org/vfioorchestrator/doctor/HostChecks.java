@@ -21,7 +21,8 @@ final class HostChecks {
     static void run(DoctorInput in, List<Finding> out) {
         HostFs fs = in.host();
         CpuSet vm = in.vmCpus();
-        Optional<CpuSet> host = in.hostCpus();
+        // with the VM on every CPU (a <vcpu cpuset> or pins that take them all) no split of the host is there to finish
+        Optional<CpuSet> host = in.hostCpus().filter(h -> !h.isEmpty());
         if (!vm.isEmpty() && host.isPresent()) {
             cmdline(fs, vm, host.get(), out);
             irqbalance(fs, vm, out);

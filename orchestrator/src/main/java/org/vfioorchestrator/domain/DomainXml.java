@@ -131,10 +131,7 @@ public final class DomainXml {
             Optional<Element> vcpu = child(root, "vcpu");
             int vcpus = vcpu.map(e -> SafeXml.wholeNumber(source, "vcpu", e.getTextContent())).orElse(1);
             List<String> pinProblems = new ArrayList<>();
-            VcpuPlacement placement = vcpu.map(e -> new VcpuPlacement(
-                    e.getAttribute("placement").isEmpty() ? "static" : e.getAttribute("placement"),
-                    e.hasAttribute("cpuset") ? pin(e, "cpuset", pinProblems) : Optional.<CpuSet>empty()))
-                    .orElse(VcpuPlacement.none());
+            VcpuPlacement placement = vcpu.map(e -> vcpuPlacement(root, e, pinProblems)).orElse(VcpuPlacement.none());
             int iothreads = child(root, "iothreads").map(e -> SafeXml.wholeNumber(source, "iothreads", e.getTextContent()))
                     .orElse(0);
 
@@ -178,6 +175,22 @@ public final class DomainXml {
             }
             return new Domain(source, name, type, vcpus, placement, iothreads, iothreadIds, topology, cputune, disks,
                     controllers, hostdevs, polls, pinProblems);
+        }
+
+        /**
+         * libvirt's rules: without a placement attribute, a cpuset means static, else the placement of
+         * {@code <numatune><memory>}; under auto (numad) the cpuset is ignored.
+         */
+        private static VcpuPlacement vcpuPlacement(Element root, Element vcpu, List<String> problems) {
+            String placement = vcpu.getAttribute("placement");
+            if (placement.isEmpty()) {
+                placement = vcpu.hasAttribute("cpuset") ? "static" : child(root, "numatune").flatMap(n -> child(n, "memory"))
+                        .map(m -> m.getAttribute("placement")).filter(p -> p.equals("auto")).orElse("static");
+            }
+            if (placement.equals("auto") || !vcpu.hasAttribute("cpuset")) {
+                return new VcpuPlacement(placement, Optional.empty());
+            }
+            return new VcpuPlacement(placement, pin(vcpu, "cpuset", problems));
         }
 
         /** The pins; one that cannot be read is a problem to report, and the rest are still read. */

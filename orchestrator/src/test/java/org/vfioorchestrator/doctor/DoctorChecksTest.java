@@ -419,6 +419,22 @@ class DoctorChecksTest {
         }
     }
 
+    /** Issue 18 item 11: a {@code <vcpu cpuset>} over every CPU leaves the host none: no fix names an empty set. */
+    @Test
+    void vcpusOnEveryCpuGetNoHostAdviceWithAnEmptySet() {
+        TestHost h = TestHost.smt(root, 8).file("/proc/812/comm", "irqbalance")
+                .file("/proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/sda1 quiet");
+        String base = PINNED.formatted("", "").replaceFirst("(?s)<vcpupin .*<vcpupin vcpu='7' cpuset='13'/>", "");
+        Domain all = DomainXml.parse(base.replace("<vcpu>8</vcpu>", "<vcpu placement='static' cpuset='0-15'>8</vcpu>"),
+                "vm.xml");
+        List<Finding> f = findings(h, all);
+        assertEquals(List.of("iothreads.on-vm-cpus", "cputune.vcpus-share-cpuset", "cputune.emulator-on-vcpus"),
+                f.stream().map(Finding::id).toList(), "no irqbalance ban, no kernel line for a host that keeps nothing");
+        for (Finding x : f) {
+            assertFalse(x.fix().matches("(?s).*(=''|= |=$).*"), x.toString());
+        }
+    }
+
     /** Issue 18 item 11: a pin to CPUs the host lacks is caught in lists of any size, and they are not the VM's. */
     @Test
     void pinsToCpusTheHostLacksInListsOfSeveral() {

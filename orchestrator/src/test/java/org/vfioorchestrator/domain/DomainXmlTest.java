@@ -188,6 +188,18 @@ class DomainXmlTest {
                 .vcpuPlacement().placement());
     }
 
+    /** libvirt's placement rules: numad's choice replaces the cpuset, and numatune's placement is the default. */
+    @Test
+    void vcpuPlacementAutoIgnoresTheCpusetAndFollowsNumatune() {
+        assertEquals(new VcpuPlacement("auto", Optional.empty()), DomainXml.parse("<domain><name>a</name>"
+                + "<vcpu placement='auto' cpuset='0-3'>2</vcpu></domain>", "a.xml").vcpuPlacement());
+        assertEquals(new VcpuPlacement("auto", Optional.empty()), DomainXml.parse("<domain><name>a</name><vcpu>2</vcpu>"
+                + "<numatune><memory mode='strict' placement='auto'/></numatune></domain>", "a.xml").vcpuPlacement());
+        assertEquals(new VcpuPlacement("static", Optional.of(CpuSet.of(2, 3))), DomainXml.parse("<domain><name>a</name>"
+                + "<vcpu cpuset='2-3'>2</vcpu><numatune><memory placement='auto'/></numatune></domain>", "a.xml")
+                .vcpuPlacement(), "a cpuset makes it static");
+    }
+
     @Test
     void controllersAndTheControllerOfADisk() {
         Domain d = DomainXml.parse("<domain><name>a</name><devices>"
