@@ -11,8 +11,6 @@ import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.host.RecordingHostFs;
 import org.vfioorchestrator.plan.HostSnapshotReader;
 import org.vfioorchestrator.profile.HostFacts;
-import org.vfioorchestrator.profile.Profile.CgroupMode;
-import org.vfioorchestrator.profile.Profile.CgroupPolicy;
 import org.vfioorchestrator.topology.Topology;
 import org.vfioorchestrator.topology.TopologyReader;
 
@@ -43,7 +41,7 @@ public final class HostCapture {
             }
             RecordingHostFs rec = new RecordingHostFs(host);
             Topology topology = TopologyReader.read(rec);
-            new HostSnapshotReader(rec).read(topology, vms, new CgroupPolicy(CgroupMode.AUTO, null, List.of()));
+            new HostSnapshotReader(rec).readEverything(topology, vms);
             // what profile validation reads besides the topology: the governors each CPU offers
             HostFacts facts = new HostFacts(rec, topology);
             for (int cpu : topology.online().toList()) {

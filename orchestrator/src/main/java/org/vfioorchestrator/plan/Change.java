@@ -6,7 +6,7 @@ import org.vfioorchestrator.cpu.CpuSet;
 /**
  * One step of a plan: what it touches, the value there now, the value it
  * will write, and why. Each kind of step knows how it is undone (see
- * {@code apply.Actuator}).
+ * {@code apply.Actuator}); the tunables share them, each naming its own {@link ChangeKind}.
  */
 public sealed interface Change {
     ChangeKind kind();
@@ -26,12 +26,7 @@ public sealed interface Change {
     }
 
     /** {@code +controller} into a cgroup v2 {@code cgroup.subtree_control}; undone by {@code -controller}. */
-    record EnableController(String path, String controller, String before, String reason) implements Change {
-        @Override
-        public ChangeKind kind() {
-            return ChangeKind.CPUSET;
-        }
-
+    record EnableController(ChangeKind kind, String path, String controller, String before, String reason) implements Change {
         @Override
         public String after() {
             return "+" + controller;
@@ -39,12 +34,7 @@ public sealed interface Change {
     }
 
     /** Creates a cgroup (v1 host cpuset); undone by removing it once it is empty. */
-    record MakeCgroup(String path, String reason) implements Change {
-        @Override
-        public ChangeKind kind() {
-            return ChangeKind.CPUSET;
-        }
-
+    record MakeCgroup(ChangeKind kind, String path, String reason) implements Change {
         @Override
         public String before() {
             return "(absent)";
@@ -60,12 +50,7 @@ public sealed interface Change {
      * Moves processes from one cgroup into another (v1); undone by moving
      * everything in {@code to} back to {@code from}, whoever started since.
      */
-    record MoveProcesses(String from, String to, List<Integer> pids, String reason) implements Change {
-        @Override
-        public ChangeKind kind() {
-            return ChangeKind.CPUSET;
-        }
-
+    record MoveProcesses(ChangeKind kind, String from, String to, List<Integer> pids, String reason) implements Change {
         @Override
         public String path() {
             return to + "/cgroup.procs";
@@ -83,13 +68,8 @@ public sealed interface Change {
     }
 
     /** Pins one QEMU thread; {@code startTime} guards against a reused thread id. */
-    record PinThread(String vm, int pid, int tid, long startTime, String threadName, CpuSet from, CpuSet to, String reason)
-            implements Change {
-        @Override
-        public ChangeKind kind() {
-            return ChangeKind.THREAD;
-        }
-
+    record PinThread(ChangeKind kind, String vm, int pid, int tid, long startTime, String threadName, CpuSet from, CpuSet to,
+            String reason) implements Change {
         @Override
         public String path() {
             return "/proc/" + pid + "/task/" + tid;
@@ -111,13 +91,8 @@ public sealed interface Change {
      * it in the drop-in {@link #path()}. Undone by setting the property back and putting that drop-in back
      * as it was ({@code dropInBefore}, null where there was none), then a daemon-reload.
      */
-    record SetUnitProperty(String unit, String property, String before, String after, String dropInBefore, String reason)
-            implements Change {
-        @Override
-        public ChangeKind kind() {
-            return ChangeKind.CPUSET;
-        }
-
+    record SetUnitProperty(ChangeKind kind, String unit, String property, String before, String after, String dropInBefore,
+            String reason) implements Change {
         @Override
         public String path() {
             return org.vfioorchestrator.host.Systemd.dropIn(unit, property);

@@ -1,21 +1,11 @@
 package org.vfioorchestrator.plan;
 
-/** The groups a plan is shown in, in the order changes are applied. */
-public enum ChangeKind {
-    CPUSET("cpusets"),
-    THREAD("threads"),
-    IRQ("IRQs"),
-    WORKQUEUE("workqueues"),
-    GOVERNOR("governor"),
-    CSTATE("C-states");
-
-    private final String title;
-
-    ChangeKind(String title) {
-        this.title = title;
-    }
-
-    public String title() {
-        return title;
-    }
+/**
+ * A group a plan shows changes in: each tunable has one (several may share one, as the cpuset backends do).
+ * Plans list the groups in the order of the tunables that own them.
+ *
+ * @param name  its name in JSON ({@code "kind": "workqueue"})
+ * @param title its heading in the text plan
+ */
+public record ChangeKind(String name, String title) {
 }

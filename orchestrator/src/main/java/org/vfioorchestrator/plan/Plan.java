@@ -12,9 +12,10 @@ import org.vfioorchestrator.cpu.CpuSet;
  * @param hostCpus the CPUs the host keeps
  * @param vmCpus   the CPUs the VMs' vCPUs get
  * @param controlled every path the plan sets, whether or not it already holds the value
+ * @param kinds    the groups of changes, in the order they are shown (the tunables' order)
  */
 public record Plan(List<String> vms, CpuSet hostCpus, CpuSet vmCpus, List<Change> changes, List<Unmovable> unmovable,
-        List<String> warnings, Set<String> controlled) {
+        List<String> warnings, Set<String> controlled, List<ChangeKind> kinds) {
 
     /** True when the plan sets this path (a change, or a value that is already right). */
     public boolean controls(String path) {
@@ -24,7 +25,7 @@ public record Plan(List<String> vms, CpuSet hostCpus, CpuSet vmCpus, List<Change
     public List<Change> changes(ChangeKind kind) {
         List<Change> out = new ArrayList<>();
         for (Change c : changes) {
-            if (c.kind() == kind) {
+            if (c.kind().equals(kind)) {
                 out.add(c);
             }
         }
@@ -34,7 +35,7 @@ public record Plan(List<String> vms, CpuSet hostCpus, CpuSet vmCpus, List<Change
     public List<Unmovable> unmovable(ChangeKind kind) {
         List<Unmovable> out = new ArrayList<>();
         for (Unmovable u : unmovable) {
-            if (u.kind() == kind) {
+            if (u.kind().equals(kind)) {
                 out.add(u);
             }
         }

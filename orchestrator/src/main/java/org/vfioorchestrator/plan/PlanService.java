@@ -36,8 +36,6 @@ public final class PlanService {
 
     /** Reads the host now and plans for these VMs together. */
     public Plan plan(List<Profile> profiles) {
-        HostSnapshot snapshot = new HostSnapshotReader(host).read(facts.topology(), Profile.vmsOf(profiles),
-                profiles.get(0).cgroups(), Planner.readScope(facts.topology(), profiles));
-        return Planner.plan(snapshot, profiles);
+        return Planner.plan(new HostSnapshotReader(host).read(facts.topology(), profiles), profiles);
     }
 }

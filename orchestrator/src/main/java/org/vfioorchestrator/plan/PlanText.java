@@ -15,7 +15,7 @@ public final class PlanText {
     public static void print(Plan plan, PrintWriter out) {
         out.println("Plan for " + String.join(", ", plan.vms()) + ": host keeps CPUs " + plan.hostCpus()
                 + ", vCPUs get " + plan.vmCpus());
-        for (ChangeKind kind : ChangeKind.values()) {
+        for (ChangeKind kind : plan.kinds()) {
             List<Change> changes = plan.changes(kind);
             List<Unmovable> unmovable = plan.unmovable(kind);
             if (changes.isEmpty() && unmovable.isEmpty()) {
@@ -68,7 +68,7 @@ public final class PlanText {
 
     public static String summary(Plan plan) {
         List<String> parts = new ArrayList<>();
-        for (ChangeKind kind : ChangeKind.values()) {
+        for (ChangeKind kind : plan.kinds()) {
             int n = plan.changes(kind).size();
             if (n > 0) {
                 parts.add(n + " " + kind.title());
@@ -87,7 +87,7 @@ public final class PlanText {
         List<Object> changes = new ArrayList<>();
         for (Change c : plan.changes()) {
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("kind", c.kind().name().toLowerCase(java.util.Locale.ROOT));
+            m.put("kind", c.kind().name());
             m.put("action", c.getClass().getSimpleName());
             m.put("path", c.path());
             m.put("before", c.before());
@@ -110,7 +110,7 @@ public final class PlanText {
         List<Object> unmovable = new ArrayList<>();
         for (Unmovable u : plan.unmovable()) {
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("kind", u.kind().name().toLowerCase(java.util.Locale.ROOT));
+            m.put("kind", u.kind().name());
             m.put("path", u.path());
             m.put("what", u.what());
             m.put("why", u.why());

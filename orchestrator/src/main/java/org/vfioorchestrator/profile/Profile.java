@@ -3,6 +3,7 @@ package org.vfioorchestrator.profile;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
@@ -21,6 +22,8 @@ import org.vfioorchestrator.qemu.ThreadRole;
  * @param emulatorCpusGiven whether the profile names emulator_cpus (else TCG puts them with vCPU 0, see
  *                     {@link #emulatorCpus(boolean)})
  * @param iothreadCpus where QEMU's iothreads run
+ * @param sections     each tunable's section by its name, as {@link ProfileSection#parse} gave it (its defaults
+ *                     where the profile leaves it out): see {@link #settings}
  */
 public record Profile(
         String vm,
@@ -31,12 +34,23 @@ public record Profile(
         CpuSet emulatorCpus,
         boolean emulatorCpusGiven,
         CpuSet iothreadCpus,
-        IrqPolicy irqs,
-        WorkqueuePolicy workqueues,
-        String governor,
-        CStatePolicy cstates,
-        CgroupPolicy cgroups,
+        Map<String, Object> sections,
         MeasurePolicy measure) {
+
+    public Profile {
+        sections = Map.copyOf(sections);
+    }
+
+    /** The settings of one tunable's section. */
+    @SuppressWarnings("unchecked") // the loader put the value section.read gave under its name
+    public <S> S settings(ProfileSection<S> section) {
+        Object value = sections.get(section.name());
+        if (value == null) {
+            throw new IllegalArgumentException("no section " + section.name() + " was read into the profile of " + vm
+                    + " (is its tunable registered?)");
+        }
+        return (S) value;
+    }
 
     /**
      * This profile, if it is for {@code vm} (libvirt's name in a hook call, the VM a command names): a
@@ -57,6 +71,24 @@ public record Profile(
             out.add(p.vm());
         }
         return List.copyOf(out);
+    }
+
+    /** The CPUs the host keeps while these VMs run: the online CPUs every profile gives the host. */
+    public static CpuSet hostCpusOf(CpuSet online, List<Profile> profiles) {
+        CpuSet hostCpus = online;
+        for (Profile p : profiles) {
+            hostCpus = hostCpus.intersection(p.hostCpus());
+        }
+        return hostCpus;
+    }
+
+    /** The CPUs these VMs' vCPUs run on together. */
+    public static CpuSet vmCpusOf(List<Profile> profiles) {
+        CpuSet vmCpus = CpuSet.empty();
+        for (Profile p : profiles) {
+            vmCpus = vmCpus.union(p.vmCpus());
+        }
+        return vmCpus;
     }
 
     /** The CPUs this VM's vCPUs run on: what gets isolated. */
@@ -89,42 +121,6 @@ public record Profile(
             case IOTHREAD -> iothreadCpus;
             case EMULATOR -> emulatorCpus(tcg);
         };
-    }
-
-    public boolean leavesGovernor() {
-        return LEAVE.equals(governor);
-    }
-
-    public static final String LEAVE = "leave";
-
-    /** What to do with the pass-through device's own IRQs (vfio-msi/msix/intx). */
-    public enum PassthroughIrqs { HOST, VM, LEAVE }
-
-    public record IrqPolicy(boolean moveToHost, PassthroughIrqs passthrough) {
-    }
-
-    /** {@code also}: per-workqueue cpumask files set too, e.g. {@code writeback}. */
-    public record WorkqueuePolicy(boolean moveToHost, List<String> also) {
-    }
-
-    public enum CStateMethod { PM_QOS, DISABLE_STATES, LEAVE }
-
-    /** Idle states on the VM's CPUs: none deeper than {@code maxLatencyUs} wake-up latency. */
-    public record CStatePolicy(CStateMethod method, int maxLatencyUs) {
-    }
-
-    /**
-     * How the host's processes are confined: {@code systemd} through systemd's runtime AllowedCPUs (cgroup
-     * v2 hosts where systemd runs, which owns the tree), {@code v2} and {@code v1} by writing cgroupfs,
-     * {@code auto} the first of these the host has.
-     */
-    public enum CgroupMode { AUTO, SYSTEMD, V2, V1, NONE }
-
-    /**
-     * @param root the cgroup directory treated as "the host" (its tasks are confined)
-     * @param keep v1: process names left with every CPU (libvirt must keep the VM's CPUs)
-     */
-    public record CgroupPolicy(CgroupMode mode, String root, List<String> keep) {
     }
 
     public record MeasurePolicy(boolean afterStart, Duration duration, OptionalInt maxLatencyUs) {

@@ -1,16 +1,13 @@
 package org.vfioorchestrator.profile;
 
-import java.math.BigInteger;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -18,17 +15,9 @@ import java.util.Set;
 import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
-import org.vfioorchestrator.cpu.CpuSetFormatException;
-import org.vfioorchestrator.measure.Durations;
-import org.vfioorchestrator.profile.Profile.CStateMethod;
-import org.vfioorchestrator.profile.Profile.CStatePolicy;
-import org.vfioorchestrator.profile.Profile.CgroupMode;
-import org.vfioorchestrator.profile.Profile.CgroupPolicy;
-import org.vfioorchestrator.profile.Profile.IrqPolicy;
 import org.vfioorchestrator.profile.Profile.MeasurePolicy;
-import org.vfioorchestrator.profile.Profile.PassthroughIrqs;
-import org.vfioorchestrator.profile.Profile.WorkqueuePolicy;
 import org.vfioorchestrator.topology.CpuAllocator;
+import org.vfioorchestrator.tunable.Tunables;
 
 /**
  * Reads a profile and checks it against the host. Every problem is collected
@@ -39,23 +28,30 @@ public final class ProfileLoader {
     /** A profile is a page of YAML; anything this big is a mistake or an attack. */
     static final int MAX_BYTES = 64 * 1024;
 
-    private static final Map<String, Set<String>> SCHEMA = new LinkedHashMap<>();
-
-    static {
-        SCHEMA.put("", Set.of("vm", "host_cpus", "vcpus", "emulator_cpus", "iothread_cpus", "irqs", "workqueues",
-                "governor", "cstates", "cgroups", "measure"));
-        SCHEMA.put("vcpus", Set.of("pin", "count", "from"));
-        SCHEMA.put("irqs", Set.of("move_to_host", "passthrough"));
-        SCHEMA.put("workqueues", Set.of("move_to_host", "also"));
-        SCHEMA.put("cstates", Set.of("method", "max_latency_us"));
-        SCHEMA.put("cgroups", Set.of("mode", "root", "keep"));
-        SCHEMA.put("measure", Set.of("after_start", "duration", "max_latency_us"));
-    }
+    /** The keys the loader reads itself; every other top-level key is a tunable's section. */
+    private static final Set<String> CORE_KEYS = Set.of("vm", "host_cpus", "vcpus", "emulator_cpus", "iothread_cpus", "measure");
 
     private final HostFacts host;
+    private final List<ProfileSection<?>> sections;
+    /** The keys allowed in each mapping: "" is the top level. */
+    private final Map<String, Set<String>> schema = new LinkedHashMap<>();
 
+    /** A loader for the sections of every registered tunable. */
     public ProfileLoader(HostFacts host) {
+        this(host, Tunables.sections());
+    }
+
+    public ProfileLoader(HostFacts host, List<ProfileSection<?>> sections) {
         this.host = host;
+        this.sections = List.copyOf(sections);
+        Set<String> top = new HashSet<>(CORE_KEYS);
+        for (ProfileSection<?> section : sections) {
+            top.add(section.name());
+            schema.put(section.name(), section.keys());
+        }
+        schema.put("", Set.copyOf(top));
+        schema.put("vcpus", Set.of("pin", "count", "from"));
+        schema.put("measure", Set.of("after_start", "duration", "max_latency_us"));
     }
 
     /** Reads and validates a profile file; the VM name defaults to the file name without {@code .yaml}. */
@@ -81,240 +77,23 @@ public final class ProfileLoader {
             throw OrchestratorException.data(source + ": not UTF-8 text; save the profile as UTF-8");
         }
         YamlNode root = ProfileYaml.read(text, source);
-        Walk w = new Walk(source);
-        return new Reader(w, host, defaultVm, text).read(root);
-    }
-
-    /** Collects problems with positions; values of the wrong kind are reported and replaced by null. */
-    static final class Walk {
-        final String source;
-        final List<String> problems = new ArrayList<>();
-        private final Map<YamlNode, Boolean> seen = new IdentityHashMap<>();
-
-        Walk(String source) {
-            this.source = source;
-        }
-
-        void problem(YamlNode at, String key, String message) {
-            problems.add(source + ":" + at.line() + ":" + at.column() + ": " + key + ": " + message);
-        }
-
-        /** A node reached twice is a YAML alias; profiles are small and never need them. */
-        boolean firstVisit(YamlNode n, String key) {
-            if (seen.put(n, Boolean.TRUE) != null) {
-                problem(n, key, "YAML aliases (*name) are not allowed in a profile; write the value out");
-                return false;
-            }
-            return true;
-        }
-
-        Map<String, YamlNode> mapping(YamlNode n, String key) {
-            if (!(n instanceof YamlNode.Mapping mn)) {
-                problem(n, key.isEmpty() ? "profile" : key, "expected a mapping of keys (" + String.join(", ",
-                        sorted(SCHEMA.get(key))) + ")");
-                return Map.of();
-            }
-            if (!firstVisit(n, key)) {
-                return Map.of();
-            }
-            Map<String, YamlNode> out = new LinkedHashMap<>();
-            Set<String> allowed = SCHEMA.get(key);
-            for (YamlNode.Entry t : mn.entries()) {
-                String k = t.key() instanceof YamlNode.Scalar s ? s.value() : null;
-                String full = key.isEmpty() ? String.valueOf(k) : key + "." + k;
-                if (k == null) {
-                    problem(t.key(), key.isEmpty() ? "profile" : key, "keys must be plain words");
-                } else if (!allowed.contains(k)) {
-                    String hint = closest(k, allowed);
-                    problem(t.key(), full, "unknown key" + (hint == null ? "" : "; did you mean '" + hint + "'?")
-                            + " Allowed here: " + String.join(", ", sorted(allowed)));
-                } else if (out.containsKey(k)) {
-                    problem(t.key(), full, "given twice; keep one");
-                } else {
-                    out.put(k, t.value());
-                }
-            }
-            return out;
-        }
-
-        String scalar(YamlNode n, String key, String expected) {
-            if (n instanceof YamlNode.Scalar s && firstVisit(n, key)) {
-                return s.value();
-            }
-            if (!(n instanceof YamlNode.Scalar)) {
-                problem(n, key, "expected " + expected + ", not a " + kind(n));
-            }
-            return null;
-        }
-
-        Boolean bool(YamlNode n, String key) {
-            String v = scalar(n, key, "true or false");
-            if (v == null) {
-                return null;
-            }
-            return switch (v.toLowerCase(Locale.ROOT)) {
-                case "true", "yes", "on" -> Boolean.TRUE;
-                case "false", "no", "off" -> Boolean.FALSE;
-                default -> {
-                    problem(n, key, "'" + v + "' is not true or false");
-                    yield null;
-                }
-            };
-        }
-
-        Integer integer(YamlNode n, String key, int min, int max) {
-            String v = scalar(n, key, "a whole number");
-            if (v == null) {
-                return null;
-            }
-            BigInteger i;
-            try {
-                i = new BigInteger(v.strip()); // any number of digits: one too large for an int is out of range, not malformed
-            } catch (NumberFormatException e) {
-                problem(n, key, "'" + v + "' is not a whole number");
-                return null;
-            }
-            if (i.compareTo(BigInteger.valueOf(min)) < 0 || i.compareTo(BigInteger.valueOf(max)) > 0) {
-                problem(n, key, i + " is out of range; write a number from " + min + " to " + max);
-                return null;
-            }
-            return i.intValueExact();
-        }
-
-        CpuSet cpus(YamlNode n, String key) {
-            String v = scalar(n, key, "a CPU list such as 0-3,8");
-            if (v == null) {
-                return null;
-            }
-            try {
-                return CpuSet.parseList(v);
-            } catch (CpuSetFormatException e) {
-                problem(n, key, "bad CPU list " + e.getMessage() + "; write it like 0-3,8,10-11");
-                return null;
-            }
-        }
-
-        <E extends Enum<E>> E choice(YamlNode n, String key, Class<E> type) {
-            List<String> names = new ArrayList<>();
-            for (E e : type.getEnumConstants()) {
-                names.add(e.name().toLowerCase(Locale.ROOT));
-            }
-            String v = scalar(n, key, "one of " + String.join(", ", names));
-            if (v == null) {
-                return null;
-            }
-            for (E e : type.getEnumConstants()) {
-                if (e.name().equalsIgnoreCase(v)) {
-                    return e;
-                }
-            }
-            problem(n, key, "'" + v + "' is not allowed; write one of " + String.join(", ", names));
-            return null;
-        }
-
-        List<String> words(YamlNode n, String key) {
-            if (!(n instanceof YamlNode.Sequence seq)) {
-                problem(n, key, "expected a list like [writeback], not a " + kind(n));
-                return null;
-            }
-            List<String> out = new ArrayList<>();
-            for (YamlNode item : seq.items()) {
-                String v = scalar(item, key, "a name");
-                if (v != null) {
-                    out.add(v);
-                }
-            }
-            return out;
-        }
-
-        /** A duration as {@code measure --duration} takes it ({@link Durations}): 30, 30s, 2m, 1h or 500ms. */
-        Duration duration(YamlNode n, String key) {
-            String v = scalar(n, key, "a duration such as 30s");
-            if (v == null) {
-                return null;
-            }
-            try {
-                return Durations.parse(v);
-            } catch (IllegalArgumentException e) {
-                problem(n, key, e.getMessage());
-                return null;
-            }
-        }
-
-        private static String kind(YamlNode n) {
-            return n instanceof YamlNode.Mapping ? "mapping" : n instanceof YamlNode.Sequence ? "list" : "single value";
-        }
-    }
-
-    private static List<String> sorted(Set<String> s) {
-        List<String> out = new ArrayList<>(s);
-        Collections.sort(out);
-        return out;
-    }
-
-    /** A name that can only mean a directory right under /sys/devices/virtual/workqueue/: letters, digits, _ . -, not "." or "..". */
-    private static boolean isWorkqueueName(String name) {
-        if (name.isEmpty() || name.equals(".") || name.equals("..")) {
-            return false; // "." would name the unbound workqueues' own cpumask a second time
-        }
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || "_.-".indexOf(c) >= 0)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** The allowed key nearest to a typo, if it is near enough to be a typo. */
-    static String closest(String key, Set<String> allowed) {
-        String best = null;
-        int bestDistance = Integer.MAX_VALUE;
-        for (String a : sorted(allowed)) {
-            if (key.length() >= 3 && a.startsWith(key.toLowerCase(Locale.ROOT))) {
-                return a; // 'move' for 'move_to_host'
-            }
-        }
-        for (String a : allowed) {
-            int d = editDistance(key.toLowerCase(Locale.ROOT), a);
-            if (d < bestDistance) {
-                bestDistance = d;
-                best = a;
-            }
-        }
-        return bestDistance <= Math.max(2, key.length() / 3) ? best : null;
-    }
-
-    private static int editDistance(String a, String b) {
-        int[] prev = new int[b.length() + 1];
-        int[] cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            prev[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()];
+        ProfileWalk w = new ProfileWalk(source, schema);
+        return new Reader(w, host, sections, defaultVm, text).read(root);
     }
 
     /** Reads the node tree into a Profile, checking values against the host as it goes. */
     private static final class Reader {
-        private final Walk w;
+        private final ProfileWalk w;
         private final HostFacts host;
+        private final List<ProfileSection<?>> sections;
         private final String defaultVm;
         private final String text;
 
-        Reader(Walk w, HostFacts host, String defaultVm, String text) {
+        Reader(ProfileWalk w, HostFacts host, List<ProfileSection<?>> sections, String defaultVm, String text) {
             this.text = text;
             this.w = w;
             this.host = host;
+            this.sections = sections;
             this.defaultVm = defaultVm;
         }
 
@@ -350,18 +129,19 @@ public final class ProfileLoader {
                 w.problem(top.get("iothread_cpus"), "iothread_cpus", "empty; give at least one CPU, usually the host's");
             }
 
-            IrqPolicy irqs = irqs(top.get("irqs"));
-            WorkqueuePolicy wq = workqueues(top.get("workqueues"));
-            String governor = governor(top.get("governor"), pins);
-            CStatePolicy cstates = cstates(top.get("cstates"));
-            CgroupPolicy cgroups = cgroups(top.get("cgroups"));
+            Map<String, Object> settings = new LinkedHashMap<>();
+            ProfileSection.Input in = new ProfileSection.Input(w, host, List.copyOf(pins));
+            for (ProfileSection<?> section : sections) {
+                YamlNode node = top.get(section.name());
+                settings.put(section.name(), node == null ? section.defaults() : section.parse(node, in));
+            }
             MeasurePolicy measure = measure(top.get("measure"));
 
             if (!w.problems.isEmpty()) {
                 throw new OrchestratorException(ExitCode.HOST_OR_DATA, w.problems);
             }
             return new Profile(vm, w.source, text, hostCpus, List.copyOf(pins), emulator, top.containsKey("emulator_cpus"),
-                    iothreads, irqs, wq, governor, cstates, cgroups, measure);
+                    iothreads, settings, measure);
         }
 
         /** A CPU list whose CPUs all exist and are online on this host. */
@@ -458,139 +238,6 @@ public final class ProfileLoader {
                 pins.add(cpu);
             }
             return pins;
-        }
-
-        private IrqPolicy irqs(YamlNode n) {
-            boolean move = true;
-            PassthroughIrqs passthrough = PassthroughIrqs.HOST;
-            if (n != null) {
-                Map<String, YamlNode> m = w.mapping(n, "irqs");
-                if (m.containsKey("move_to_host")) {
-                    Boolean b = w.bool(m.get("move_to_host"), "irqs.move_to_host");
-                    move = b == null || b;
-                }
-                if (m.containsKey("passthrough")) {
-                    PassthroughIrqs p = w.choice(m.get("passthrough"), "irqs.passthrough", PassthroughIrqs.class);
-                    passthrough = p == null ? passthrough : p;
-                }
-            }
-            return new IrqPolicy(move, passthrough);
-        }
-
-        private WorkqueuePolicy workqueues(YamlNode n) {
-            boolean move = true;
-            List<String> also = List.of("writeback");
-            if (n != null) {
-                Map<String, YamlNode> m = w.mapping(n, "workqueues");
-                if (m.containsKey("move_to_host")) {
-                    Boolean b = w.bool(m.get("move_to_host"), "workqueues.move_to_host");
-                    move = b == null || b;
-                }
-                if (m.containsKey("also")) {
-                    List<String> names = w.words(m.get("also"), "workqueues.also");
-                    if (names != null) {
-                        for (String name : names) {
-                            if (!isWorkqueueName(name) || !host.workqueueHasCpumask(name)) {
-                                w.problem(m.get("also"), "workqueues.also", "'" + name
-                                        + "' has no cpumask in /sys/devices/virtual/workqueue/ on this host; write one of "
-                                        + host.workqueuesWithCpumask());
-                            }
-                        }
-                        also = names;
-                    }
-                }
-            }
-            return new WorkqueuePolicy(move, also);
-        }
-
-        private String governor(YamlNode n, List<Integer> pins) {
-            if (n == null) {
-                return Profile.LEAVE;
-            }
-            String g = w.scalar(n, "governor", "a cpufreq governor name or 'leave'");
-            if (g == null || Profile.LEAVE.equals(g)) {
-                return Profile.LEAVE;
-            }
-            for (int cpu : pins) {
-                List<String> offered = host.governorsOffered(cpu);
-                if (offered.isEmpty()) {
-                    w.problem(n, "governor", "CPU " + cpu + " has no cpufreq control (no scaling_available_governors);"
-                            + " write governor: leave");
-                    return g;
-                }
-                if (!offered.contains(g)) {
-                    w.problem(n, "governor", "CPU " + cpu + " does not offer '" + g + "'; write one of "
-                            + String.join(", ", offered) + ", or leave");
-                    return g;
-                }
-            }
-            return g;
-        }
-
-        private CStatePolicy cstates(YamlNode n) {
-            CStateMethod method = CStateMethod.LEAVE;
-            int max = 0;
-            if (n != null) {
-                Map<String, YamlNode> m = w.mapping(n, "cstates");
-                if (m.containsKey("method")) {
-                    CStateMethod c = w.choice(m.get("method"), "cstates.method", CStateMethod.class);
-                    method = c == null ? method : c;
-                } else if (!m.isEmpty()) {
-                    w.problem(n, "cstates.method", "missing; write pm_qos, disable_states or leave");
-                }
-                if (m.containsKey("max_latency_us")) {
-                    Integer i = w.integer(m.get("max_latency_us"), "cstates.max_latency_us", 0, 1_000_000);
-                    max = i == null ? 0 : i;
-                }
-            }
-            return new CStatePolicy(method, max);
-        }
-
-        private CgroupPolicy cgroups(YamlNode n) {
-            CgroupMode mode = CgroupMode.AUTO;
-            String root = null;
-            List<String> keep = List.of("libvirtd", "virtqemud");
-            if (n != null) {
-                Map<String, YamlNode> m = w.mapping(n, "cgroups");
-                if (m.containsKey("mode")) {
-                    CgroupMode c = w.choice(m.get("mode"), "cgroups.mode", CgroupMode.class);
-                    mode = c == null ? mode : c;
-                }
-                if (m.containsKey("root")) {
-                    root = cgroupRoot(m.get("root"), mode);
-                }
-                if (m.containsKey("keep")) {
-                    List<String> k = w.words(m.get("keep"), "cgroups.keep");
-                    keep = k == null ? keep : k;
-                }
-            }
-            return new CgroupPolicy(mode, root, keep);
-        }
-
-        /**
-         * A cgroup directory of this host at or under /sys/fs/cgroup: any other directory (a typo such as
-         * /sys/fs/cgroupx) holds no processes, and every cpuset would silently be skipped.
-         */
-        private String cgroupRoot(YamlNode n, CgroupMode mode) {
-            String root = w.scalar(n, "cgroups.root", "a directory under /sys/fs/cgroup");
-            if (root == null) {
-                return null;
-            }
-            if (root.length() > 1 && root.endsWith("/")) {
-                root = root.substring(0, root.length() - 1);
-            }
-            String fix = "; write e.g. /sys/fs/cgroup (v2) or /sys/fs/cgroup/cpuset (v1)";
-            if (!(root.equals("/sys/fs/cgroup") || root.startsWith("/sys/fs/cgroup/")) || root.contains("/..")
-                    || root.contains("\0")) {
-                w.problem(n, "cgroups.root", "'" + root + "' is not under /sys/fs/cgroup" + fix);
-                return null;
-            }
-            if (mode != CgroupMode.NONE && !host.isCgroup(root)) {
-                w.problem(n, "cgroups.root", "'" + root + "' is not a cgroup on this host (it has no cgroup.procs)" + fix
-                        + ", a cgroup under them, or leave the key out");
-                return null;
-            }
-            return root;
         }
 
         private MeasurePolicy measure(YamlNode n) {

@@ -11,7 +11,7 @@ import java.util.List;
  * <p>{@link ProfileYaml} builds it from SnakeYAML's nodes. A YAML alias makes one node appear twice in
  * the tree (the same object), which the loader refuses.
  */
-sealed interface YamlNode {
+public sealed interface YamlNode {
     int line();
 
     int column();

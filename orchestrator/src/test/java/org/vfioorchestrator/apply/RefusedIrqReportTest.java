@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.vfioorchestrator.tunable.irq.Irqs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.host.Errno;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.plan.Change;
-import org.vfioorchestrator.plan.ChangeKind;
 import org.vfioorchestrator.plan.PlanService;
 import org.vfioorchestrator.profile.Profile;
 import org.vfioorchestrator.testing.RefusingHostFs;
@@ -28,7 +28,7 @@ class RefusedIrqReportTest {
         Profile profile = TreeHosts.profile(healthy, dir, "small", TreeHosts.SMALL_PROFILE);
         List<String> irqWrites = new ArrayList<>();
         for (Change c : healthy.plan(List.of(profile)).changes()) {
-            if (c.kind() == ChangeKind.IRQ && c.path().endsWith("/smp_affinity_list")) {
+            if (c.kind() == Irqs.KIND && c.path().endsWith("/smp_affinity_list")) {
                 irqWrites.add(c.path());
             }
         }

@@ -10,11 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeSet;
+import org.vfioorchestrator.tunable.irq.Irqs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.host.KernelText;
-import org.vfioorchestrator.plan.ChangeKind;
 import org.vfioorchestrator.plan.Plan;
 import org.vfioorchestrator.plan.PlanService;
 import org.vfioorchestrator.plan.Unmovable;
@@ -76,10 +76,10 @@ class SettledIrqReadsTest {
         host.irqs.clear();
         Plan after = plans.plan(List.of(profile));
         assertEquals(unsettled, host.irqs);
-        assertEquals(List.of(), after.changes(ChangeKind.IRQ), "nothing left to move");
-        assertEquals(paths(fresh.unmovable(ChangeKind.IRQ)), paths(after.unmovable(ChangeKind.IRQ)),
+        assertEquals(List.of(), after.changes(Irqs.KIND), "nothing left to move");
+        assertEquals(paths(fresh.unmovable(Irqs.KIND)), paths(after.unmovable(Irqs.KIND)),
                 "the managed IRQs are reported as before");
-        assertFalse(after.unmovable(ChangeKind.IRQ).isEmpty());
+        assertFalse(after.unmovable(Irqs.KIND).isEmpty());
     }
 
     /** The IRQs not on exactly the host CPUs 0,4, or of the passed-through device: the plan could move them. */

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import org.vfioorchestrator.tunable.pins.ThreadPins;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.cpu.CpuSet;
@@ -34,7 +35,7 @@ class EmulatorByAcceleratorTest {
         Files.writeString(file, profile);
         PlanService plans = new PlanService(HostFs.open(root.resolve("host")));
         Map<String, CpuSet> out = new TreeMap<>();
-        for (Change c : plans.plan(List.of(plans.load(file))).changes(ChangeKind.THREAD)) {
+        for (Change c : plans.plan(List.of(plans.load(file))).changes(ThreadPins.KIND)) {
             PinThread p = (PinThread) c;
             out.merge(p.threadName().startsWith("CPU ") ? p.threadName() : p.threadName().startsWith("IO iothread")
                     ? "iothreads" : "emulator threads", p.to(), (a, b) -> {

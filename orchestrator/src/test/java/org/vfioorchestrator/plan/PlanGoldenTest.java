@@ -8,6 +8,9 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.vfioorchestrator.tunable.cpuset.Cpusets;
+import org.vfioorchestrator.tunable.irq.Irqs;
+import org.vfioorchestrator.tunable.pins.ThreadPins;
 import org.junit.jupiter.api.Test;
 import org.vfioorchestrator.cli.Main;
 import org.vfioorchestrator.host.HostFs;
@@ -66,7 +69,7 @@ class PlanGoldenTest {
         assertEquals("0-7,16-23", plan.hostCpus().toString());
         assertEquals("8-11,24-27", plan.vmCpus().toString());
         // systemd runs on the example: its runtime AllowedCPUs on the host's slices, nothing written to cgroupfs
-        List<Change> cpusets = plan.changes(ChangeKind.CPUSET);
+        List<Change> cpusets = plan.changes(Cpusets.KIND);
         assertEquals(List.of("init.scope", "system.slice", "user.slice"),
                 cpusets.stream().map(c -> ((Change.SetUnitProperty) c).unit()).toList());
         assertEquals(after(plan, "/run/systemd/system.control/user.slice.d/50-AllowedCPUs.conf"), "0-7,16-23");
@@ -75,9 +78,9 @@ class PlanGoldenTest {
         assertEquals(after(plan, "/sys/devices/virtual/workqueue/cpumask"), "00ff00ff");
         assertEquals(after(plan, "/sys/devices/system/cpu/cpu8/cpufreq/scaling_governor"), "performance");
         assertEquals(after(plan, "/sys/devices/system/cpu/cpu27/power/pm_qos_resume_latency_us"), "n/a");
-        assertEquals(16, plan.unmovable(ChangeKind.IRQ).size(), "the NVMe's managed queue IRQs");
-        assertTrue(plan.unmovable(ChangeKind.IRQ).stream().allMatch(u -> u.what().contains("nvme0q")));
-        List<Change> threads = plan.changes(ChangeKind.THREAD);
+        assertEquals(16, plan.unmovable(Irqs.KIND).size(), "the NVMe's managed queue IRQs");
+        assertTrue(plan.unmovable(Irqs.KIND).stream().allMatch(u -> u.what().contains("nvme0q")));
+        List<Change> threads = plan.changes(ThreadPins.KIND);
         assertEquals(15, threads.size());
         assertEquals("8", threads.get(0).after());
         assertEquals(1, plan.warnings().size(), "irqbalance");

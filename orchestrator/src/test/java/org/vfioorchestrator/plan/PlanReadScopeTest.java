@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
+import org.vfioorchestrator.tunable.cstate.CStates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.host.HostFs;
@@ -53,8 +54,8 @@ class PlanReadScopeTest {
         Plan scoped = plans.plan(List.of(profile));
         assertEquals(expectedIdleReads, idleStateCpus(host));
 
-        HostSnapshot everything = new HostSnapshotReader(HostFs.open(RIG)).read(plans.facts().topology(),
-                List.of("win11"), profile.cgroups());
+        HostSnapshot everything = new HostSnapshotReader(HostFs.open(RIG)).readEverything(plans.facts().topology(),
+                List.of("win11"));
         assertEquals(Planner.plan(everything, List.of(profile)), scoped);
         return scoped;
     }
@@ -62,7 +63,7 @@ class PlanReadScopeTest {
     @Test
     void aPmQosProfileReadsNoIdleStateAndPlansAsIfItHadReadEverything() throws Exception {
         Plan plan = planAndCheck(Files.readString(REPO.resolve("examples/profiles/win11.yaml")), new TreeSet<>());
-        assertEquals(8, plan.changes(ChangeKind.CSTATE).size(), "one PM QoS limit per vCPU CPU");
+        assertEquals(8, plan.changes(CStates.KIND).size(), "one PM QoS limit per vCPU CPU");
     }
 
     @Test
@@ -70,8 +71,8 @@ class PlanReadScopeTest {
         String text = Files.readString(REPO.resolve("examples/profiles/win11.yaml"))
                 .replace("method: pm_qos", "method: disable_states");
         Plan plan = planAndCheck(text, new TreeSet<>(List.of(8, 9, 10, 11, 24, 25, 26, 27)));
-        assertFalse(plan.changes(ChangeKind.CSTATE).isEmpty());
-        for (Change c : plan.changes(ChangeKind.CSTATE)) {
+        assertFalse(plan.changes(CStates.KIND).isEmpty());
+        for (Change c : plan.changes(CStates.KIND)) {
             assertTrue(c.path().matches("/sys/devices/system/cpu/cpu\\d+/cpuidle/state\\d+/disable"), c.toString());
         }
     }

@@ -8,6 +8,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.vfioorchestrator.tunable.cpuset.Cpusets;
+import org.vfioorchestrator.tunable.cstate.CStates;
+import org.vfioorchestrator.tunable.governor.Governor;
+import org.vfioorchestrator.tunable.irq.Irqs;
+import org.vfioorchestrator.tunable.workqueue.Workqueues;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,9 +21,6 @@ import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.measure.Durations;
-import org.vfioorchestrator.profile.Profile.CStateMethod;
-import org.vfioorchestrator.profile.Profile.CgroupMode;
-import org.vfioorchestrator.profile.Profile.PassthroughIrqs;
 import org.vfioorchestrator.testing.HostSpec;
 import org.vfioorchestrator.testing.HostTreeGenerator;
 
@@ -51,11 +53,11 @@ class ProfileLoaderTest {
         assertEquals(List.of(8, 24, 9, 25, 10, 26, 11, 27), p.vcpuPins());
         assertEquals(CpuSet.parseList("0,16"), p.emulatorCpus());
         assertEquals(CpuSet.parseList("1,17"), p.iothreadCpus());
-        assertEquals(PassthroughIrqs.HOST, p.irqs().passthrough());
-        assertEquals(List.of("writeback"), p.workqueues().also());
-        assertEquals("performance", p.governor());
-        assertEquals(CStateMethod.PM_QOS, p.cstates().method());
-        assertEquals(CgroupMode.AUTO, p.cgroups().mode());
+        assertEquals(Irqs.Passthrough.HOST, p.settings(Irqs.UNIT).passthrough());
+        assertEquals(List.of("writeback"), p.settings(Workqueues.UNIT).also());
+        assertEquals("performance", p.settings(Governor.UNIT));
+        assertEquals(CStates.Method.PM_QOS, p.settings(CStates.UNIT).method());
+        assertEquals(Cpusets.Mode.AUTO, p.settings(Cpusets.UNIT).mode());
         assertEquals(Duration.ofSeconds(30), p.measure().duration());
         assertEquals(280, p.measure().maxLatencyUs().getAsInt());
         assertEquals(Files.readString(file), p.text(), "the exact text, kept in the journal");
@@ -73,10 +75,10 @@ class ProfileLoaderTest {
         Profile p = parse("host_cpus: 0,16\nvcpus:\n  pin: [1, 17]\n");
         assertEquals(CpuSet.parseList("0,16"), p.emulatorCpus());
         assertEquals(CpuSet.parseList("0,16"), p.iothreadCpus());
-        assertEquals(Profile.LEAVE, p.governor());
-        assertEquals(CStateMethod.LEAVE, p.cstates().method());
-        assertEquals(true, p.irqs().moveToHost());
-        assertEquals(List.of("libvirtd", "virtqemud"), p.cgroups().keep());
+        assertEquals(Governor.LEAVE, p.settings(Governor.UNIT));
+        assertEquals(CStates.Method.LEAVE, p.settings(CStates.UNIT).method());
+        assertEquals(true, p.settings(Irqs.UNIT).moveToHost());
+        assertEquals(List.of("libvirtd", "virtqemud"), p.settings(Cpusets.UNIT).keep());
     }
 
     @Test
@@ -161,9 +163,9 @@ class ProfileLoaderTest {
                 + " cgroup.procs)" + fix + ", a cgroup under them, or leave the key out"),
                 problems("host_cpus: 0\nvcpus: {pin: [1]}\ncgroups: {root: /sys/fs/cgroup/cpuset/}\n"));
         assertEquals("/sys/fs/cgroup/user.slice", parse("host_cpus: 0\nvcpus: {pin: [1]}\ncgroups: {root: /sys/fs/cgroup/user.slice/}\n")
-                .cgroups().root());
+                .settings(Cpusets.UNIT).root());
         assertEquals("/sys/fs/cgroup/cpuset", parse("host_cpus: 0\nvcpus: {pin: [1]}\ncgroups: {mode: none, root: /sys/fs/cgroup/cpuset}\n")
-                .cgroups().root(), "with mode: none the root is never used");
+                .settings(Cpusets.UNIT).root(), "with mode: none the root is never used");
     }
 
     @Test
@@ -240,7 +242,7 @@ class ProfileLoaderTest {
         assertEquals(fromFlow.hostCpus(), fromBlock.hostCpus());
         assertEquals(List.of(1, 17), fromBlock.vcpuPins());
         assertEquals(fromFlow.vcpuPins(), fromBlock.vcpuPins());
-        assertEquals(fromFlow.irqs(), fromBlock.irqs());
+        assertEquals(fromFlow.settings(Irqs.UNIT), fromBlock.settings(Irqs.UNIT));
     }
 
     @Test
