@@ -3,7 +3,6 @@ package org.vfioorchestrator.install;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -11,8 +10,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.vfioorchestrator.OrchestratorException;
-import org.vfioorchestrator.host.HostFs;
-import org.vfioorchestrator.host.KernelText;
 import org.vfioorchestrator.install.Manifest.Action;
 import org.vfioorchestrator.install.Manifest.Placement;
 import org.vfioorchestrator.install.Manifest.Step;
@@ -39,12 +36,6 @@ import org.vfioorchestrator.profile.ProfileStore;
 public final class Installer {
     public static final String DEFAULT_PREFIX = "/usr/local";
     public static final String DEFAULT_HOOKS = "/etc/libvirt/hooks";
-
-    /** libvirt looks for hooks when the daemon starts or reloads (SIGHUP), not later: a running one must be told. */
-    static String reloadNote(String daemon) {
-        return daemon + " is running, and it looks for hooks only when it starts or reloads: run 'systemctl reload "
-                + daemon + "' (without systemd: kill -HUP $(pidof " + daemon + ")); running VMs carry on";
-    }
 
     /** "wrote X" -> "would write X", for dry runs. */
     static String would(String done) {
@@ -85,9 +76,9 @@ public final class Installer {
     }
 
     public Result install(Request req) {
-        String prefix = directoryOption("--prefix", req.prefix());
-        String hooks = directoryOption("--libvirt-hooks", req.hooksDir());
-        String pkg = req.packageName().map(Installer::packageOption).orElse(null);
+        String prefix = InstallOptions.directoryOption("--prefix", req.prefix());
+        String hooks = InstallOptions.directoryOption("--libvirt-hooks", req.hooksDir());
+        String pkg = req.packageName().map(InstallOptions::packageOption).orElse(null);
         byte[] jar = readJar(req.jar());
         Optional<Manifest> existing = fs.loadManifest();
         if (existing.isPresent()) {
@@ -150,8 +141,8 @@ public final class Installer {
         file(ops, start, Layout.README, Resources.bytes(Resources.TEMPLATE), false);
 
         String jarSha = InstallFs.sha256(jar);
-        boolean archiveDue = fs.isLive() && archiveDue(start, layout.archive(), jarSha);
-        Optional<String> running = runningDaemon();
+        boolean archiveDue = fs.isLive() && CdsArchive.due(fs, start, layout.archive(), jarSha);
+        Optional<String> running = LibvirtDaemon.running(fs.root());
         if (req.dryRun()) {
             ops.forEach(op -> out.accept(would(op.describe())));
             if (archiveDue) {
@@ -161,7 +152,7 @@ public final class Installer {
                 out.accept("nothing to do: already installed as " + fs.show(Manifest.PATH) + " records");
             }
             if (running.isPresent() && !ops.isEmpty()) {
-                out.accept(reloadNote(running.get()));
+                out.accept(LibvirtDaemon.reloadNote(running.get()));
             }
             out.accept("dry run: nothing was changed");
             return new Result(start, ops.size(), running);
@@ -179,7 +170,7 @@ public final class Installer {
         if (archiveDue) {
             m = m.with(Step.archive(layout.archive(), null, jarSha));
             save(m); // recorded before it is written: uninstall removes whatever the run leaves
-            boolean written = writeCdsArchive(layout.launcher(), layout.archive());
+            boolean written = CdsArchive.write(fs, out, commands, layout.launcher(), layout.archive());
             Optional<byte[]> archive = fs.read(layout.archive());
             m = m.with(Step.archive(layout.archive(), archive.map(InstallFs::sha256).orElse(null), written ? jarSha : null));
             save(m);
@@ -193,35 +184,9 @@ public final class Installer {
         } else {
             out.accept("recorded in " + fs.show(Manifest.PATH) + "; undo with: " + (pkg != null ? "apt remove " + pkg
                     : "vfio-orchestrator uninstall" + (fs.isLive() ? "" : " --root " + fs.root())));
-            running.ifPresent(d -> out.accept(reloadNote(d)));
+            running.ifPresent(d -> out.accept(LibvirtDaemon.reloadNote(d)));
         }
         return new Result(m, changes, running);
-    }
-
-    /** An archive works only with the jar it was trained with: a new one is due when the jar is not that one. */
-    private boolean archiveDue(Manifest m, String archive, String jarSha) {
-        Optional<Step> step = m.step(Action.ARCHIVE, archive);
-        return step.isEmpty() || !fs.exists(archive) || !jarSha.equals(step.get().jarSha256());
-    }
-
-    /**
-     * Writes the class-data-sharing archive the shim and launcher use (a hook call starts about a
-     * third faster with it), by running the installed launcher's {@code cds-archive}: a training run
-     * on the bundled example host, nothing of this host is touched. A failure is reported, not fatal:
-     * the hook works without it.
-     */
-    private boolean writeCdsArchive(String launcher, String archive) {
-        out.accept("writing " + fs.show(archive) + ": a training run of the hook on the bundled example host, a few"
-                + " seconds (this host is not touched)");
-        CommandRunner.Result r = commands.run(List.of(launcher, "cds-archive"), Duration.ofMinutes(3));
-        if (r.exitCode() != 0) {
-            String why = r.stderr().strip().lines().reduce((a, b) -> b).orElse("exit code " + r.exitCode());
-            out.accept("could not write the class-data-sharing archive " + fs.show(archive) + " (" + why + "); the hook"
-                    + " works without it, only slower. Retry with: vfio-orchestrator cds-archive");
-            return false;
-        }
-        out.accept("wrote " + fs.show(archive) + " (class-data sharing: the hook's JVM starts faster)");
-        return true;
     }
 
     /** One planned step, with the bytes for a file. */
@@ -378,42 +343,5 @@ public final class Installer {
         if (fs.isDirectory(Layout.CONFIG_DIR)) {
             fs.saveManifest(m);
         }
-    }
-
-    /** The libvirt daemon that runs the qemu driver, if one is running: libvirtd, or virtqemud (split daemons). */
-    private Optional<String> runningDaemon() {
-        HostFs host = HostFs.open(fs.root());
-        for (String pid : host.list("/proc")) {
-            if (KernelText.isNumber(pid)) {
-                try {
-                    String comm = host.read("/proc/" + pid + "/comm").orElse("").strip();
-                    if (comm.equals("libvirtd") || comm.equals("virtqemud")) {
-                        return Optional.of(comm);
-                    }
-                } catch (RuntimeException e) {
-                    // exited while we looked
-                }
-            }
-        }
-        return Optional.empty();
-    }
-
-    /** {@code --package}: a Debian package name. */
-    static String packageOption(String name) {
-        if (!Manifest.isPackageName(name)) {
-            throw OrchestratorException.usage("--package " + name + ": not a package name (lower-case letters, digits,"
-                    + " '+', '-' and '.')");
-        }
-        return name;
-    }
-
-    /** {@code --prefix} and {@code --libvirt-hooks}: absolute, without {@code ..}; normalised, {@code /} as "". */
-    static String directoryOption(String option, String path) {
-        if (path == null || !path.startsWith("/") || path.chars().anyMatch(c -> c < 0x20)
-                || Arrays.asList(path.split("/")).contains("..")) {
-            throw OrchestratorException.usage(option + " " + path + ": give an absolute directory such as /usr/local");
-        }
-        String p = Path.of(path).normalize().toString();
-        return p.equals("/") ? "" : p;
     }
 }

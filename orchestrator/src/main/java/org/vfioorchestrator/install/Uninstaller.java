@@ -47,13 +47,13 @@ public final class Uninstaller {
     public Result uninstall(Request req) {
         Optional<Manifest> loaded = fs.loadManifest();
         if (loaded.isEmpty()) {
-            refuseHandMadeShims(req.hooksDir().map(p -> Installer.directoryOption("--libvirt-hooks", p))
+            refuseHandMadeShims(req.hooksDir().map(p -> InstallOptions.directoryOption("--libvirt-hooks", p))
                     .orElse(Installer.DEFAULT_HOOKS));
             out.accept("nothing to uninstall: no " + fs.show(Manifest.PATH));
             return new Result(false, 0, List.of());
         }
         Manifest m = loaded.get();
-        String pkg = req.packageName().map(Installer::packageOption).orElse(null);
+        String pkg = req.packageName().map(InstallOptions::packageOption).orElse(null);
         if (m.packageName() != null && !m.packageName().equals(pkg)) {
             throw OrchestratorException.data(fs.show(Manifest.PATH) + ": the package " + m.packageName() + " installed it;"
                     + " remove it with the package manager (apt remove " + m.packageName() + "), which runs this uninstall");
@@ -64,11 +64,11 @@ public final class Uninstaller {
                     + " by hand, which 'vfio-orchestrator uninstall' removes");
             return new Result(false, 0, List.of());
         }
-        req.prefix().map(p -> Installer.directoryOption("--prefix", p)).filter(p -> !p.equals(m.prefix())).ifPresent(p -> {
+        req.prefix().map(p -> InstallOptions.directoryOption("--prefix", p)).filter(p -> !p.equals(m.prefix())).ifPresent(p -> {
             throw OrchestratorException.data(fs.show(Manifest.PATH) + " says the install used --prefix " + m.prefix()
                     + ", not " + p + "; run uninstall without --prefix");
         });
-        req.hooksDir().map(p -> Installer.directoryOption("--libvirt-hooks", p)).filter(p -> !p.equals(m.hooksDir()))
+        req.hooksDir().map(p -> InstallOptions.directoryOption("--libvirt-hooks", p)).filter(p -> !p.equals(m.hooksDir()))
                 .ifPresent(p -> {
                     throw OrchestratorException.data(fs.show(Manifest.PATH) + " says the hook went to " + m.hooksDir()
                             + ", not " + p + "; run uninstall without --libvirt-hooks");
