@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.vfioorchestrator.tunable.irq.Irqs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.host.Errno;
@@ -13,8 +12,9 @@ import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.plan.Change;
 import org.vfioorchestrator.plan.PlanService;
 import org.vfioorchestrator.profile.Profile;
-import org.vfioorchestrator.testing.RefusingHostFs;
 import org.vfioorchestrator.testing.HostSpec;
+import org.vfioorchestrator.testing.RefusingHostFs;
+import org.vfioorchestrator.tunable.irq.Irqs;
 
 /** Managed IRQs the plan could not know about (no debugfs) and the kernel refuses: each said once. */
 class RefusedIrqReportTest {

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeSet;
-import org.vfioorchestrator.tunable.irq.Irqs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.host.HostFs;
@@ -21,6 +20,7 @@ import org.vfioorchestrator.plan.Unmovable;
 import org.vfioorchestrator.profile.Profile;
 import org.vfioorchestrator.testing.ForwardingHostFs;
 import org.vfioorchestrator.testing.HostSpec;
+import org.vfioorchestrator.tunable.irq.Irqs;
 
 /**
  * Whether the kernel manages an IRQ (its debugfs file) is read only where a plan could move the IRQ:

@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import org.vfioorchestrator.tunable.pins.ThreadPins;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.cpu.CpuSet;
@@ -17,6 +16,7 @@ import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.plan.Change.PinThread;
 import org.vfioorchestrator.testing.HostSpec;
 import org.vfioorchestrator.testing.HostTreeGenerator;
+import org.vfioorchestrator.tunable.pins.ThreadPins;
 
 /**
  * Issue 16 item 3: without emulator_cpus the emulator thread goes by accelerator: host CPUs under KVM,

@@ -8,14 +8,14 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.vfioorchestrator.tunable.cpuset.Cpusets;
-import org.vfioorchestrator.tunable.irq.Irqs;
-import org.vfioorchestrator.tunable.pins.ThreadPins;
 import org.junit.jupiter.api.Test;
 import org.vfioorchestrator.cli.Main;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.profile.Profile;
 import org.vfioorchestrator.testing.TreeSnapshot;
+import org.vfioorchestrator.tunable.cpuset.Cpusets;
+import org.vfioorchestrator.tunable.irq.Irqs;
+import org.vfioorchestrator.tunable.pins.ThreadPins;
 
 /**
  * The plan for the bundled example (examples/profiles/win11.yaml on

@@ -9,12 +9,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
-import org.vfioorchestrator.tunable.cstate.CStates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.host.RecordingHostFs;
 import org.vfioorchestrator.profile.Profile;
+import org.vfioorchestrator.tunable.cstate.CStates;
 
 /**
  * A plan reads the idle states of a CPU only where a profile disables idle states (the PM QoS

@@ -8,11 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.vfioorchestrator.tunable.cpuset.Cpusets;
-import org.vfioorchestrator.tunable.cstate.CStates;
-import org.vfioorchestrator.tunable.governor.Governor;
-import org.vfioorchestrator.tunable.irq.Irqs;
-import org.vfioorchestrator.tunable.workqueue.Workqueues;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,6 +18,11 @@ import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.measure.Durations;
 import org.vfioorchestrator.testing.HostSpec;
 import org.vfioorchestrator.testing.HostTreeGenerator;
+import org.vfioorchestrator.tunable.cpuset.Cpusets;
+import org.vfioorchestrator.tunable.cstate.CStates;
+import org.vfioorchestrator.tunable.governor.Governor;
+import org.vfioorchestrator.tunable.irq.Irqs;
+import org.vfioorchestrator.tunable.workqueue.Workqueues;
 
 /** Profiles checked against the bundled gaming rig (32 CPUs, siblings n and n+16, CCDs 0-7,16-23 and 8-15,24-31). */
 class ProfileLoaderTest {
