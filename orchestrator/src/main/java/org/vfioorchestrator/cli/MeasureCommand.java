@@ -15,6 +15,7 @@ import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.host.HostIoException;
 import org.vfioorchestrator.measure.Comparison;
 import org.vfioorchestrator.measure.Durations;
+import org.vfioorchestrator.measure.GuestMeasurement;
 import org.vfioorchestrator.measure.MeasurementReport;
 import org.vfioorchestrator.measure.MeasurementService;
 import org.vfioorchestrator.measure.ProbePolicy;
@@ -70,6 +71,17 @@ public final class MeasureCommand implements Callable<Integer> {
         @Option(names = "--cpus", paramLabel = "CPUS", converter = CpuSetConverter.class,
                 description = "Watch these CPUs for other tasks and interrupts (default: where the vCPU threads may run).")
         CpuSet cpus;
+
+        @Option(names = "--in-guest", description = "Also run cyclictest (or --tool oslat) inside the guest, through"
+                + " its QEMU guest agent, and report what the guest sees beside the host-side figures. Needs a Linux"
+                + " guest with qemu-guest-agent and rt-tests, and root (a read-write libvirt connection).")
+        boolean inGuest;
+
+        @Option(names = "--agent-wait", paramLabel = "TIME", converter = DurationConverter.class,
+                description = "With --in-guest: wait up to TIME for the guest agent of a VM that is still booting;"
+                        + " if the guest's figures cannot be had by then, report the host-side ones with a note saying"
+                        + " why (the measurement after start does this).")
+        Duration agentWait;
     }
 
     /** What only goes with a probe. */
@@ -93,18 +105,20 @@ public final class MeasureCommand implements Callable<Integer> {
     }
 
     @Option(names = "--tool", paramLabel = "TOOL", defaultValue = "auto",
-            description = "${COMPLETION-CANDIDATES}: auto is cyclictest if installed, else java (a built-in busy"
-                    + " loop). Default: ${DEFAULT-VALUE}.")
+            description = "${COMPLETION-CANDIDATES}: what measures the latency, on the probed CPUs or inside the guest"
+                    + " (--in-guest; cyclictest or oslat). auto is cyclictest, on the host if installed, else java (a"
+                    + " built-in busy loop). Default: ${DEFAULT-VALUE}.")
     ProbeTool tool;
 
     @Option(names = "--policy", paramLabel = "POLICY",
-            description = "${COMPLETION-CANDIDATES}: the scheduling policy of the probe's threads (fifo: priority 95)."
-                    + " Default: the policy of the VM's vCPU threads (--for, --domain), else other: a vCPU thread"
-                    + " without <vcpusched> is SCHED_OTHER, and a SCHED_FIFO probe preempts what it would wait for.")
+            description = "${COMPLETION-CANDIDATES}: the scheduling policy of the tool's threads (fifo: priority 95)."
+                    + " Default for a probe: the policy of the VM's vCPU threads (--for, --domain), else other: a vCPU"
+                    + " thread without <vcpusched> is SCHED_OTHER, and a SCHED_FIFO probe preempts what it would wait"
+                    + " for. Default inside a guest: fifo, as cyclictest is usually run.")
     ProbePolicy.Kind policy;
 
     @Option(names = "--connect", paramLabel = "URI", defaultValue = LibvirtClient.SYSTEM_URI,
-            description = "libvirt URI for --for. Default: ${DEFAULT-VALUE}")
+            description = "libvirt URI for --in-guest and --for. Default: ${DEFAULT-VALUE}")
     String uri;
 
     @Option(names = "--duration", paramLabel = "TIME", defaultValue = "30s", converter = DurationConverter.class,
@@ -137,11 +151,20 @@ public final class MeasureCommand implements Callable<Integer> {
                 org.vfioorchestrator.process.CommandRunner.system());
         MeasurementReport report;
         if (vm != null) {
-            if (spec.commandLine().getParseResult().hasMatchedOption("--tool") || policy != null) {
-                throw OrchestratorException.usage("--tool and --policy go with --probe: 'measure VM' samples the VM's"
-                        + " threads from the host and runs no tool");
+            GuestMeasurement guest = vm.inGuest ? inGuest(vm, host) : null;
+            if (guest == null && (spec.commandLine().getParseResult().hasMatchedOption("--tool") || policy != null
+                    || vm.agentWait != null)) {
+                throw OrchestratorException.usage("--tool, --policy and --agent-wait go with --in-guest or --probe: 'measure"
+                        + " VM' alone samples the VM's threads from the host and runs no tool");
             }
-            report = service.measureVm(vm.name, duration, vm.cpus);
+            if (guest != null) {
+                err.println("measure: running " + (tool == ProbeTool.OSLAT ? "oslat" : "cyclictest") + " inside " + vm.name
+                        + "'s guest and sampling it from the host for " + Durations.format(duration)
+                        + (vm.agentWait == null ? "" : ", once its agent answers (up to " + Durations.format(vm.agentWait) + ")")
+                        + " ...");
+                err.flush();
+            }
+            report = service.measureVm(vm.name, duration, vm.cpus, guest);
         } else {
             service.checkProbe(probe.cpus);
             ProbePolicy chosen = probePolicy(probe);
@@ -182,6 +205,24 @@ public final class MeasureCommand implements Callable<Integer> {
         out.flush();
         err.flush();
         return 0;
+    }
+
+    /** The guest measurement of --in-guest, through libvirt at --connect. */
+    private GuestMeasurement inGuest(VmOptions vm, HostFs host) {
+        if (!host.isLive()) {
+            throw OrchestratorException.usage("--in-guest asks the VM's guest agent through libvirt; a VM of the tree at "
+                    + host.root() + " has no guest to ask (drop --host-root)");
+        }
+        if (tool == ProbeTool.JAVA) {
+            throw OrchestratorException.usage("--tool java is the host's built-in busy loop; inside a guest use cyclictest"
+                    + " or oslat");
+        }
+        LibvirtClient libvirt = new LibvirtClient(uri);
+        GuestMeasurement.Settings settings = new GuestMeasurement.Settings(tool,
+                policy != null ? ProbePolicy.given(policy) : GuestMeasurement.defaultPolicy(),
+                vm.agentWait == null ? Duration.ZERO : vm.agentWait);
+        return new GuestMeasurement(vm.name, () -> DomainXml.parse(libvirt.domainXml(vm.name), uri + " domain " + vm.name),
+                () -> libvirt.guestAgent(vm.name), settings, Ticker.system());
     }
 
     /** --policy, else the policy of the VM named with --for or --domain, else SCHED_OTHER (what a vCPU thread is). */

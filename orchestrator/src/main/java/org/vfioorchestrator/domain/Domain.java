@@ -11,12 +11,20 @@ import org.vfioorchestrator.cpu.CpuSet;
  * (from {@code <iothreadids>}, else 1..iothreads); {@code iothreadPolling()} the
  * iothreads that carry a {@code <poll>} element. {@code pinProblems} are the CPU lists
  * of {@code <vcpu>} and {@code <cputune>} that could not be read, each said in one
- * sentence: doctor reports them and checks the rest.
+ * sentence: doctor reports them and checks the rest. {@code guestAgentChannel}: whether the devices
+ * hold the virtio channel the QEMU guest agent talks through.
  */
 public record Domain(String sourceName, String name, String type, int vcpus, VcpuPlacement vcpuPlacement,
         int iothreads, List<Integer> iothreadIds, Optional<CpuTopology> cpuTopology, Cputune cputune,
         List<Disk> disks, List<Controller> controllers, List<HostDev> hostdevs, List<IoThreadPoll> iothreadPolling,
-        List<String> pinProblems) {
+        List<String> pinProblems, boolean guestAgentChannel) {
+
+    /** The virtio serial port name qemu-guest-agent listens on. */
+    public static final String GUEST_AGENT_CHANNEL = "org.qemu.guest_agent.0";
+
+    /** What to add to {@code <devices>} so that libvirt can reach the guest agent. */
+    public static final String GUEST_AGENT_CHANNEL_XML = "<channel type='unix'><target type='virtio' name='"
+            + GUEST_AGENT_CHANNEL + "'/></channel>";
 
     public Domain {
         iothreadIds = List.copyOf(iothreadIds);

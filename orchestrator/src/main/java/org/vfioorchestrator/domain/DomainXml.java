@@ -161,6 +161,7 @@ public final class DomainXml {
             List<Disk> disks = new ArrayList<>();
             List<Controller> controllers = new ArrayList<>();
             List<HostDev> hostdevs = new ArrayList<>();
+            boolean agentChannel = false;
             Optional<Element> devices = child(root, "devices");
             if (devices.isPresent()) {
                 for (Element d : children(devices.get(), "disk")) {
@@ -172,9 +173,13 @@ public final class DomainXml {
                 for (Element h : children(devices.get(), "hostdev")) {
                     hostdevs.add(hostdev(h));
                 }
+                for (Element c : children(devices.get(), "channel")) {
+                    agentChannel |= child(c, "target").filter(t -> "virtio".equals(t.getAttribute("type"))
+                            && Domain.GUEST_AGENT_CHANNEL.equals(t.getAttribute("name"))).isPresent();
+                }
             }
             return new Domain(source, name, type, vcpus, placement, iothreads, iothreadIds, topology, cputune, disks,
-                    controllers, hostdevs, polls, pinProblems);
+                    controllers, hostdevs, polls, pinProblems, agentChannel);
         }
 
         /**

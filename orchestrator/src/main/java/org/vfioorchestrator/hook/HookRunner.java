@@ -129,8 +129,9 @@ public final class HookRunner {
         }
         if (profile.measure().afterStart()) {
             try {
-                measurements.launch(vm, profile.measure().duration());
-                log.accept("started a background measurement for " + profile.measure().duration().toSeconds() + " s");
+                measurements.launch(vm, profile.measure());
+                log.accept("started a background measurement for " + profile.measure().duration().toSeconds() + " s"
+                        + (profile.measure().inGuest() ? ", inside the guest too once its agent answers" : ""));
             } catch (RuntimeException e) {
                 log.accept("could not start the measurement: " + e.getMessage());
             }

@@ -1,8 +1,8 @@
 package org.vfioorchestrator.hook;
 
-import java.time.Duration;
+import org.vfioorchestrator.profile.Profile.MeasurePolicy;
 
 /** Starts the post-start measurement in the background, holding none of libvirt's file descriptors. */
 public interface MeasurementLauncher {
-    void launch(String vm, Duration duration);
+    void launch(String vm, MeasurePolicy policy);
 }

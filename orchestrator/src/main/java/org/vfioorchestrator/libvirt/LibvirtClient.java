@@ -1,5 +1,6 @@
 package org.vfioorchestrator.libvirt;
 
+import java.time.Duration;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.ErrorCallback;
@@ -8,9 +9,10 @@ import org.libvirt.LibvirtException;
 import org.vfioorchestrator.OrchestratorException;
 
 /**
- * Reads a domain's XML from libvirtd, read-only. For doctor and suggest run by
- * hand only: a libvirt hook must never call back into libvirt (it deadlocks), so
- * nothing under {@code hook/} may use this class.
+ * Reads a domain's XML from libvirtd, read-only, and talks to a running domain's guest agent. For
+ * commands run by hand (doctor, suggest, measure, tune) and the hook's detached measurement only:
+ * a libvirt hook must never call back into libvirt (it deadlocks), so nothing under {@code hook/}
+ * may use this class.
  */
 public final class LibvirtClient {
     public static final String SYSTEM_URI = "qemu:///system";
@@ -66,11 +68,89 @@ public final class LibvirtClient {
             throw OrchestratorException.data("libvirt at " + uri + ": cannot read the XML of '" + name + "': "
                     + firstLine(e));
         } finally {
-            try {
-                conn.close();
-            } catch (LibvirtException ignored) {
-                // closing a read-only connection has nothing to lose
+            close(conn);
+        }
+    }
+
+    /**
+     * A read-write connection to {@code vm}'s guest agent (libvirt refuses agent commands on a
+     * read-only one); the caller closes it.
+     */
+    public GuestAgentConnection guestAgent(String vm) {
+        Connect conn;
+        try {
+            Connect.setErrorCallback(SILENT);
+            conn = connector.open(uri, false);
+        } catch (LibvirtException e) {
+            throw OrchestratorException.data("cannot reach libvirt at " + uri + " read-write: " + firstLine(e)
+                    + "; the guest agent needs it: is libvirtd (or virtqemud) running, and are you root?");
+        } catch (LinkageError e) {
+            throw OrchestratorException.data("cannot load libvirt's C library (libvirt.so.0): " + e.getMessage()
+                    + "; install libvirt (libvirt0 / libvirt-libs)");
+        }
+        Domain dom;
+        try {
+            dom = conn.domainLookupByName(vm);
+        } catch (LibvirtException e) {
+            close(conn);
+            if (e.getError() != null && e.getError().getCode() == ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                throw OrchestratorException.data("libvirt at " + uri + " has no domain named '" + vm
+                        + "'; 'virsh list' shows the names");
             }
+            throw OrchestratorException.data("libvirt at " + uri + ": cannot find '" + vm + "': " + firstLine(e));
+        }
+        return new GuestAgentConnection() {
+            @Override
+            public String command(String json, Duration timeout) {
+                try {
+                    return dom.qemuAgentCommand(json, (int) Math.max(1, timeout.toSeconds()), 0);
+                } catch (LibvirtException e) {
+                    throw classify(e);
+                } catch (NullPointerException e) {
+                    // libvirt-java returns no reply (and trips over it) when it could not load libvirt-qemu.so.0
+                    throw new AgentException(AgentException.Kind.OTHER, "libvirt's QEMU library (libvirt-qemu.so.0)"
+                            + " could not be loaded: install libvirt0 (or libvirt-libs)");
+                }
+            }
+
+            @Override
+            public void close() {
+                LibvirtClient.close(conn);
+            }
+        };
+    }
+
+    /** Sorts libvirt's agent errors by what the user can do; libvirt-java 0.5 knows none of their codes. */
+    static AgentException classify(LibvirtException e) {
+        String m = firstLine(e);
+        ErrorNumber code = e.getError() == null ? null : e.getError().getCode();
+        AgentException.Kind kind;
+        int guest = m.indexOf("error was '");
+        if (m.contains("not configured")) {
+            kind = AgentException.Kind.NO_CHANNEL;
+        } else if (m.contains("has been disabled")) {
+            kind = AgentException.Kind.DISABLED;
+        } else if (guest >= 0) {
+            kind = AgentException.Kind.GUEST_ERROR;
+            m = m.substring(guest + "error was '".length(), m.endsWith("'") ? m.length() - 1 : m.length());
+        } else if (code == ErrorNumber.VIR_ERR_OPERATION_DENIED || m.contains("read only access") || m.contains("access denied")) {
+            kind = AgentException.Kind.DENIED;
+        } else if (m.contains("not responding") || m.contains("not connected") || m.contains("not available")
+                || m.contains("disappeared") || m.contains("didn't respond")) {
+            kind = AgentException.Kind.NOT_ANSWERING;
+        } else if (m.contains("not running") || code == ErrorNumber.VIR_ERR_NO_DOMAIN) {
+            kind = AgentException.Kind.NOT_RUNNING;
+        } else {
+            kind = AgentException.Kind.OTHER;
+        }
+        return new AgentException(kind, m);
+    }
+
+    private static void close(Connect conn) {
+        try {
+            conn.close();
+        } catch (LibvirtException ignored) {
+            // closing a connection has nothing to lose
         }
     }
 

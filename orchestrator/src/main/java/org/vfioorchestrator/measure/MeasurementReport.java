@@ -9,10 +9,12 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * One measurement: of a running VM ({@link #vm}) or a probe of free CPUs ({@link #probe}).
+ * One measurement: of a running VM ({@link #vm}, with what a tool saw inside it when it was
+ * measured there: {@link #guest}) or a probe of free CPUs ({@link #probe}).
  * {@code subject} names where it is stored: the VM's name, or {@code probe-cpus-LIST}.
  */
-public record MeasurementReport(String subject, Instant startedAt, String hostKernel, VmMeasurement vm, ProbeResult probe) {
+public record MeasurementReport(String subject, Instant startedAt, String hostKernel, VmMeasurement vm, ProbeResult probe,
+        GuestResult guest) {
 
     public MeasurementReport {
         Objects.requireNonNull(subject);
@@ -20,6 +22,13 @@ public record MeasurementReport(String subject, Instant startedAt, String hostKe
         if ((vm == null) == (probe == null)) {
             throw new IllegalArgumentException("a report holds either a VM measurement or a probe");
         }
+        if (guest != null && vm == null) {
+            throw new IllegalArgumentException("figures from inside a guest go with its VM's");
+        }
+    }
+
+    public Optional<GuestResult> guestResult() {
+        return Optional.ofNullable(guest);
     }
 
     public Optional<VmMeasurement> vmMeasurement() {
@@ -37,6 +46,9 @@ public record MeasurementReport(String subject, Instant startedAt, String hostKe
     /** The headline numbers that {@code --compare} watches, in a stable order. */
     public List<Metric> metrics() {
         List<Metric> out = new ArrayList<>();
+        if (guest != null) {
+            latency(out, "guest_latency", "in the guest", guest.latency());
+        }
         if (vm != null) {
             List<Double> windows = new ArrayList<>();
             double involuntary = 0;
@@ -55,14 +67,20 @@ public record MeasurementReport(String subject, Instant startedAt, String hostKe
             out.add(new Metric("foreign_runtime_ms_per_s", "other tasks' run time on the VM's CPUs", "ms/s", foreign, 1));
             out.add(new Metric("interrupts_per_s", "interrupts and softirqs on the VM's CPUs", "/s", irqs, 100));
         } else {
-            double p99 = probe.perCpu().stream().mapToDouble(CpuLatency::p99Us).max().orElse(0);
-            double p999 = probe.perCpu().stream().mapToDouble(CpuLatency::p999Us).max().orElse(0);
-            double max = probe.perCpu().stream().mapToDouble(CpuLatency::maxUs).max().orElse(0);
-            out.add(new Metric("latency_p99_us", "p99 latency (worst CPU)", "µs", p99, 2));
-            out.add(new Metric("latency_p999_us", "p99.9 latency (worst CPU)", "µs", p999, 5));
-            out.add(new Metric("latency_max_us", "max latency (worst CPU)", "µs", max, 20));
+            latency(out, "latency", "", probe);
         }
         return out;
+    }
+
+    /** p99, p99.9 and max of the worst CPU; {@code where} tells a guest's from a probe's. */
+    private static void latency(List<Metric> out, String key, String where, ProbeResult p) {
+        String in = where.isEmpty() ? "" : " " + where;
+        double p99 = p.perCpu().stream().mapToDouble(CpuLatency::p99Us).max().orElse(0);
+        double p999 = p.perCpu().stream().mapToDouble(CpuLatency::p999Us).max().orElse(0);
+        double max = p.perCpu().stream().mapToDouble(CpuLatency::maxUs).max().orElse(0);
+        out.add(new Metric(key + "_p99_us", "p99 latency" + in + " (worst CPU)", "µs", p99, 2));
+        out.add(new Metric(key + "_p999_us", "p99.9 latency" + in + " (worst CPU)", "µs", p999, 5));
+        out.add(new Metric(key + "_max_us", "max latency" + in + " (worst CPU)", "µs", max, 20));
     }
 
     public Map<String, Metric> metricsByKey() {

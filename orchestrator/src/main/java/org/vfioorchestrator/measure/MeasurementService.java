@@ -52,14 +52,18 @@ public final class MeasurementService {
      * measurement: it never asks libvirt, and reads the host only through HostFs.
      */
     public Outcome measureAndCompare(String vm, Duration duration) {
-        MeasurementReport report = measureVm(vm, duration, null);
+        MeasurementReport report = measureVm(vm, duration, null, null);
         Optional<Comparison> comparison = compareWithPrevious(report);
         StoredReport stored = save(report);
         return new Outcome(report, stored, comparison);
     }
 
-    /** Samples a running VM; {@code cpus} null means the CPUs its vCPU threads are allowed on. */
-    public MeasurementReport measureVm(String vm, Duration duration, CpuSet cpus) {
+    /**
+     * Samples a running VM; {@code cpus} null means the CPUs its vCPU threads are allowed on. With
+     * {@code guest}, a latency tool runs inside the guest meanwhile (started first: it may wait for a
+     * guest agent that is still coming up) and its figures join the report.
+     */
+    public MeasurementReport measureVm(String vm, Duration duration, CpuSet cpus, GuestMeasurement guest) {
         ReportStore.checkSubject(vm);
         QemuProcess qemu = QemuProcess.find(host, vm).orElseThrow(() -> OrchestratorException.data(
                 "VM " + vm + " is not running: no live QEMU behind " + QemuProcess.pidFile(vm) + "; start it, then measure"));
@@ -72,17 +76,24 @@ public final class MeasurementService {
             }
             from = "the vCPU threads' Cpus_allowed_list";
         }
-        Instant started = ticker.now();
-        VmMeasurement m = new VmSampler(host, ticker, progress).sample(qemu, watched, from, Durations.seconds(duration));
-        CpuSet online = online();
-        if (cpus == null && !online.isEmpty() && online.isSubsetOf(watched)) {
+        int seconds = Durations.seconds(duration);
+        try (GuestMeasurement.Session inGuest = guest == null ? null : guest.start(seconds)) {
+            Instant started = ticker.now();
+            VmMeasurement m = new VmSampler(host, ticker, progress).sample(qemu, watched, from, seconds);
+            GuestResult guestResult = inGuest == null ? null : inGuest.finish().orElse(null);
             java.util.List<String> notes = new java.util.ArrayList<>(m.notes());
-            notes.add("the vCPU threads may run on every CPU (" + online + "): the VM has no CPUs of its own; "
-                    + "pin them in the profile, or give --cpus");
+            CpuSet online = online();
+            if (cpus == null && !online.isEmpty() && online.isSubsetOf(watched)) {
+                notes.add("the vCPU threads may run on every CPU (" + online + "): the VM has no CPUs of its own; "
+                        + "pin them in the profile, or give --cpus");
+            }
+            if (inGuest != null) {
+                inGuest.note().ifPresent(notes::add);
+            }
             m = new VmMeasurement(m.vm(), m.pid(), m.cpus(), m.cpusFrom(), m.seconds(), m.vcpus(), m.foreignTasks(),
                     m.interrupts(), notes);
+            return new MeasurementReport(vm, started, kernel(), m, null, guestResult);
         }
-        return new MeasurementReport(vm, started, kernel(), m, null);
     }
 
     /** Runs a latency probe on CPUs no VM is using, its threads with {@code policy}. Only on the running host. */
@@ -111,7 +122,7 @@ public final class MeasurementService {
                         : new SpinProbe(host, SPIN_WARMUP_NANOS).run(cpus, seconds, policy);
             }
         };
-        return new MeasurementReport(probeSubject(cpus), started, kernel(), null, result);
+        return new MeasurementReport(probeSubject(cpus), started, kernel(), null, result, null);
     }
 
     /** Fails unless {@link #probe} can run on these CPUs here; cheap, for checking before saying anything. */
@@ -140,8 +151,8 @@ public final class MeasurementService {
     }
 
     /**
-     * The newest kept report this one can be compared with: same subject, and for probes the
-     * same tool and policy (cyclictest's wake-up latency and a busy loop's gaps are different
+     * The newest kept report this one can be compared with: same subject, and for probes and
+     * figures from inside a guest the same tool and policy (cyclictest's wake-up latency and a busy loop's gaps are different
      * numbers, and so are a SCHED_FIFO thread's and a SCHED_OTHER one's).
      * Reports this version cannot read are passed over.
      */
@@ -156,14 +167,18 @@ public final class MeasurementService {
             } catch (OrchestratorException e) {
                 continue;
             }
-            boolean sameKind = (old.vm() != null) == (report.vm() != null);
-            boolean sameTool = old.probe() == null || report.probe() == null || (old.probe().tool().equals(report.probe().tool())
-                    && old.probe().policy().kind() == report.probe().policy().kind());
+            boolean sameKind = (old.vm() != null) == (report.vm() != null)
+                    && (old.guest() == null || report.guest() == null || sameTool(old.guest().latency(), report.guest().latency()));
+            boolean sameTool = old.probe() == null || report.probe() == null || sameTool(old.probe(), report.probe());
             if (sameKind && sameTool) {
                 return Optional.of(s);
             }
         }
         return Optional.empty();
+    }
+
+    private static boolean sameTool(ProbeResult a, ProbeResult b) {
+        return a.tool().equals(b.tool()) && a.policy().kind() == b.policy().kind();
     }
 
     /** Compares with the newest comparable kept report, if any. Call before {@link #save}. */

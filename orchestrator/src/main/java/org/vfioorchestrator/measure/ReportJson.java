@@ -15,7 +15,9 @@ import org.vfioorchestrator.measure.VmMeasurement.Vcpu;
 
 /**
  * The report as JSON for machines (jackson-jr over plain maps, snake_case keys, CPU sets
- * in list form). {@code metrics} repeats the headline numbers that {@code --compare} uses.
+ * in list form). {@code metrics} repeats the headline numbers that {@code --compare} uses;
+ * {@code guest}, beside {@code vm}, holds what a tool measured inside the guest (its CPU
+ * numbers are the guest's), in the form of a probe.
  */
 public final class ReportJson {
     public static final int FORMAT_VERSION = 1;
@@ -38,6 +40,13 @@ public final class ReportJson {
         m.put("metrics", metrics);
         if (r.vm() != null) {
             m.put("vm", vm(r.vm()));
+            if (r.guest() != null) {
+                Map<String, Object> g = new LinkedHashMap<>();
+                g.put("os", r.guest().os());
+                g.put("kernel", r.guest().kernel());
+                g.putAll(probe(r.guest().latency()));
+                m.put("guest", g);
+            }
         } else {
             m.put("probe", probe(r.probe()));
         }
@@ -156,10 +165,15 @@ public final class ReportJson {
         Instant started = Instant.parse(str(m, "started_at"));
         String kernel = m.get("host_kernel") == null ? "" : m.get("host_kernel").toString();
         if (m.get("vm") instanceof Map<?, ?> v) {
-            return new MeasurementReport(str(m, "subject"), started, kernel, readVm(cast(v)), null);
+            GuestResult guest = null;
+            if (m.get("guest") instanceof Map<?, ?> g) {
+                Map<String, Object> gm = cast(g);
+                guest = new GuestResult(str(gm, "os"), str(gm, "kernel"), readProbe(gm));
+            }
+            return new MeasurementReport(str(m, "subject"), started, kernel, readVm(cast(v)), null, guest);
         }
         if (m.get("probe") instanceof Map<?, ?> p) {
-            return new MeasurementReport(str(m, "subject"), started, kernel, null, readProbe(cast(p)));
+            return new MeasurementReport(str(m, "subject"), started, kernel, null, readProbe(cast(p)), null);
         }
         throw new IllegalArgumentException("neither \"vm\" nor \"probe\" in the report");
     }

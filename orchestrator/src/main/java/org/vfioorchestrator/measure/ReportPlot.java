@@ -19,8 +19,8 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * The report as a PNG, drawn with XChart off screen ({@code java.awt.headless}): a probe's
- * latency histogram on a log scale, a VM's run-queue wait over time. The caller writes the
- * bytes through HostFs.
+ * latency histogram on a log scale; for a VM, the guest's histogram when it was measured inside
+ * and the vCPU threads' run-queue wait over time. The caller writes the bytes through HostFs.
  */
 public final class ReportPlot {
     static final int WIDTH = 1000;
@@ -35,7 +35,9 @@ public final class ReportPlot {
             System.setProperty("java.awt.headless", "true");
         }
         List<XYChart> charts = new ArrayList<>();
-        r.probeResult().flatMap(ReportPlot::histogram).ifPresent(charts::add);
+        r.probeResult().flatMap(p -> histogram(p, p.tool() + " on CPUs " + p.cpus(), "CPU")).ifPresent(charts::add);
+        r.guestResult().flatMap(g -> histogram(g.latency(), g.latency().tool() + " inside the guest of " + r.subject()
+                + ", its CPUs " + g.latency().cpus(), "vCPU")).ifPresent(charts::add);
         r.vmMeasurement().flatMap(ReportPlot::waitOverTime).ifPresent(charts::add);
         if (charts.isEmpty()) {
             return Optional.empty();
@@ -81,12 +83,12 @@ public final class ReportPlot {
      * span from tens of nanoseconds to milliseconds, and the rare long ones are what matter.
      * The tool's buckets are summed into log-spaced bins, each drawn at its lower edge.
      */
-    static Optional<XYChart> histogram(ProbeResult p) {
+    static Optional<XYChart> histogram(ProbeResult p, String what, String cpuLabel) {
         boolean any = p.perCpu().stream().anyMatch(c -> !c.histogram().isEmpty());
         if (!any) {
             return Optional.empty();
         }
-        XYChart chart = chart(p.tool() + " on CPUs " + p.cpus() + ", " + p.seconds() + " s: latency histogram",
+        XYChart chart = chart(what + ", " + p.seconds() + " s: latency histogram",
                 "latency (µs, log scale)", "samples (log scale)");
         chart.getStyler().setYAxisLogarithmic(true);
         chart.getStyler().setXAxisLogarithmic(true);
@@ -109,8 +111,8 @@ public final class ReportPlot {
                 xs[i] = Math.pow(10, (double) e.getKey() / BINS_PER_DECADE);
                 ys[i++] = e.getValue();
             }
-            XYSeries s = chart.addSeries(String.format(java.util.Locale.ROOT, "CPU %d (p99 %s, p99.9 %s, max %s µs)",
-                    c.cpu(), us(c.p99Us()), us(c.p999Us()), us(c.maxUs())), xs, ys);
+            XYSeries s = chart.addSeries(String.format(java.util.Locale.ROOT, "%s %d (p99 %s, p99.9 %s, max %s µs)",
+                    cpuLabel, c.cpu(), us(c.p99Us()), us(c.p999Us()), us(c.maxUs())), xs, ys);
             s.setMarker(SeriesMarkers.CIRCLE);
         }
         return Optional.of(chart);

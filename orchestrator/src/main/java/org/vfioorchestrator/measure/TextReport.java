@@ -32,6 +32,17 @@ public final class TextReport {
         for (String note : v.notes()) {
             line(sb, "note: %s", note);
         }
+        if (r.guest() != null) {
+            GuestResult g = r.guest();
+            sb.append('\n');
+            String os = String.join(", ", java.util.stream.Stream.of(g.os(), g.kernel().isEmpty() ? "" : "kernel " + g.kernel())
+                    .filter(x -> !x.isEmpty()).toList());
+            line(sb, "Inside the guest%s: %s for %d s on its CPUs %s", os.isEmpty() ? "" : " (" + os + ")",
+                    g.latency().tool(), g.latency().seconds(), g.latency().cpus());
+            latency(sb, g.latency(), "vCPU");
+            sb.append('\n');
+            line(sb, "From the host:");
+        }
         sb.append('\n');
         line(sb, "%-22s %-9s %10s %10s %7s %10s %9s %9s %6s", "vCPU thread", "allowed", "wait µs/s", "worst 1 s", "at",
                 "µs/slice", "invol/s", "max/s", "ran %");
@@ -68,13 +79,18 @@ public final class TextReport {
 
     private static void probe(StringBuilder sb, MeasurementReport r, ProbeResult p) {
         line(sb, "Probe: %s on CPUs %s for %d s, from %s, kernel %s", p.tool(), p.cpus(), p.seconds(), r.startedAt(), r.hostKernel());
+        latency(sb, p, "CPU");
+    }
+
+    /** What the tool measures, its command, and per CPU ({@code cpuLabel}: the host's or a guest's) the figures and histogram. */
+    private static void latency(StringBuilder sb, ProbeResult p, String cpuLabel) {
         line(sb, "Measures: %s", p.meaning());
         if (!p.policy().reason().isEmpty()) {
             line(sb, "Policy: %s (%s)", p.policy().kind(), p.policy().reason());
         }
         line(sb, "Command: %s", p.command());
         sb.append('\n');
-        line(sb, "%-5s %12s %9s %9s %9s %9s %9s  (µs)", "CPU", "samples", "min", "avg", "p99", "p99.9", "max");
+        line(sb, "%-5s %12s %9s %9s %9s %9s %9s  (µs)", cpuLabel, "samples", "min", "avg", "p99", "p99.9", "max");
         for (CpuLatency c : p.perCpu()) {
             line(sb, "%-5d %12d %9s %9s %9s %9s %9s%s", c.cpu(), c.samples(), us(c.minUs()), us(c.avgUs()), us(c.p99Us()),
                     us(c.p999Us()), us(c.maxUs()), c.overflows() > 0 ? "  (" + c.overflows() + " beyond the histogram)" : "");
@@ -83,7 +99,7 @@ public final class TextReport {
         line(sb, "Histogram, samples per latency range (µs):");
         StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "  %-13s", "range"));
         for (CpuLatency c : p.perCpu()) {
-            head.append(String.format(Locale.ROOT, " %12s", "CPU " + c.cpu()));
+            head.append(String.format(Locale.ROOT, " %12s", cpuLabel + " " + c.cpu()));
         }
         line(sb, "%s", head.toString());
         TreeMap<Integer, long[]> ranges = new TreeMap<>();
@@ -97,7 +113,7 @@ public final class TextReport {
             }
         }
         for (Map.Entry<Integer, long[]> e : ranges.entrySet()) {
-            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "  %-13s", rangeLabel(e.getKey(), p)));
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "  %-13s", rangeLabel(e.getKey())));
             for (long n : e.getValue()) {
                 row.append(String.format(Locale.ROOT, " %12d", n));
             }
@@ -110,8 +126,7 @@ public final class TextReport {
         return us < 1 ? -1 : 63 - Long.numberOfLeadingZeros((long) us);
     }
 
-    private static String rangeLabel(int k, ProbeResult p) {
-        // p is unused today; kept so a tool with other bucket units can label its ranges
+    private static String rangeLabel(int k) {
         if (k == Integer.MAX_VALUE) {
             return "beyond";
         }

@@ -123,6 +123,7 @@ public record Profile(
         };
     }
 
-    public record MeasurePolicy(boolean afterStart, Duration duration, OptionalInt maxLatencyUs) {
+    /** {@code inGuest}: the measurement after start also runs a latency tool inside the guest (its agent). */
+    public record MeasurePolicy(boolean afterStart, Duration duration, OptionalInt maxLatencyUs, boolean inGuest) {
     }
 }

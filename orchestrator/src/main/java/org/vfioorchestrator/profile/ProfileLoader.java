@@ -51,7 +51,7 @@ public final class ProfileLoader {
         }
         schema.put("", Set.copyOf(top));
         schema.put("vcpus", Set.of("pin", "count", "from"));
-        schema.put("measure", Set.of("after_start", "duration", "max_latency_us"));
+        schema.put("measure", Set.of("after_start", "duration", "max_latency_us", "in_guest"));
     }
 
     /** Reads and validates a profile file; the VM name defaults to the file name without {@code .yaml}. */
@@ -244,6 +244,7 @@ public final class ProfileLoader {
             boolean after = false;
             Duration d = Duration.ofSeconds(30);
             OptionalInt max = OptionalInt.empty();
+            boolean inGuest = false;
             if (n != null) {
                 Map<String, YamlNode> m = w.mapping(n, "measure");
                 if (m.containsKey("after_start")) {
@@ -258,8 +259,12 @@ public final class ProfileLoader {
                     Integer i = w.integer(m.get("max_latency_us"), "measure.max_latency_us", 1, 10_000_000);
                     max = i == null ? max : OptionalInt.of(i);
                 }
+                if (m.containsKey("in_guest")) {
+                    Boolean b = w.bool(m.get("in_guest"), "measure.in_guest");
+                    inGuest = b != null && b;
+                }
             }
-            return new MeasurePolicy(after, d, max);
+            return new MeasurePolicy(after, d, max, inGuest);
         }
     }
 }

@@ -68,10 +68,11 @@ class MeasureCommandTest {
         CliRun neither = run("measure", "--host-root", dir.toString());
         assertEquals(2, neither.code());
         assertTrue(neither.err().startsWith("measure: Missing required argument (specify one of these):"
-                + " ([VM [--cpus=CPUS]] | [--probe=CPUS [--for=VM | --domain=FILE]])\n"), neither.err());
+                + " ([VM [--cpus=CPUS] [--in-guest] [--agent-wait=TIME]] | [--probe=CPUS [--for=VM | --domain=FILE]])\n"),
+                neither.err());
         CliRun both = run("measure", "win", "--probe", "1", "--host-root", dir.toString());
         assertEquals(2, both.code());
-        assertTrue(both.err().startsWith("measure: [VM [--cpus=CPUS]] and [--probe=CPUS [--for=VM | --domain=FILE]] are"
+        assertTrue(both.err().startsWith("measure: [VM [--cpus=CPUS] [--in-guest] [--agent-wait=TIME]] and [--probe=CPUS [--for=VM | --domain=FILE]] are"
                 + " mutually exclusive (specify only one)\n"), both.err());
         CliRun badCpus = run("measure", "--probe", "3-1");
         assertEquals(2, badCpus.code());
@@ -90,19 +91,27 @@ class MeasureCommandTest {
         CliRun probeToolOnVm = run("measure", "win", "--tool", "oslat", "--duration", "1s", "--no-save",
                 "--host-root", dir.toString());
         assertEquals(2, probeToolOnVm.code(), probeToolOnVm.err());
-        assertEquals("vfio-orchestrator measure: --tool and --policy go with --probe: 'measure VM' samples the VM's"
-                + " threads from the host and runs no tool\n", probeToolOnVm.err());
+        assertEquals("vfio-orchestrator measure: --tool, --policy and --agent-wait go with --in-guest or --probe: 'measure"
+                + " VM' alone samples the VM's threads from the host and runs no tool\n", probeToolOnVm.err());
         assertEquals("", probeToolOnVm.out());
         assertEquals(2, run("measure", "win", "--policy", "fifo", "--duration", "1s", "--no-save",
                 "--host-root", dir.toString()).code());
         CliRun forOnVm = run("measure", "win", "--for", "win", "--host-root", dir.toString());
         assertEquals(2, forOnVm.code(), forOnVm.err());
+        assertEquals(2, run("measure", "win", "--agent-wait", "1m", "--duration", "1s", "--no-save",
+                "--host-root", dir.toString()).code());
+        CliRun inGuestOnProbe = run("measure", "--probe", "1", "--in-guest");
+        assertEquals(2, inGuestOnProbe.code(), inGuestOnProbe.err());
+        CliRun inGuestInATree = run("measure", "win", "--in-guest", "--duration", "1s", "--host-root", dir.toString());
+        assertEquals(2, inGuestInATree.code(), inGuestInATree.err());
+        assertEquals("vfio-orchestrator measure: --in-guest asks the VM's guest agent through libvirt; a VM of the tree at "
+                + dir + " has no guest to ask (drop --host-root)\n", inGuestInATree.err());
         CliRun cpusOnProbe = run("measure", "--probe", "1", "--cpus", "0", "--host-root", dir.toString());
         assertEquals(2, cpusOnProbe.code(), cpusOnProbe.err());
         CliRun help = run("measure", "--help");
         assertEquals(0, help.code(), help.err());
-        assertTrue(help.out().contains("--tool=TOOL       auto, cyclictest, oslat, java: auto is cyclictest"), help.out());
-        assertTrue(help.out().contains("--policy=POLICY   other, fifo: the scheduling policy"), help.out());
+        assertTrue(help.out().contains("--tool=TOOL         auto, cyclictest, oslat, java: what measures the"), help.out());
+        assertTrue(help.out().contains("--policy=POLICY     other, fifo: the scheduling policy of the tool's"), help.out());
     }
 
     @Test

@@ -11,11 +11,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mockito.ArgumentCaptor;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.process.CommandRunner;
+import org.vfioorchestrator.profile.Profile.MeasurePolicy;
 
 class DetachedMeasurementLauncherTest {
     @TempDir
@@ -24,7 +26,7 @@ class DetachedMeasurementLauncherTest {
     @Test
     void theMeasurementIsDetachedWithItsLogUnderVarLog() {
         CommandRunner runner = mock(CommandRunner.class);
-        new DetachedMeasurementLauncher(HostFs.open(root), runner).launch("win11", Duration.ofSeconds(30));
+        new DetachedMeasurementLauncher(HostFs.open(root), runner).launch("win11", policy(false));
 
         @SuppressWarnings("unchecked")
         ArgumentCaptor<List<String>> argv = ArgumentCaptor.forClass(List.class);
@@ -44,12 +46,30 @@ class DetachedMeasurementLauncherTest {
         when(live.isLive()).thenReturn(true);
         Path log = Path.of("/var/log/vfio-orchestrator/measure-win11.log");
         when(live.resolve(log.toString())).thenReturn(log);
-        new DetachedMeasurementLauncher(live, runner).launch("win11", Duration.ofSeconds(30));
+        new DetachedMeasurementLauncher(live, runner).launch("win11", policy(false));
 
         @SuppressWarnings("unchecked")
         ArgumentCaptor<List<String>> argv = ArgumentCaptor.forClass(List.class);
         verify(runner).detach(argv.capture(), eq(log));
         List<String> cmd = argv.getValue();
         assertEquals(List.of("measure", "win11", "--duration", "30s", "--compare"), cmd.subList(cmd.size() - 5, cmd.size()));
+    }
+
+    /** measure.in_guest: the detached job (never the hook) asks the guest agent, giving a booting guest 5 minutes. */
+    @Test
+    void aProfileThatAsksForTheGuestsFiguresWaitsForItsAgent() {
+        CommandRunner runner = mock(CommandRunner.class);
+        new DetachedMeasurementLauncher(HostFs.open(root), runner).launch("win11", policy(true));
+
+        @SuppressWarnings("unchecked")
+        ArgumentCaptor<List<String>> argv = ArgumentCaptor.forClass(List.class);
+        verify(runner).detach(argv.capture(), eq(root.resolve("var/log/vfio-orchestrator/measure-win11.log")));
+        List<String> cmd = argv.getValue();
+        assertEquals(List.of("measure", "win11", "--duration", "30s", "--compare", "--in-guest", "--agent-wait", "300s",
+                "--host-root", root.toString()), cmd.subList(cmd.size() - 10, cmd.size()));
+    }
+
+    static MeasurePolicy policy(boolean inGuest) {
+        return new MeasurePolicy(true, Duration.ofSeconds(30), OptionalInt.empty(), inGuest);
     }
 }

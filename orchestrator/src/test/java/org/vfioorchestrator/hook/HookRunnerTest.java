@@ -75,7 +75,7 @@ class HookRunnerTest {
     }
 
     private int hookWithXml(String xml, String... argv) {
-        return new HookRunner(host, new PrintWriter(err, true), (vm, d) -> measurements.add(vm + " " + d.toSeconds()), syslog)
+        return new HookRunner(host, new PrintWriter(err, true), (vm, d) -> measurements.add(vm + " " + d.duration().toSeconds()), syslog)
                 .run(List.of(argv), new ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8)));
     }
 

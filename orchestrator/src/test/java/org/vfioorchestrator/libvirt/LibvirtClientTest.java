@@ -80,4 +80,50 @@ class LibvirtClientTest {
                 + " No such file or directory; is libvirtd (or virtqemud) running and may you read it? Or save the XML with"
                 + " 'virsh dumpxml win11 > win11.xml' and use --domain win11.xml", e.getMessage());
     }
+
+    /** The guest agent needs a read-write connection; each command goes with its timeout in seconds. */
+    @Test
+    void theGuestAgentIsAskedOverAReadWriteConnectionThatCloseCloses() throws Exception {
+        Domain dom = mock(Domain.class);
+        when(conn.domainLookupByName("lab")).thenReturn(dom);
+        when(dom.qemuAgentCommand("{\"execute\":\"guest-ping\"}", 10, 0)).thenReturn("{\"return\":{}}");
+        LibvirtClient client = new LibvirtClient(URI, (uri, readOnly) -> {
+            assertEquals(false, readOnly, "libvirt refuses agent commands on a read-only connection");
+            return conn;
+        });
+        try (GuestAgentConnection agent = client.guestAgent("lab")) {
+            assertEquals("{\"return\":{}}", agent.command("{\"execute\":\"guest-ping\"}", java.time.Duration.ofSeconds(10)));
+        }
+        verify(conn).close();
+    }
+
+    /** libvirt 9.0's messages (libvirt-java 0.5 maps none of the agent error codes), each to what the user can do. */
+    @Test
+    void libvirtsAgentErrorsAreSortedByWhatTheUserCanDo() {
+        assertKind(AgentException.Kind.NOT_ANSWERING, "Guest agent is not responding: QEMU guest agent is not connected",
+                ErrorNumber.VIR_ERR_UNKNOWN, "Guest agent is not responding: QEMU guest agent is not connected");
+        assertKind(AgentException.Kind.NOT_ANSWERING, "Guest agent is not responding: Guest agent not available for now",
+                ErrorNumber.VIR_ERR_UNKNOWN, "Guest agent is not responding: Guest agent not available for now");
+        assertKind(AgentException.Kind.NO_CHANNEL, "argument unsupported: QEMU guest agent is not configured",
+                ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED, "argument unsupported: QEMU guest agent is not configured");
+        assertKind(AgentException.Kind.GUEST_ERROR, "Failed to execute child process “rt” (No such file or directory)",
+                ErrorNumber.VIR_ERR_INTERNAL_ERROR, "internal error: unable to execute QEMU agent command 'guest-exec': Guest"
+                        + " agent command failed, error was 'Failed to execute child process “rt” (No such file or directory)'");
+        assertKind(AgentException.Kind.DISABLED, "internal error: unable to execute QEMU agent command 'guest-exec': The"
+                + " command guest-exec has been disabled for this instance", ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                "internal error: unable to execute QEMU agent command 'guest-exec': The command guest-exec has been disabled"
+                        + " for this instance");
+        assertKind(AgentException.Kind.DENIED, "operation forbidden: read only access prevents virDomainQemuAgentCommand",
+                ErrorNumber.VIR_ERR_OPERATION_DENIED, "operation forbidden: read only access prevents virDomainQemuAgentCommand");
+        assertKind(AgentException.Kind.NOT_RUNNING, "Requested operation is not valid: domain is not running",
+                ErrorNumber.VIR_ERR_OPERATION_INVALID, "Requested operation is not valid: domain is not running");
+        assertKind(AgentException.Kind.OTHER, "internal error: something new", ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                "internal error: something new\nsecond line");
+    }
+
+    static void assertKind(AgentException.Kind kind, String message, ErrorNumber code, String libvirtMessage) {
+        AgentException e = LibvirtClient.classify(failure(code, libvirtMessage));
+        assertEquals(kind, e.kind(), libvirtMessage);
+        assertEquals(message, e.getMessage());
+    }
 }

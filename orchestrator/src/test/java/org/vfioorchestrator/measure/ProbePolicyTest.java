@@ -52,7 +52,7 @@ class ProbePolicyTest {
     void theReportSaysWhichPolicyAndWhyAndKeepsItInTheJson() {
         List<CpuLatency> cpus = RtTestsOutput.parseCyclictestJson(RtTestsOutputTest.resource("cyclictest-2.4.json"));
         MeasurementReport r = new MeasurementReport("probe-cpus-0-1", Instant.EPOCH, "6.1", null,
-                new ProbeResult("cyclictest", CpuSet.of(0, 1), 2, "cyclictest --policy=other", of(""), cpus));
+                new ProbeResult("cyclictest", CpuSet.of(0, 1), 2, "cyclictest --policy=other", of(""), cpus), null);
         String text = TextReport.render(r);
         assertEquals("Measures: timer wake-up latency of a SCHED_OTHER thread\n"
                 + "Policy: other (win has no <vcpusched>: its vCPU threads run SCHED_OTHER)\n",
@@ -65,7 +65,7 @@ class ProbePolicyTest {
     @Test
     void aReportFromBeforePoliciesReadsAsWhatItRan() {
         String old = ReportJson.write(new MeasurementReport("probe-cpus-1", Instant.EPOCH, "6.1", null,
-                new ProbeResult("cyclictest", CpuSet.of(1), 2, "cyclictest -p95", ProbePolicy.fifo(95, "x"), List.of())))
+                new ProbeResult("cyclictest", CpuSet.of(1), 2, "cyclictest -p95", ProbePolicy.fifo(95, "x"), List.of()), null))
                 .replaceAll("(?m)^ *\"(policy|priority|policy_from)\" : .*\n", "");
         assertEquals(ProbePolicy.fifo(95, ""), ReportJson.read(old).probe().policy());
     }
@@ -76,10 +76,10 @@ class ProbePolicyTest {
         MeasurementReport other = ReportStoreTest.probeReport(Instant.parse("2026-01-01T00:00:00Z"));
         MeasurementReport fifo = new MeasurementReport(other.subject(), Instant.parse("2026-01-02T00:00:00Z"),
                 other.hostKernel(), null, new ProbeResult("cyclictest", other.probe().cpus(), 2, "",
-                        ProbePolicy.fifo(95, "--policy fifo"), other.probe().perCpu()));
+                        ProbePolicy.fifo(95, "--policy fifo"), other.probe().perCpu()), null);
         service.save(fifo);
         MeasurementReport now = new MeasurementReport(other.subject(), Instant.parse("2026-01-03T00:00:00Z"),
-                other.hostKernel(), null, other.probe());
+                other.hostKernel(), null, other.probe(), null);
         assertEquals(Optional.empty(), service.previousComparable(now), "a SCHED_FIFO report is no baseline for SCHED_OTHER");
         service.save(other);
         assertEquals("20260101T000000.000Z", service.previousComparable(now).orElseThrow().stamp());

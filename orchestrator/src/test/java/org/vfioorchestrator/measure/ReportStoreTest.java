@@ -25,7 +25,7 @@ class ReportStoreTest {
     static MeasurementReport probeReport(Instant at) {
         List<CpuLatency> cpus = RtTestsOutput.parseCyclictestJson(RtTestsOutputTest.resource("cyclictest-2.4.json"));
         return new MeasurementReport("probe-cpus-0-1", at, "6.1.0-test-amd64", null,
-                new ProbeResult("cyclictest", CpuSet.of(0, 1), 2, "cyclictest -m -q", ProbePolicy.other("--policy other"), cpus));
+                new ProbeResult("cyclictest", CpuSet.of(0, 1), 2, "cyclictest -m -q", ProbePolicy.other("--policy other"), cpus), null);
     }
 
     @Test
@@ -115,7 +115,7 @@ class ReportStoreTest {
                         c.overflows(), c.histogram()))
                 .toList();
         MeasurementReport b = new MeasurementReport(a.subject(), Instant.EPOCH.plusSeconds(60), a.hostKernel(), null,
-                new ProbeResult("cyclictest", a.probe().cpus(), 2, "", a.probe().policy(), cpus));
+                new ProbeResult("cyclictest", a.probe().cpus(), 2, "", a.probe().policy(), cpus), null);
         assertEquals(List.of(), Comparison.of(a, "x", b).worse());
     }
 }

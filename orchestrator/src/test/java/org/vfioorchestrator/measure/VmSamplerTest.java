@@ -84,7 +84,7 @@ class VmSamplerTest {
     @Test
     void exactPerSecondRatesAndTheWorstWindow() {
         FakeTicker ticker = new FakeTicker(Instant.parse("2026-01-02T03:04:05Z"), this::second);
-        MeasurementReport report = service(ticker).measureVm("win", Duration.ofSeconds(5), null);
+        MeasurementReport report = service(ticker).measureVm("win", Duration.ofSeconds(5), null, null);
         VmMeasurement m = report.vm();
 
         assertEquals(CpuSet.of(2, 3), m.cpus(), "the CPUs the vCPU threads may run on");
@@ -132,7 +132,7 @@ class VmSamplerTest {
     @Test
     void givenCpusReplaceTheVcpuAffinity() {
         FakeTicker ticker = new FakeTicker(Instant.EPOCH, this::second);
-        VmMeasurement m = service(ticker).measureVm("win", Duration.ofSeconds(2), CpuSet.of(0)).vm();
+        VmMeasurement m = service(ticker).measureVm("win", Duration.ofSeconds(2), CpuSet.of(0), null).vm();
         assertEquals("--cpus", m.cpusFrom());
         assertEquals(List.of("bash"), m.foreignTasks().stream().map(ForeignTask::comm).toList());
         assertEquals(6.0, m.foreignTasks().get(0).runMs(), 1e-9);
@@ -147,7 +147,7 @@ class VmSamplerTest {
                 tree.moveTo(300, 3);
             }
         });
-        VmMeasurement m = service(ticker).measureVm("win", Duration.ofSeconds(3), null).vm();
+        VmMeasurement m = service(ticker).measureVm("win", Duration.ofSeconds(3), null, null).vm();
         ForeignTask bash = m.foreignTasks().stream().filter(t -> t.comm().equals("bash")).findFirst().orElseThrow();
         assertEquals(CpuSet.of(3), bash.seenOn());
         assertEquals(2, bash.windows());
@@ -162,7 +162,7 @@ class VmSamplerTest {
                 second(s);
             }
         });
-        VmMeasurement m = service(ticker).measureVm("win", Duration.ofSeconds(5), null).vm();
+        VmMeasurement m = service(ticker).measureVm("win", Duration.ofSeconds(5), null, null).vm();
         assertEquals(2, m.seconds());
         assertEquals(List.of(20.0, 20.0), m.vcpus().get(0).waitUsPerSecond());
         assertTrue(m.notes().get(0).contains("stopped after 2 s"), m.notes().toString());
@@ -172,11 +172,11 @@ class VmSamplerTest {
     void aVmThatIsNotRunningIsOneClearError() {
         FakeTicker ticker = new FakeTicker(Instant.EPOCH, this::second);
         OrchestratorException e = assertThrows(OrchestratorException.class,
-                () -> service(ticker).measureVm("nope", Duration.ofSeconds(2), null));
+                () -> service(ticker).measureVm("nope", Duration.ofSeconds(2), null, null));
         assertEquals(List.of("VM nope is not running: no live QEMU behind /run/libvirt/qemu/nope.pid; start it, then measure"),
                 e.problems());
         tree.removeProcess(100);
-        assertThrows(OrchestratorException.class, () -> service(ticker).measureVm("win", Duration.ofSeconds(2), null),
+        assertThrows(OrchestratorException.class, () -> service(ticker).measureVm("win", Duration.ofSeconds(2), null, null),
                 "a stale PID file is not a running VM");
     }
 
@@ -184,7 +184,7 @@ class VmSamplerTest {
     void allCpusAllowedGetsANote() {
         tree.thread(100, 101, "CPU 0/KVM", 2, "0-3");
         FakeTicker ticker = new FakeTicker(Instant.EPOCH, this::second);
-        VmMeasurement m = service(ticker).measureVm("win", Duration.ofSeconds(1), null).vm();
+        VmMeasurement m = service(ticker).measureVm("win", Duration.ofSeconds(1), null, null).vm();
         assertEquals(CpuSet.range(0, 3), m.cpus());
         assertFalse(m.notes().isEmpty());
         assertTrue(m.notes().get(0).contains("no CPUs of its own"), m.notes().toString());

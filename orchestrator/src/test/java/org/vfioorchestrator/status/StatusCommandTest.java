@@ -181,7 +181,7 @@ class StatusCommandTest {
             VmMeasurement m = new VmMeasurement("small", 100, CpuSet.of(1, 2, 5, 6), "vCPU affinity", 2,
                     List.of(new VmMeasurement.Vcpu(0, 101, "CPU 0/KVM", CpuSet.of(1), 10, 30, 2, 1.5, 4, 6, 50,
                             List.of(10.0, 30.0))), List.of(), List.of(), List.of());
-            MeasurementReport report = new MeasurementReport("small", Instant.parse(at), "6.1.0", m, null);
+            MeasurementReport report = new MeasurementReport("small", Instant.parse(at), "6.1.0", m, null, null);
             store.save(report, "text\n", ReportJson.write(report), Optional.empty());
         }
         CliRun r = status("small");
