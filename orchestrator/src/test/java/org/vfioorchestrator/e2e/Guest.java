@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -18,6 +19,7 @@ final class Guest {
     static final Path HOOK_LOG = Path.of("/var/log/vfio-orchestrator/hook.log");
     static final Path JOURNAL = Path.of("/run/vfio-orchestrator/journal.json");
     static final Path PROFILES = Path.of("/etc/vfio-orchestrator/profiles");
+    static final String WQ = "/sys/devices/virtual/workqueue";
 
     private Guest() {
     }
@@ -35,6 +37,57 @@ final class Guest {
                 + "    <memballoon model='none'/>\n"
                 + "  </devices>\n"
                 + "</domain>\n";
+    }
+
+    /**
+     * The real-kernel lab's Debian guest (systemd, qemu-guest-agent, rt-tests) booted straight into its
+     * kernel from {@code image} (build-image.sh's folder), its disk a throw-away qcow2 {@code overlay} on the
+     * raw image, and the agent's virtio channel. QEMU runs as root (a static DAC label, nothing relabelled):
+     * the image folder is root's alone.
+     */
+    static String labDomainXml(String name, int vcpus, String qemuBinary, Path image, Path overlay, Path console) {
+        return "<domain type='qemu'>\n"
+                + "  <name>" + name + "</name>\n"
+                + "  <memory unit='MiB'>1024</memory>\n"
+                + "  <vcpu placement='static'>" + vcpus + "</vcpu>\n"
+                + "  <os>\n"
+                + "    <type arch='x86_64' machine='pc'>hvm</type>\n"
+                + "    <kernel>" + image.resolve("vmlinuz-6.1") + "</kernel>\n"
+                + "    <initrd>" + image.resolve("initrd.img-6.1") + "</initrd>\n"
+                + "    <cmdline>root=/dev/vda rw console=ttyS0</cmdline>\n"
+                + "  </os>\n"
+                + "  <devices>\n"
+                + "    <emulator>" + qemuBinary + "</emulator>\n"
+                + "    <disk type='file' device='disk'>\n"
+                + "      <driver name='qemu' type='qcow2'/>\n"
+                + "      <source file='" + overlay + "'/>\n"
+                + "      <target dev='vda' bus='virtio'/>\n"
+                + "    </disk>\n"
+                + "    <serial type='file'><source path='" + console + "'/></serial>\n"
+                + "    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n"
+                + "    <memballoon model='none'/>\n"
+                + "  </devices>\n"
+                + "  <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>\n"
+                + "</domain>\n";
+    }
+
+    /** Every IRQ's affinity, the default IRQ mask and the workqueue masks: what the hook moves off a VM's CPUs. */
+    static Map<String, String> kernelState() throws IOException {
+        Map<String, String> m = new TreeMap<>();
+        try (Stream<Path> s = Files.list(Path.of("/proc/irq"))) {
+            for (Path p : s.toList()) {
+                Path list = p.resolve("smp_affinity_list");
+                if (p.getFileName().toString().matches("\\d+") && Files.exists(list)) {
+                    m.put(list.toString(), Files.readString(list));
+                }
+            }
+        }
+        for (String f : List.of("/proc/irq/default_smp_affinity", WQ + "/cpumask", WQ + "/writeback/cpumask")) {
+            if (Files.exists(Path.of(f))) {
+                m.put(f, Files.readString(Path.of(f)));
+            }
+        }
+        return m;
     }
 
     static int qemuPid(String name) throws IOException {

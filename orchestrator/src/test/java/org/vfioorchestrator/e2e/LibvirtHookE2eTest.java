@@ -60,7 +60,7 @@ import org.vfioorchestrator.testing.Requires;
 class LibvirtHookE2eTest {
     static final String HOOKS = "/etc/libvirt/hooks";
     static final String CPUSET = "/sys/fs/cgroup/cpuset";
-    static final String WQ = "/sys/devices/virtual/workqueue";
+    static final String WQ = Guest.WQ;
     static final Path PROFILES = Guest.PROFILES;
     static final Path HOOK_LOG = Guest.HOOK_LOG;
     static final Path JOURNAL = Guest.JOURNAL;
@@ -369,22 +369,9 @@ class LibvirtHookE2eTest {
 
     // ---- host state -----------------------------------------------------------------------
 
-    /** Every IRQ's affinity, the default IRQ mask, the workqueue masks, and every readable file of the test cgroup. */
+    /** {@link Guest#kernelState}, and every readable file of the test cgroup. */
     Map<String, String> hostState() throws IOException {
-        Map<String, String> m = new TreeMap<>();
-        try (Stream<Path> s = Files.list(Path.of("/proc/irq"))) {
-            for (Path p : s.toList()) {
-                Path list = p.resolve("smp_affinity_list");
-                if (p.getFileName().toString().matches("\\d+") && Files.exists(list)) {
-                    m.put(list.toString(), Files.readString(list));
-                }
-            }
-        }
-        m.put("/proc/irq/default_smp_affinity", read("/proc/irq/default_smp_affinity"));
-        m.put(WQ + "/cpumask", read(WQ + "/cpumask"));
-        if (Files.exists(Path.of(WQ, "writeback/cpumask"))) {
-            m.put(WQ + "/writeback/cpumask", read(WQ + "/writeback/cpumask"));
-        }
+        Map<String, String> m = Guest.kernelState();
         if (v1) {
             m.putAll(Cleanup.snapshotTree(Path.of(cgroup)));
         }
