@@ -44,19 +44,8 @@ public final class LibvirtClient {
 
     /** The persistent-or-live XML of the domain named {@code name}, as {@code virsh dumpxml} prints it. */
     public String domainXml(String name) {
-        Connect conn;
-        try {
-            // libvirt prints every error to stderr by default; ours are reported once, below
-            Connect.setErrorCallback(SILENT);
-            conn = connector.open(uri, true);
-        } catch (LibvirtException e) {
-            throw OrchestratorException.data("cannot reach libvirt at " + uri + ": " + firstLine(e)
-                    + "; is libvirtd (or virtqemud) running and may you read it? Or save the XML with"
-                    + " 'virsh dumpxml " + name + " > " + name + ".xml' and use --domain " + name + ".xml");
-        } catch (LinkageError e) {
-            throw OrchestratorException.data("cannot load libvirt's C library (libvirt.so.0): " + e.getMessage()
-                    + "; install libvirt (libvirt0 / libvirt-libs), or use --domain FILE");
-        }
+        Connect conn = open(true, ": ", "; is libvirtd (or virtqemud) running and may you read it? Or save the XML with"
+                + " 'virsh dumpxml " + name + " > " + name + ".xml' and use --domain " + name + ".xml", ", or use --domain FILE");
         try {
             Domain dom = conn.domainLookupByName(name);
             return dom.getXMLDesc(0);
@@ -77,17 +66,8 @@ public final class LibvirtClient {
      * read-only one); the caller closes it.
      */
     public GuestAgentConnection guestAgent(String vm) {
-        Connect conn;
-        try {
-            Connect.setErrorCallback(SILENT);
-            conn = connector.open(uri, false);
-        } catch (LibvirtException e) {
-            throw OrchestratorException.data("cannot reach libvirt at " + uri + " read-write: " + firstLine(e)
-                    + "; the guest agent needs it: is libvirtd (or virtqemud) running, and are you root?");
-        } catch (LinkageError e) {
-            throw OrchestratorException.data("cannot load libvirt's C library (libvirt.so.0): " + e.getMessage()
-                    + "; install libvirt (libvirt0 / libvirt-libs)");
-        }
+        Connect conn = open(false, " read-write: ", "; the guest agent needs it: is libvirtd (or virtqemud) running,"
+                + " and are you root?", "");
         Domain dom;
         try {
             dom = conn.domainLookupByName(vm);
@@ -118,6 +98,20 @@ public final class LibvirtClient {
                 LibvirtClient.close(conn);
             }
         };
+    }
+
+    /** A connection to {@link #uri}; a failure says what libvirt said and {@code fix}, {@code noLibraryFix} what else to do. */
+    private Connect open(boolean readOnly, String how, String fix, String noLibraryFix) {
+        try {
+            // libvirt prints every error to stderr by default; ours are reported once, by the caller
+            Connect.setErrorCallback(SILENT);
+            return connector.open(uri, readOnly);
+        } catch (LibvirtException e) {
+            throw OrchestratorException.data("cannot reach libvirt at " + uri + how + firstLine(e) + fix);
+        } catch (LinkageError e) {
+            throw OrchestratorException.data("cannot load libvirt's C library (libvirt.so.0): " + e.getMessage()
+                    + "; install libvirt (libvirt0 / libvirt-libs)" + noLibraryFix);
+        }
     }
 
     /** Sorts libvirt's agent errors by what the user can do; libvirt-java 0.5 knows none of their codes. */
