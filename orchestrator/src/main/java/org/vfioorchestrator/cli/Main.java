@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
             SuggestCommand.class,
             CaptureCommand.class,
             MeasureCommand.class,
+            TuneCommand.class,
             StatusCommand.class,
             XmlCommand.class,
             InstallCommand.class,

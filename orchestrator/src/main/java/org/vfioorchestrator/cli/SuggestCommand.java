@@ -1,8 +1,5 @@
 package org.vfioorchestrator.cli;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
@@ -69,7 +66,7 @@ public final class SuggestCommand implements Callable<Integer> {
         String xml = Suggester.domainXml(s, domain);
         var out = spec.commandLine().getOut();
         if (output != null) {
-            write(output, yaml);
+            OutputFile.write(output, yaml, force);
             spec.commandLine().getErr().println("suggest: wrote " + output);
             out.println("<!-- the same pins in the domain XML ('virsh edit " + domain.name() + "'): -->");
             out.print(xml);
@@ -100,16 +97,5 @@ public final class SuggestCommand implements Callable<Integer> {
                 return Optional.empty();
             }
         });
-    }
-
-    private void write(Path file, String content) {
-        try {
-            if (Files.exists(file) && !force) {
-                throw OrchestratorException.data(file + ": exists; choose another --output or add --force");
-            }
-            Files.writeString(file, content, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw OrchestratorException.data(file + ": cannot write: " + e.getMessage());
-        }
     }
 }

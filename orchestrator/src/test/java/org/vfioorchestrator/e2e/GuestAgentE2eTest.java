@@ -19,15 +19,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.vfioorchestrator.cli.Main;
+import org.vfioorchestrator.apply.Journal;
+import org.vfioorchestrator.apply.JournalStore;
 import org.vfioorchestrator.cpu.CpuSet;
+import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.plan.PlanService;
+import org.vfioorchestrator.profile.Profile;
 import org.vfioorchestrator.testing.Requires;
 
 /**
  * What the guest itself sees, end to end: the real-kernel lab's Debian guest (qemu-guest-agent, rt-tests)
  * started through this machine's libvirtd under TCG with the installed hook isolating CPU 1 for its vCPU;
  * {@code measure VM --in-guest} runs cyclictest inside it through the agent (libvirt-java's
- * qemuAgentCommand) and reports the guest's own figures beside the host-side ones; destroying the VM puts
- * the host back as it was.
+ * qemuAgentCommand) and reports the guest's own figures beside the host-side ones; a short {@code tune}
+ * writes the best placement as a profile and leaves the VM as the hook left it; destroying the VM puts the
+ * host back as it was.
  *
  * <p>The image comes from the lab's {@code build-image.sh}, which returns at once when it is cached (CI's
  * lab phase builds it). The guest boots in 30-60 s under TCG; the measurement is short, so the test stays
@@ -155,7 +161,45 @@ class GuestAgentE2eTest {
         Map<String, Object> metrics = map(report.get("metrics"));
         assertEquals(p99, ((Number) metrics.get("guest_latency_p99_us")).doubleValue(), metrics.toString());
         assertTrue(map(report.get("vm")) != null, "the host-side figures too: " + report.keySet());
+    }
 
+    /** A short tune: each candidate applied through the journal and measured in the guest, then the VM as it was. */
+    @Test
+    @Order(2)
+    void aShortTuneWritesTheBestProfileAndLeavesTheVmAsTheHookLeftIt() throws Exception {
+        ready();
+        int pid = Guest.qemuPid(vm);
+        Map<Integer, CpuSet> threadsBefore = affinities(pid);
+        Map<String, String> applied = Guest.kernelState();
+        Journal journal = new JournalStore(HostFs.open(Path.of("/"))).load().orElseThrow();
+        Path tuned = work.resolve("tuned.yaml");
+
+        Cmd.Out t = Cmd.run(Duration.ofMinutes(5), "java", "-jar", jar.toString(), "tune", vm, "--duration", "3s",
+                "--output", tuned.toString());
+        assertEquals(0, t.code(), t.out() + t.err());
+        assertTrue(t.out().startsWith(vm + ": cyclictest inside the guest, p99 by candidate:\n"), t.out());
+        assertTrue(t.out().contains("the profile as it is"), t.out());
+        assertTrue(t.out().contains("emulator on the host's CPUs 0"), t.out());
+        String text = Files.readString(tuned);
+        assertTrue(text.contains("# measured with cyclictest inside the guest, 3s per candidate:\n"), text);
+        assertTrue(text.contains("\nvm: " + vm + "\n"), text);
+        Profile best = new PlanService(HostFs.open(Path.of("/"))).load(tuned);
+        assertEquals(List.of(1), best.vcpuPins(), "the written profile loads, the vCPU where it was");
+
+        assertEquals(threadsBefore, affinities(pid), "QEMU's threads where the hook put them");
+        assertEquals(applied, Guest.kernelState(), "IRQs and workqueues as the hook left them");
+        // the same before-images and profile (re-applied, so at another time and perhaps in another order)
+        Journal after = new JournalStore(HostFs.open(Path.of("/"))).load().orElseThrow();
+        assertEquals(journal.vms().get(vm).profileText(), after.vms().get(vm).profileText());
+        assertEquals(journal.vms().keySet(), after.vms().keySet());
+        assertEquals(new java.util.HashSet<>(journal.entries()), new java.util.HashSet<>(after.entries()),
+                "the journal's before-images as the hook wrote them");
+    }
+
+    @Test
+    @Order(3)
+    void destroyingTheVmPutsTheHostBack() throws Exception {
+        ready();
         assertEquals(0, Libvirtd.virsh("destroy", vm).code());
         Libvirtd.waitFor(() -> !Files.exists(Guest.JOURNAL), Duration.ofSeconds(20), "the stop hooks to revert (journal gone)");
         assertEquals(hostBefore, Guest.kernelState(), "host state after destroy differs from before start");
@@ -210,6 +254,14 @@ class GuestAgentE2eTest {
             }
         });
         cleanup.check();
+    }
+
+    static Map<Integer, CpuSet> affinities(int pid) throws Exception {
+        Map<Integer, CpuSet> out = new java.util.TreeMap<>();
+        for (int tid : Guest.threads(pid).keySet()) {
+            out.put(tid, Guest.affinity(pid, tid));
+        }
+        return out;
     }
 
     @SuppressWarnings("unchecked")
