@@ -16,6 +16,7 @@ import org.vfioorchestrator.plan.Change.MoveProcesses;
 import org.vfioorchestrator.plan.Change.PinThread;
 import org.vfioorchestrator.plan.Change.SetUnitProperty;
 import org.vfioorchestrator.plan.Change.WriteFile;
+import org.vfioorchestrator.plan.ValueFormat;
 import org.vfioorchestrator.qemu.QemuProcess;
 
 /**
@@ -93,6 +94,9 @@ final class Actuator {
     private Result writeFile(WriteFile w) {
         try {
             host.write(w.path(), w.after());
+            if (w.format() == ValueFormat.PARTITION) {
+                return checkPartition(w);
+            }
             return Result.of(Outcome.DONE);
         } catch (HostIoException e) {
             if (w.path().startsWith("/proc/irq/") && (e.errno() == Errno.EIO || e.errno() == Errno.EPERM)) {
@@ -100,11 +104,30 @@ final class Actuator {
                 return new Result(Outcome.REFUSED, List.of(new Refusal(w.path(), "IRQ " + irq,
                         "managed by the kernel, which keeps its affinity (" + e.errno() + ")")), List.of());
             }
+            if (w.format() == ValueFormat.PARTITION && e.errno() == Errno.ENOENT) {
+                return new Result(Outcome.REFUSED, List.of(new Refusal(w.path(), "cpuset partition",
+                        "this kernel has no cpuset.cpus.partition")), List.of());
+            }
             if (w.path().startsWith("/proc/irq/") && e.errno() == Errno.ENOENT) {
                 return Result.of(Outcome.GONE); // the device went away
             }
             throw e;
         }
+    }
+
+    /**
+     * The kernel takes any partition state and reports later whether it could make it ("isolated invalid
+     * (reason)"); an invalid one isolates nothing, so it goes back to what it was and counts as refused.
+     */
+    private Result checkPartition(WriteFile w) {
+        String now = host.read(w.path()).orElse("").strip();
+        if (!now.contains(" invalid")) {
+            return Result.of(Outcome.DONE);
+        }
+        host.write(w.path(), w.before());
+        String cgroup = w.path().substring(0, w.path().lastIndexOf('/'));
+        return new Result(Outcome.REFUSED, List.of(new Refusal(w.path(), cgroup.substring(cgroup.lastIndexOf('/') + 1)
+                + " as a partition", "the kernel made it '" + now + "', so it stays " + w.before())), List.of());
     }
 
     private Result move(List<Integer> pids, String toDir) {

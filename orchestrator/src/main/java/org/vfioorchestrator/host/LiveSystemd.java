@@ -2,6 +2,7 @@ package org.vfioorchestrator.host;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.vfioorchestrator.process.CommandRunner;
 
 /** The running systemd, through systemctl (an argument array: unit names never pass a shell). */
@@ -13,9 +14,26 @@ final class LiveSystemd implements Systemd {
         this.runner = runner;
     }
 
+    /** systemctl prints one "NAME=value" block per unit, in the order asked, separated by empty lines. */
     @Override
-    public String property(String unit, String name) {
-        return systemctl("show", "-p", name, "--value", "--", unit).strip();
+    public Map<String, String> properties(List<String> units, String name) {
+        List<String> argv = new java.util.ArrayList<>(List.of("show", "-p", name, "--"));
+        argv.addAll(units);
+        List<String> values = new java.util.ArrayList<>();
+        for (String line : systemctl(argv.toArray(String[]::new)).split("\n")) {
+            if (line.startsWith(name + "=")) {
+                values.add(line.substring(name.length() + 1).strip());
+            }
+        }
+        if (values.size() != units.size()) {
+            throw new HostIoException("systemctl show -p " + name, Errno.EIO, "gave " + values.size() + " values for "
+                    + units.size() + " units");
+        }
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < units.size(); i++) {
+            out.put(units.get(i), values.get(i));
+        }
+        return out;
     }
 
     @Override

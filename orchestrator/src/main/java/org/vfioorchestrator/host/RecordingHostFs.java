@@ -107,9 +107,9 @@ public final class RecordingHostFs implements HostFs {
         isDirectory("/run/systemd/system"); // recorded: the capture then has systemd too
         return java.util.Optional.of(new Systemd() {
             @Override
-            public String property(String unit, String name) {
-                read(Systemd.dropIn(unit, name));
-                return real.get().property(unit, name);
+            public java.util.Map<String, String> properties(java.util.List<String> units, String name) {
+                units.forEach(unit -> read(Systemd.dropIn(unit, name)));
+                return real.get().properties(units, name);
             }
 
             @Override

@@ -34,6 +34,15 @@ final class SimulatedSystemd implements Systemd {
     }
 
     @Override
+    public java.util.Map<String, String> properties(java.util.List<String> units, String name) {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (String unit : units) {
+            out.put(unit, property(unit, name));
+        }
+        return out;
+    }
+
+    @Override
     public String property(String unit, String name) {
         String value = "";
         for (String line : fs.read(Systemd.dropIn(unit, name)).orElse("").split("\n")) {

@@ -10,8 +10,16 @@ public interface Systemd {
     /** Where systemd keeps the properties set with {@code systemctl set-property --runtime}. */
     String CONTROL = "/run/systemd/system.control";
 
-    /** A unit's property as systemd shows it ({@code systemctl show -p NAME --value UNIT}). */
-    String property(String unit, String name);
+    /**
+     * A property of each unit as systemd shows it, in one {@code systemctl show -p NAME UNIT...} (each
+     * call starts a process, which a hook call pays for per unit otherwise).
+     */
+    java.util.Map<String, String> properties(java.util.List<String> units, String name);
+
+    /** One unit's property ({@link #properties}). */
+    default String property(String unit, String name) {
+        return properties(java.util.List.of(unit), name).get(unit);
+    }
 
     /** Sets a unit's property until the next boot ({@code systemctl set-property --runtime UNIT NAME=VALUE}). */
     void setRuntimeProperty(String unit, String name, String value);

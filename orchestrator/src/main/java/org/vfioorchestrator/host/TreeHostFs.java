@@ -73,6 +73,8 @@ final class TreeHostFs extends FileTreeHostFs {
             moveTask(path, v);
         } else if (path.startsWith("/sys/fs/cgroup/") && path.endsWith("/cgroup.subtree_control")) {
             writeSubtreeControl(path, v);
+        } else if (path.startsWith("/sys/fs/cgroup/") && path.endsWith("/cpuset.cpus.partition") && isV2(path)) {
+            writePartition(path, v);
         } else if (path.startsWith("/sys/fs/cgroup/") && path.endsWith("/cpuset.cpus") && isV2(path)) {
             writeV2Cpus(path, v);
         } else if (path.startsWith("/sys/fs/cgroup/") && (path.endsWith("/cpuset.cpus") || path.endsWith("/cpuset.mems"))) {
@@ -144,11 +146,87 @@ final class TreeHostFs extends FileTreeHostFs {
         CpuSet cpus = parseList(path, v);
         String dir = path.substring(0, path.lastIndexOf('/'));
         boolean wasSet = !read(path).orElse("").isBlank();
+        if (siblingPartitionCpus(dir).intersects(cpus)) {
+            throw new HostIoException(path, Errno.EINVAL, Errno.EINVAL.text());
+        }
         if (cpus.isEmpty() && wasSet && populated(dir)) {
             throw new HostIoException(path, Errno.ENOSPC, Errno.ENOSPC.text());
         }
         super.write(path, cpus.toString());
         updateEffectiveCpus(dir);
+    }
+
+    /**
+     * cgroup v2's cpuset.cpus.partition, as Linux 6.1 checks it when it is written: a partition's parent
+     * is the top or a valid partition, its CPUs are set, exclusive among its siblings, and leave the parent
+     * some. A failed check is kept ("isolated invalid (reason)") even once the cause is gone, and writing the
+     * same type again does not look again: only 'member' and then the type does (the lab saw both); a valid
+     * partition's CPUs leave its siblings' effective CPUs.
+     */
+    private void writePartition(String path, String v) {
+        if (!List.of("member", "root", "isolated").contains(v)) {
+            throw new HostIoException(path, Errno.EINVAL, Errno.EINVAL.text());
+        }
+        String dir = path.substring(0, path.lastIndexOf('/'));
+        String parent = dir.substring(0, dir.lastIndexOf('/'));
+        String state = v;
+        String now = read(path).orElse("member").strip();
+        if (now.startsWith(v + " invalid")) {
+            return;
+        }
+        if (!v.equals("member")) {
+            CpuSet cpus = CpuSet.parseList(read(dir + "/cpuset.cpus").orElse("").strip());
+            String problem = null;
+            if (exists(parent + "/cpuset.cpus.partition") && !validPartition(parent)) {
+                problem = "Parent is not a partition root";
+            } else if (cpus.isEmpty()) {
+                problem = "cpuset.cpus is empty";
+            } else if (siblingsCpus(dir).intersects(cpus)) {
+                problem = "Cpu list in cpuset.cpus not exclusive";
+            } else if (effectiveCpus(parent).difference(cpus).isEmpty()) {
+                problem = "Parent unable to distribute cpu downstream";
+            }
+            state = problem == null ? v : v + " invalid (" + problem + ")";
+        }
+        super.write(path, state);
+        for (String name : list(parent)) {
+            String sibling = parent + "/" + name;
+            if (isDirectory(sibling) && exists(sibling + "/cgroup.procs")) {
+                updateEffectiveCpus(sibling);
+            }
+        }
+    }
+
+    /** A cgroup whose cpuset.cpus.partition is a valid root or isolated partition. */
+    private boolean validPartition(String dir) {
+        String state = read(dir + "/cpuset.cpus.partition").orElse("member").strip();
+        return state.equals("root") || state.equals("isolated");
+    }
+
+    /** The CPUs {@code dir}'s siblings ask for (their cpuset.cpus; '' asks for none). */
+    private CpuSet siblingsCpus(String dir) {
+        String parent = dir.substring(0, dir.lastIndexOf('/'));
+        CpuSet all = CpuSet.empty();
+        for (String name : list(parent)) {
+            String sibling = parent + "/" + name;
+            if (!sibling.equals(dir) && isDirectory(sibling) && exists(sibling + "/cgroup.procs")) {
+                all = all.union(CpuSet.parseList(read(sibling + "/cpuset.cpus").orElse("").strip()));
+            }
+        }
+        return all;
+    }
+
+    /** The CPUs of {@code dir}'s siblings that are valid partitions: taken from the CPUs it inherits. */
+    private CpuSet siblingPartitionCpus(String dir) {
+        String parent = dir.substring(0, dir.lastIndexOf('/'));
+        CpuSet taken = CpuSet.empty();
+        for (String name : list(parent)) {
+            String sibling = parent + "/" + name;
+            if (!sibling.equals(dir) && isDirectory(sibling) && validPartition(sibling)) {
+                taken = taken.union(CpuSet.parseList(read(sibling + "/cpuset.cpus").orElse("").strip()));
+            }
+        }
+        return taken;
     }
 
     /** A v2 cgroup: its hierarchy is the unified one (cgroup.controllers, no tasks file). */
@@ -181,7 +259,7 @@ final class TreeHostFs extends FileTreeHostFs {
             return;
         }
         String parent = dir.substring(0, dir.lastIndexOf('/'));
-        CpuSet inherited = effectiveCpus(parent);
+        CpuSet inherited = validPartition(dir) ? effectiveCpus(parent) : effectiveCpus(parent).difference(siblingPartitionCpus(dir));
         CpuSet own = CpuSet.parseList(read(dir + "/cpuset.cpus").orElse("").strip());
         CpuSet effective = own.isEmpty() || !own.intersects(inherited) ? inherited : own.intersection(inherited);
         super.write(file, effective.toString());

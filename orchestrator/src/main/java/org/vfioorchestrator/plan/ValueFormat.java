@@ -7,7 +7,9 @@ import org.vfioorchestrator.cpu.CpuSetFormatException;
 public enum ValueFormat {
     CPU_LIST,
     CPU_MASK,
-    TEXT;
+    TEXT,
+    /** cpuset.cpus.partition: the kernel appends why a partition is invalid ("isolated invalid (...)"). */
+    PARTITION;
 
     /** True when two readings of the file mean the same thing. */
     public boolean same(String a, String b) {
@@ -18,9 +20,15 @@ public enum ValueFormat {
                 case CPU_LIST -> CpuSet.parseList(x).equals(CpuSet.parseList(y));
                 case CPU_MASK -> CpuSet.parseMask(x).equals(CpuSet.parseMask(y));
                 case TEXT -> x.equals(y);
+                case PARTITION -> firstWord(x).equals(firstWord(y));
             };
         } catch (CpuSetFormatException e) {
             return x.equals(y);
         }
+    }
+
+    private static String firstWord(String s) {
+        int space = s.indexOf(' ');
+        return space < 0 ? s : s.substring(0, space);
     }
 }

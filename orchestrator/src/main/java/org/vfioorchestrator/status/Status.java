@@ -18,15 +18,16 @@ import org.vfioorchestrator.cpu.CpuSet;
  * @param hook          where install put the hook, if it did
  * @param vms           the VMs shown: the one asked for, or every applied or profiled running VM
  * @param drift         values someone changed after we wrote them
+ * @param partitions    the cpuset partitions the journal made (the profile's partition), as the kernel reports them now
  */
 public record Status(String journalPath, JournalState journal, String journalProblem, int beforeImages,
-        List<String> staleJournals, Optional<String> hook, List<Vm> vms, List<Drift> drift) {
+        List<String> staleJournals, Optional<String> hook, List<Vm> vms, List<Drift> drift, List<Partition> partitions) {
 
     public enum JournalState { NONE, CURRENT, STALE, UNREADABLE }
 
     /** True when the state needs attention: drift, threads off their pins, a stale, unreadable or partly refused journal. */
     public boolean needsAttention() {
-        return !drift.isEmpty() || journalProblem != null
+        return !drift.isEmpty() || journalProblem != null || partitions.stream().anyMatch(p -> !p.valid())
                 || vms.stream().anyMatch(v -> v.applied() && v.running().map(r -> r.threads().stream()
                         .anyMatch(t -> t.wanted() != null && !t.ok())).orElse(false));
     }
@@ -70,6 +71,16 @@ public record Status(String journalPath, JournalState journal, String journalPro
      * @param now      what is there now ("(gone)" when the file or thread no longer exists)
      * @param original what was there before us
      */
+    /**
+     * @param cgroup the partition's cgroup directory
+     * @param state  its cpuset.cpus.partition now: "isolated", "root", or the kernel's "isolated invalid (reason)"
+     */
+    public record Partition(String cgroup, String state) {
+        public boolean valid() {
+            return state.equals("root") || state.equals("isolated");
+        }
+    }
+
     public record Drift(String path, String vm, String expected, String now, String original) {
     }
 }

@@ -18,6 +18,7 @@ import org.vfioorchestrator.host.KernelText;
 import org.vfioorchestrator.install.Installer;
 import org.vfioorchestrator.measure.MeasurementReport;
 import org.vfioorchestrator.measure.ReportStore;
+import org.vfioorchestrator.plan.ValueFormat;
 import org.vfioorchestrator.profile.HostFacts;
 import org.vfioorchestrator.profile.Profile;
 import org.vfioorchestrator.profile.ProfileFile;
@@ -90,7 +91,19 @@ public final class StatusService {
         List<Status.Drift> drift = current == null ? List.of() : drift(current, only);
         Optional<String> hook = Installer.installedHook(host.root());
         return new Status(journalPath, state, problem, journal == null ? 0 : journal.entries().size(), stale, hook,
-                vms, drift);
+                vms, drift, current == null ? List.of() : partitions(current));
+    }
+
+    /** The partitions the journal made, as the kernel reports them: it says "invalid" when it cannot keep one. */
+    private List<Status.Partition> partitions(Journal journal) {
+        List<Status.Partition> out = new ArrayList<>();
+        for (JournalEntry e : journal.entries()) {
+            if (e instanceof JournalEntry.FileWritten w && w.format() == ValueFormat.PARTITION) {
+                String now = host.read(w.path()).map(String::strip).orElse("(gone)");
+                out.add(new Status.Partition(w.path().substring(0, w.path().lastIndexOf('/')), now));
+            }
+        }
+        return out;
     }
 
     private List<String> vmsToShow(String only, Journal journal) {

@@ -50,6 +50,11 @@ public final class StatusText {
             }
             vm.notes().forEach(n -> out.println("  note: " + n));
         }
+        for (Status.Partition p : s.partitions()) {
+            out.println();
+            out.println("partition: " + p.cgroup() + " " + p.state() + (p.valid() ? ""
+                    : ": the kernel balances its CPUs with the host's again; 'revert' then 'apply' makes it anew"));
+        }
         if (!s.drift().isEmpty()) {
             out.println();
             out.println("drift: someone changed " + s.drift().size() + " value(s) after us ('revert' leaves them alone"
@@ -156,6 +161,11 @@ public final class StatusText {
             drift.add(dm);
         }
         m.put("drift", drift);
+        List<Object> partitions = new ArrayList<>();
+        for (Status.Partition p : s.partitions()) {
+            partitions.add(Map.of("cgroup", p.cgroup(), "state", p.state(), "valid", p.valid()));
+        }
+        m.put("partitions", partitions);
         m.put("needsAttention", s.needsAttention());
         return m;
     }

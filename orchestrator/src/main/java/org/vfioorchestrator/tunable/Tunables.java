@@ -8,6 +8,7 @@ import org.vfioorchestrator.tunable.cstate.CStates;
 import org.vfioorchestrator.tunable.governor.Governor;
 import org.vfioorchestrator.tunable.irq.Irqbalance;
 import org.vfioorchestrator.tunable.irq.Irqs;
+import org.vfioorchestrator.tunable.partition.Partitions;
 import org.vfioorchestrator.tunable.pins.ThreadPins;
 import org.vfioorchestrator.tunable.workqueue.Workqueues;
 
@@ -15,6 +16,7 @@ import org.vfioorchestrator.tunable.workqueue.Workqueues;
 public final class Tunables {
     public static final List<Tunable<?>> ALL = List.of(
             Cpusets.UNIT,
+            Partitions.UNIT,
             ThreadPins.UNIT,
             Irqs.UNIT,
             Workqueues.UNIT,

@@ -237,7 +237,7 @@ class HostileInputTest {
                                 + " remove them")),
                 Arguments.of("a list at the top", "- host_cpus: 0,2\n".getBytes(StandardCharsets.UTF_8),
                         List.of(":1:1: profile: expected a mapping of keys (cgroups, cstates, emulator_cpus, governor, host_cpus,"
-                                        + " iothread_cpus, irqs, measure, vcpus, vm, workqueues)",
+                                        + " iothread_cpus, irqs, measure, partition, vcpus, vm, workqueues)",
                                 ":1:1: host_cpus: missing; name the CPUs the host keeps while the VM runs, e.g. host_cpus: 0,16",
                                 ":1:1: vcpus: missing; give the vCPU pins, e.g. vcpus: {pin: [2, 18, 3, 19]} or {pin: auto, count: 4}")),
                 Arguments.of("wrong types", "host_cpus: [0, 2]\nvcpus: 3\ngovernor: {a: b}\n".getBytes(StandardCharsets.UTF_8),
@@ -249,7 +249,7 @@ class HostileInputTest {
                         List.of(":1:3: profile: keys must be plain words")),
                 Arguments.of("typo", "host_cpus: 0,2\nvcpus: {pin: [1, 3]}\ngoveror: performance\n".getBytes(StandardCharsets.UTF_8),
                         List.of(":3:1: goveror: unknown key; did you mean 'governor'? Allowed here: cgroups, cstates, emulator_cpus,"
-                                + " governor, host_cpus, iothread_cpus, irqs, measure, vcpus, vm, workqueues")),
+                                + " governor, host_cpus, iothread_cpus, irqs, measure, partition, vcpus, vm, workqueues")),
                 Arguments.of("CPU beyond any kernel", "host_cpus: 0-99999\nvcpus: {pin: [1, 3]}\n".getBytes(StandardCharsets.UTF_8),
                         List.of(":1:12: host_cpus: bad CPU list '0-99999': CPU number out of range 0-16383; write it like 0-3,8,10-11")),
                 Arguments.of("CPU the host lacks", "host_cpus: 0,200\nvcpus: {pin: [1, 7]}\n".getBytes(StandardCharsets.UTF_8),

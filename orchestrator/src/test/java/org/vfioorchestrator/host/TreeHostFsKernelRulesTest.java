@@ -84,6 +84,61 @@ class TreeHostFsKernelRulesTest {
         assertEquals(false, Files.exists(root.resolve("proc/irq/9/smp_affinity")), "no mask file made up");
     }
 
+    /** The lab's 6.1 kernel: 'isolated' with a sibling holding a CPU is invalid, and stays so until 'member' and again. */
+    @Test
+    void aPartitionNeedsCpusNoSiblingHoldsAndStaysInvalidUntilWrittenAgain() {
+        host.mkdir("/sys/fs/cgroup/vms");
+        host.write("/sys/fs/cgroup/work/cpuset.cpus", "0-2");
+        host.write("/sys/fs/cgroup/vms/cpuset.cpus", "2-3");
+
+        host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "isolated");
+        assertEquals("isolated invalid (Cpu list in cpuset.cpus not exclusive)", read("sys/fs/cgroup/vms/cpuset.cpus.partition"));
+        assertEquals("0-2", read("sys/fs/cgroup/work/cpuset.cpus.effective"), "an invalid partition takes nothing");
+
+        host.write("/sys/fs/cgroup/work/cpuset.cpus", "0-1");
+        assertEquals("isolated invalid (Cpu list in cpuset.cpus not exclusive)", read("sys/fs/cgroup/vms/cpuset.cpus.partition"),
+                "the kernel does not look again when the sibling gives the CPU up");
+
+        host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "isolated");
+        assertEquals("isolated invalid (Cpu list in cpuset.cpus not exclusive)", read("sys/fs/cgroup/vms/cpuset.cpus.partition"),
+                "nor when the same type is written again");
+
+        host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "member");
+        host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "isolated");
+        assertEquals("isolated", read("sys/fs/cgroup/vms/cpuset.cpus.partition"), "member first, then it looks again");
+        assertEquals("2-3", read("sys/fs/cgroup/vms/cpuset.cpus.effective"));
+    }
+
+    @Test
+    void aValidPartitionsCpusLeaveItsSiblingsAndNoSiblingMayAskForThem() {
+        host.mkdir("/sys/fs/cgroup/vms");
+        host.write("/sys/fs/cgroup/vms/cpuset.cpus", "2-3");
+        host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "root");
+        assertEquals("root", read("sys/fs/cgroup/vms/cpuset.cpus.partition"));
+        assertEquals("0-1", read("sys/fs/cgroup/work/cpuset.cpus.effective"), "an inheriting sibling loses them");
+
+        HostIoException e = assertThrows(HostIoException.class, () -> host.write("/sys/fs/cgroup/work/cpuset.cpus", "1-2"));
+        assertEquals(Errno.EINVAL, e.errno());
+
+        host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "member");
+        assertEquals("member", read("sys/fs/cgroup/vms/cpuset.cpus.partition"));
+        assertEquals("0-3", read("sys/fs/cgroup/work/cpuset.cpus.effective"), "a member gives them back");
+    }
+
+    @Test
+    void aPartitionWithoutCpusOrTakingTheParentsLastIsInvalidAndNonsenseIsRefused() {
+        host.mkdir("/sys/fs/cgroup/vms");
+        host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "isolated");
+        assertEquals("isolated invalid (cpuset.cpus is empty)", read("sys/fs/cgroup/vms/cpuset.cpus.partition"));
+
+        host.write("/sys/fs/cgroup/vms/cpuset.cpus", "0-3");
+        host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "root");
+        assertEquals("root invalid (Parent unable to distribute cpu downstream)", read("sys/fs/cgroup/vms/cpuset.cpus.partition"));
+
+        HostIoException e = assertThrows(HostIoException.class, () -> host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "exclusive"));
+        assertEquals(Errno.EINVAL, e.errno());
+    }
+
     private void write(String file, String content) throws IOException {
         Path p = root.resolve(file);
         Files.createDirectories(p.getParent());

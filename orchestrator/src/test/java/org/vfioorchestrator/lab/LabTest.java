@@ -29,24 +29,29 @@ import org.vfioorchestrator.testing.Requires;
  * {@code src/test/lab/build-image.sh}); outside CI it skips without them, in CI it fails.
  *
  * <p>Runs after {@code package} (it needs the shaded jar), in surefire's {@code lab} execution;
- * {@code -Dlab.skip=true} leaves it out, {@code -Dlab.seed=N} repeats a run's random kill points.
+ * {@code -Dlab.skip=true} leaves it out, {@code -Dlab.seed=N} repeats a run's random kill points,
+ * {@code -Dlab.scenarios=partition,cycles} runs only the scenarios whose names contain one of those words,
+ * {@code -Dlab.variants=v2} only that variant.
  */
 @Tag("lab")
 class LabTest {
     private static final long SEED = Long.getLong("lab.seed", System.currentTimeMillis() % 100_000);
+    private static final List<String> SCENARIOS = words(System.getProperty("lab.scenarios", ""));
+    private static final List<String> VARIANTS = words(System.getProperty("lab.variants", ""));
 
     @TestFactory
     Stream<DynamicNode> systemdWithCgroupV2() throws Exception {
-        return variant("v2", "systemd + cgroup v2", "6.1", "", List.of());
+        return variant("v2", "systemd + cgroup v2", "6.1", "", SCENARIOS);
     }
 
     @TestFactory
     Stream<DynamicNode> systemdWithCgroupV1() throws Exception {
-        return variant("v1", "systemd + cgroup v1", "6.1", "systemd.unified_cgroup_hierarchy=0", List.of());
+        return variant("v1", "systemd + cgroup v1", "6.1", "systemd.unified_cgroup_hierarchy=0", SCENARIOS);
     }
 
     private Stream<DynamicNode> variant(String tag, String title, String kernel, String append, List<String> scenarios)
             throws Exception {
+        Assumptions.assumeTrue(VARIANTS.isEmpty() || VARIANTS.contains(tag), "-Dlab.variants=" + String.join(",", VARIANTS));
         Requires.root("the lab builds its image with mmdebstrap and boots it under QEMU");
         for (String tool : List.of("qemu-system-x86_64", "qemu-img", "mmdebstrap", "mkfs.ext4")) {
             Requires.that(onPath(tool), "needs " + tool + " (apt-get install qemu-system-x86 qemu-utils mmdebstrap e2fsprogs)");
@@ -135,6 +140,10 @@ class LabTest {
         }
         List<String> all = Files.readAllLines(file, java.nio.charset.StandardCharsets.ISO_8859_1);
         return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    }
+
+    private static List<String> words(String commaSeparated) {
+        return java.util.Arrays.stream(commaSeparated.split(",")).map(String::strip).filter(w -> !w.isEmpty()).toList();
     }
 
     private static boolean onPath(String tool) {

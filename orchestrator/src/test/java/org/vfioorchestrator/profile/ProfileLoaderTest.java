@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.vfioorchestrator.tunable.partition.Partitions;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
@@ -101,7 +102,7 @@ class ProfileLoaderTest {
     @Test
     void unknownKeysAreNamedWithTheNearestAllowedKey() {
         assertEquals(List.of("p.yaml:1:1: host_cpu: unknown key; did you mean 'host_cpus'? Allowed here: cgroups, cstates,"
-                + " emulator_cpus, governor, host_cpus, iothread_cpus, irqs, measure, vcpus, vm, workqueues",
+                + " emulator_cpus, governor, host_cpus, iothread_cpus, irqs, measure, partition, vcpus, vm, workqueues",
                 "p.yaml:1:1: host_cpus: missing; name the CPUs the host keeps while the VM runs, e.g. host_cpus: 0,16"),
                 problems("host_cpu: 0,16\nvcpus:\n  pin: [1]\n"));
         assertEquals(List.of("p.yaml:4:3: irqs.move: unknown key; did you mean 'move_to_host'? Allowed here: move_to_host,"
@@ -220,6 +221,15 @@ class ProfileLoaderTest {
         assertEquals(true, bad.getMessage().startsWith("p.yaml:"), bad.getMessage());
         assertEquals(List.of("p.yaml:1:12: emulator_cpus: YAML aliases (*name) are not allowed in a profile; write the value out"),
                 problems("host_cpus: &h 0\nemulator_cpus: *h\nvcpus: {pin: [1]}\n"));
+    }
+
+    @Test
+    void partitionIsNoneUnlessAskedAndOnlyItsThreeWordsAreAccepted() {
+        assertEquals(Partitions.Type.NONE, parse("host_cpus: 0\nvcpus: {pin: [1]}\n").settings(Partitions.UNIT));
+        assertEquals(Partitions.Type.ISOLATED,
+                parse("host_cpus: 0\nvcpus: {pin: [1]}\npartition: isolated\n").settings(Partitions.UNIT));
+        assertEquals(List.of("p.yaml:3:12: partition: 'exclusive' is not allowed; write one of none, root, isolated"),
+                problems("host_cpus: 0\nvcpus: {pin: [1]}\npartition: exclusive\n"));
     }
 
     @Test

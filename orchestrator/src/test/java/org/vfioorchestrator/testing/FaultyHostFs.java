@@ -76,8 +76,8 @@ public final class FaultyHostFs extends ForwardingHostFs {
     public java.util.Optional<org.vfioorchestrator.host.Systemd> systemd() {
         return host.systemd().map(real -> new org.vfioorchestrator.host.Systemd() {
             @Override
-            public String property(String unit, String name) {
-                return real.property(unit, name);
+            public java.util.Map<String, String> properties(java.util.List<String> units, String name) {
+                return real.properties(units, name);
             }
 
             @Override

@@ -27,11 +27,11 @@ import org.vfioorchestrator.profile.YamlNode;
 class TunablesTest {
     private static final Path RIG = Path.of(System.getProperty("repo.root"), "examples/hosts/gaming-rig");
 
-    /** A section such as a new tunable brings: {@code partition: none|root|isolated}. */
-    private static final ProfileSection<String> PARTITION = new ProfileSection<>() {
+    /** A section such as a new tunable brings: {@code hugepages: none|some|all}. */
+    private static final ProfileSection<String> HUGEPAGES = new ProfileSection<>() {
         @Override
         public String name() {
-            return "partition";
+            return "hugepages";
         }
 
         @Override
@@ -46,9 +46,9 @@ class TunablesTest {
 
         @Override
         public String parse(YamlNode node, Input in) {
-            String v = in.walk().scalar(node, "partition", "none, root or isolated");
-            if (v != null && !List.of("none", "root", "isolated").contains(v)) {
-                in.walk().problem(node, "partition", "'" + v + "' is not allowed; write none, root or isolated");
+            String v = in.walk().scalar(node, "hugepages", "none, some or all");
+            if (v != null && !List.of("none", "some", "all").contains(v)) {
+                in.walk().problem(node, "hugepages", "'" + v + "' is not allowed; write none, some or all");
             }
             return v;
         }
@@ -65,27 +65,27 @@ class TunablesTest {
         for (ProfileSection<?> s : Tunables.sections()) {
             assertEquals(true, names.add(s.name()), "two tunables own " + s.name());
         }
-        assertEquals(Set.of("cgroups", "irqs", "workqueues", "governor", "cstates"), names);
+        assertEquals(Set.of("cgroups", "partition", "irqs", "workqueues", "governor", "cstates"), names);
     }
 
     @Test
     void aRegisteredSectionIsReadCheckedAndGivenBack() {
         List<ProfileSection<?>> sections = new ArrayList<>(Tunables.sections());
-        sections.add(PARTITION);
+        sections.add(HUGEPAGES);
         String core = "host_cpus: 0-7,16-23\nvcpus: {pin: [8, 24]}\n";
-        assertEquals("isolated", parse(sections, core + "partition: isolated\n").settings(PARTITION));
-        assertEquals("none", parse(sections, core).settings(PARTITION), "its default where the profile leaves it out");
+        assertEquals("all", parse(sections, core + "hugepages: all\n").settings(HUGEPAGES));
+        assertEquals("none", parse(sections, core).settings(HUGEPAGES), "its default where the profile leaves it out");
         OrchestratorException bad = assertThrows(OrchestratorException.class,
-                () -> parse(sections, core + "partition: isolate\n"));
-        assertEquals(List.of("p.yaml:3:12: partition: 'isolate' is not allowed; write none, root or isolated"), bad.problems());
+                () -> parse(sections, core + "hugepages: most\n"));
+        assertEquals(List.of("p.yaml:3:12: hugepages: 'most' is not allowed; write none, some or all"), bad.problems());
     }
 
     @Test
     void anUnregisteredSectionIsAnUnknownKey() {
         OrchestratorException e = assertThrows(OrchestratorException.class,
-                () -> parse(Tunables.sections(), "host_cpus: 0-7,16-23\nvcpus: {pin: [8, 24]}\npartition: isolated\n"));
-        assertEquals(List.of("p.yaml:3:1: partition: unknown key Allowed here: cgroups, cstates,"
-                + " emulator_cpus, governor, host_cpus, iothread_cpus, irqs, measure, vcpus, vm, workqueues"), e.problems());
+                () -> parse(Tunables.sections(), "host_cpus: 0-7,16-23\nvcpus: {pin: [8, 24]}\nhugepages: all\n"));
+        assertEquals(List.of("p.yaml:3:1: hugepages: unknown key Allowed here: cgroups, cstates,"
+                + " emulator_cpus, governor, host_cpus, iothread_cpus, irqs, measure, partition, vcpus, vm, workqueues"), e.problems());
     }
 
     @Test
@@ -96,6 +96,6 @@ class TunablesTest {
         for (ChangeKind kind : plans.plan(List.of(p)).kinds()) {
             titles.add(kind.title());
         }
-        assertEquals(List.of("cpusets", "threads", "IRQs", "workqueues", "governor", "C-states"), titles);
+        assertEquals(List.of("cpusets", "partition", "threads", "IRQs", "workqueues", "governor", "C-states"), titles);
     }
 }

@@ -25,7 +25,9 @@ import org.vfioorchestrator.tunable.ProfiledTunable;
 public final class Cpusets extends ProfiledTunable<Cpusets.Confinement, Cpusets.Settings> {
     public static final ChangeKind KIND = new ChangeKind("cpuset", "cpusets");
     /** libvirt's slice for VMs: it must keep the VMs' CPUs or QEMU cannot be pinned. */
-    static final String MACHINE_SLICE = "machine.slice";
+    public static final String MACHINE_SLICE = "machine.slice";
+    /** The systemd property that confines a unit's processes to CPUs. */
+    public static final String ALLOWED_CPUS = "AllowedCPUs";
     /** Why a plan confines a cgroup, and why it leaves one alone: */
     static final String WHY = "host processes run on the host CPUs only";
     static final String MACHINE_SLICE_WHY = "libvirt's VMs run here; it keeps every CPU so QEMU can be pinned";
@@ -139,41 +141,63 @@ public final class Cpusets extends ProfiledTunable<Cpusets.Confinement, Cpusets.
         return found;
     }
 
+    /** The backend {@code settings} choose on this host ({@link Mode#NONE} when none), without reading it. */
+    public static Mode backend(HostFs host, Settings settings) {
+        return choose(host, settings).backend();
+    }
+
+    /** A backend and the cgroup it confines from; or NONE and why. */
+    private record Choice(Mode backend, String root, String why) {
+        static Choice none(String why) {
+            return new Choice(Mode.NONE, null, why);
+        }
+    }
+
     private static Confinement find(HostFs host, Settings settings) {
+        Choice c = choose(host, settings);
+        return switch (c.backend()) {
+            case SYSTEMD -> SystemdSlices.read(host, host.systemd().orElseThrow());
+            case V2 -> CgroupV2.read(host, c.root());
+            case V1 -> CgroupV1.read(host, c.root());
+            default -> new Unconfined(c.why());
+        };
+    }
+
+    private static Choice choose(HostFs host, Settings settings) {
         Mode mode = settings.mode();
         String root = settings.root();
         if (mode == Mode.NONE) {
-            return new Unconfined("cgroups.mode is none: processes are not confined");
+            return Choice.none("cgroups.mode is none: processes are not confined");
         }
         boolean v2Here = host.exists((root == null ? V2_MOUNT : root) + "/cgroup.controllers");
         Optional<Systemd> systemd = host.systemd();
         if (mode == Mode.SYSTEMD || (mode == Mode.AUTO && root == null && v2Here && v2HasCpuset(host) && systemd.isPresent())) {
             if (systemd.isEmpty()) {
-                return new Unconfined("cgroups.mode is systemd, but systemd does not run here (no /run/systemd/system)");
+                return Choice.none("cgroups.mode is systemd, but systemd does not run here (no /run/systemd/system)");
             }
             if (!host.exists(V2_MOUNT + "/cgroup.controllers")) {
-                return new Unconfined("cgroups.mode is systemd, but " + V2_MOUNT
+                return Choice.none("cgroups.mode is systemd, but " + V2_MOUNT
                         + " is not cgroup v2 (systemd confines CPUs on v2 only)");
             }
-            return SystemdSlices.read(host, systemd.get());
+            return new Choice(Mode.SYSTEMD, V2_MOUNT, null);
         }
         boolean v1Here = host.exists((root == null ? V1_CPUSET : root) + "/cpuset.cpus")
                 && host.exists((root == null ? V1_CPUSET : root) + "/tasks");
         if (mode == Mode.V2 || (mode == Mode.AUTO && v2Here && (root != null || v2HasCpuset(host)))) {
             String r = root == null ? V2_MOUNT : root;
             if (!host.exists(r + "/cgroup.controllers")) {
-                return new Unconfined(r + " is not a cgroup v2 directory (no cgroup.controllers)");
+                return Choice.none(r + " is not a cgroup v2 directory (no cgroup.controllers)");
             }
-            return CgroupV2.read(host, r);
+            return new Choice(Mode.V2, r, null);
         }
         if (mode == Mode.V1 || (mode == Mode.AUTO && v1Here)) {
             String r = root == null ? V1_CPUSET : root;
             if (!host.exists(r + "/cpuset.cpus") || !host.exists(r + "/tasks")) {
-                return new Unconfined(r + " is not a cgroup v1 cpuset directory (no cpuset.cpus and tasks)");
+                return Choice.none(r + " is not a cgroup v1 cpuset directory (no cpuset.cpus and tasks)");
             }
-            return CgroupV1.read(host, r);
+            return new Choice(Mode.V1, r, null);
         }
-        return new Unconfined("no cgroup v2 with the cpuset controller and no cgroup v1 cpuset hierarchy found");
+        return Choice.none("no cgroup v2 with the cpuset controller and no cgroup v1 cpuset hierarchy found");
     }
 
     private static boolean v2HasCpuset(HostFs host) {

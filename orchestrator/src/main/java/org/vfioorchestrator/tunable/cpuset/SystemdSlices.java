@@ -1,5 +1,7 @@
 package org.vfioorchestrator.tunable.cpuset;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -15,8 +17,6 @@ import org.vfioorchestrator.tunable.Planning;
  * cgroup.subtree_control when it realizes a unit, and a {@code +cpuset} written behind its back goes).
  */
 final class SystemdSlices {
-    /** The systemd property that confines a unit's processes to CPUs. */
-    static final String ALLOWED_CPUS = "AllowedCPUs";
 
     private SystemdSlices() {
     }
@@ -35,11 +35,17 @@ final class SystemdSlices {
     }
 
     static Units read(HostFs host, Systemd systemd) {
-        Map<String, Unit> units = new TreeMap<>();
+        List<String> names = new ArrayList<>();
         for (String name : Cpusets.childCgroups(host, Cpusets.V2_MOUNT).keySet()) {
             if ((name.endsWith(".slice") || name.endsWith(".scope")) && !name.equals(Cpusets.MACHINE_SLICE)) {
-                units.put(name, new Unit(systemd.property(name, ALLOWED_CPUS), host.read(Systemd.dropIn(name, ALLOWED_CPUS))));
+                names.add(name);
             }
+        }
+        // one systemctl for all of them: each call is a process the hook pays for
+        Map<String, String> allowed = names.isEmpty() ? Map.of() : systemd.properties(names, Cpusets.ALLOWED_CPUS);
+        Map<String, Unit> units = new TreeMap<>();
+        for (String name : names) {
+            units.put(name, new Unit(allowed.get(name), host.read(Systemd.dropIn(name, Cpusets.ALLOWED_CPUS))));
         }
         return new Units(Cpusets.V2_MOUNT, units);
     }
@@ -48,7 +54,7 @@ final class SystemdSlices {
         String hostCpus = plan.hostCpus().toString();
         for (Map.Entry<String, Unit> u : found.units().entrySet()) {
             Unit unit = u.getValue();
-            Change.SetUnitProperty change = new Change.SetUnitProperty(Cpusets.KIND, u.getKey(), ALLOWED_CPUS, unit.allowedCpus(),
+            Change.SetUnitProperty change = new Change.SetUnitProperty(Cpusets.KIND, u.getKey(), Cpusets.ALLOWED_CPUS, unit.allowedCpus(),
                     hostCpus, unit.dropIn().orElse(null), Cpusets.WHY);
             plan.controls(change.path());
             if (!ValueFormat.CPU_LIST.same(unit.allowedCpus(), hostCpus)) {

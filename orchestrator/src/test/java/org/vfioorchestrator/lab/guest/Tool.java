@@ -46,10 +46,42 @@ final class Tool {
         return Guest.run(java.util.Map.of("JAVA_TOOL_OPTIONS", "-Xint"), 900, command("install").toArray(String[]::new));
     }
 
-    /** Starts a command in its own JVM without waiting (to kill it part-way). */
-    static Process start(String... args) throws IOException {
-        return new ProcessBuilder(command(args)).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    /** A JVM that runs {@code args} when {@link ArmedJvm#fire} says so: see {@link Armed}. */
+    static ArmedJvm arm(String vm, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-cp", "/lab/classes:" + JAR, Armed.class.getName(), vm));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        return new ArmedJvm(p);
+    }
+
+    /** An armed JVM: {@link #ready} waits until it has warmed up, {@link #fire} starts its command. */
+    record ArmedJvm(Process process) {
+        void ready() throws IOException {
+            java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream()));
+            String line;
+            while ((line = r.readLine()) != null && !line.equals("armed")) {
+                // the warm-up's output, if any
+            }
+            if (line == null) {
+                throw new AssertionError("the armed JVM ended before it was ready (exit " + process.exitValue() + ")");
+            }
+            // from here on its output is not read: discard it so it never blocks on a full pipe
+            Thread drain = new Thread(() -> {
+                try {
+                    process.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+                } catch (IOException ignored) {
+                    // killed: nothing more to read
+                }
+            });
+            drain.setDaemon(true);
+            drain.start();
+        }
+
+        void fire() throws IOException {
+            process.getOutputStream().write('\n');
+            process.getOutputStream().flush();
+        }
     }
 
     /**

@@ -1,0 +1,164 @@
+package org.vfioorchestrator.apply;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.vfioorchestrator.OrchestratorException;
+import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.plan.Change;
+import org.vfioorchestrator.plan.Plan;
+import org.vfioorchestrator.plan.PlanService;
+import org.vfioorchestrator.status.Status;
+import org.vfioorchestrator.status.StatusService;
+import org.vfioorchestrator.status.StatusText;
+import org.vfioorchestrator.testing.HostSpec;
+import org.vfioorchestrator.testing.TreeSnapshot;
+
+/**
+ * partition: machine.slice as a cpuset partition of the CPUs the host gives up, on the small host
+ * (CPUs 0-7, the host keeps 0,4), planned, applied, shown by status and reverted.
+ */
+class PartitionTest {
+    @TempDir
+    Path dir;
+
+    private final List<String> log = new ArrayList<>();
+
+    /** The small profile with every VM thread on the VM's CPUs, as a partition needs. */
+    static final String PROFILE = """
+            host_cpus: 0,4
+            vcpus:
+              pin: [1, 5, 2, 6]
+            emulator_cpus: 3
+            iothread_cpus: 7
+            governor: leave
+            cstates:
+              method: leave
+            partition: isolated
+            """;
+
+    @Test
+    void throughSystemdMachineSliceGetsTheVmsCpusThenBecomesIsolatedAndRevertPutsBothBack() throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.SYSTEMD), dir);
+        TreeSnapshot before = TreeSnapshot.of(root);
+        PlanService plans = new PlanService(HostFs.open(root));
+        var profile = TreeHosts.profile(plans, dir, "small", PROFILE);
+
+        Plan plan = plans.plan(List.of(profile));
+        List<String> tail = plan.changes().stream().filter(c -> c.path().contains("machine.slice"))
+                .map(c -> c.path() + " " + c.after()).toList();
+        assertEquals(List.of("/run/systemd/system.control/machine.slice.d/50-AllowedCPUs.conf 1-3,5-7",
+                "/sys/fs/cgroup/machine.slice/cpuset.cpus.partition isolated"), tail);
+        int slices = indexOf(plan, "/run/systemd/system.control/user.slice.d/50-AllowedCPUs.conf");
+        assertTrue(slices >= 0 && slices < indexOf(plan, "/sys/fs/cgroup/machine.slice/cpuset.cpus.partition"),
+                "the host's slices leave the CPUs before the partition takes them");
+
+        ApplyReport report = new Applier(plans, log::add).apply(profile, true);
+        assertEquals(List.of(), report.refused());
+        assertEquals("isolated", read(root, "sys/fs/cgroup/machine.slice/cpuset.cpus.partition"));
+        assertEquals("1-3,5-7", read(root, "sys/fs/cgroup/machine.slice/cpuset.cpus"));
+        assertEquals("0,4", read(root, "sys/fs/cgroup/user.slice/cpuset.cpus.effective"));
+        assertTrue(read(root, "run/systemd/system.control/machine.slice.d/50-AllowedCPUs.conf").endsWith("AllowedCPUs=1-3,5-7"));
+
+        Status status = new StatusService(HostFs.open(root)).read(null);
+        assertEquals(List.of(new Status.Partition("/sys/fs/cgroup/machine.slice", "isolated")), status.partitions());
+        assertTrue(print(status).contains("\npartition: /sys/fs/cgroup/machine.slice isolated\n"), print(status));
+
+        RevertReport r = new Reverter(plans, log::add).revert("small", false);
+        assertTrue(r.complete(), r.toString());
+        assertEquals(List.of(), before.differences(TreeSnapshot.of(root)));
+    }
+
+    @Test
+    void writingCgroupfsDirectlyTheSameHoldsAndMachineSliceGetsItsParentsCpusBackWhereTheKernelWillNotClearIt()
+            throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.cpusetOn(TreeHosts.small(HostSpec.Cgroup.V2)), dir);
+        TreeSnapshot before = TreeSnapshot.of(root);
+        PlanService plans = new PlanService(HostFs.open(root));
+        new Applier(plans, log::add).apply(TreeHosts.profile(plans, dir, "small", PROFILE), true);
+        assertEquals("isolated", read(root, "sys/fs/cgroup/machine.slice/cpuset.cpus.partition"));
+        assertEquals("1-3,5-7", read(root, "sys/fs/cgroup/machine.slice/cpuset.cpus"));
+
+        RevertReport r = new Reverter(plans, log::add).revert("small", false);
+        assertTrue(r.complete(), r.toString());
+        assertEquals("member", read(root, "sys/fs/cgroup/machine.slice/cpuset.cpus.partition"));
+        assertTrue(r.substituted().stream().anyMatch(s -> s.startsWith("/sys/fs/cgroup/machine.slice/cpuset.cpus: ")),
+                r.substituted().toString());
+        assertEquals(List.of(), Restored.unexplained(before, root, r.substituted()));
+    }
+
+    /**
+     * A cgroup systemd does not know (made by hand or another tool) holds the VM's CPUs: the kernel makes the
+     * partition invalid, so it goes back to member, the rest stays applied, and apply says why.
+     */
+    @Test
+    void aPartitionTheKernelFindsInvalidIsPutBackToMemberAndReportedAsRefused() throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.cpusetOn(TreeHosts.small(HostSpec.Cgroup.SYSTEMD)), dir);
+        for (String f : List.of("cgroup.procs", "cgroup.controllers", "cgroup.subtree_control")) {
+            Files.createDirectories(root.resolve("sys/fs/cgroup/custom"));
+            Files.writeString(root.resolve("sys/fs/cgroup/custom/" + f), "\n");
+        }
+        Files.writeString(root.resolve("sys/fs/cgroup/custom/cpuset.cpus"), "0-7\n");
+        PlanService plans = new PlanService(HostFs.open(root));
+
+        ApplyReport report = new Applier(plans, log::add).apply(TreeHosts.profile(plans, dir, "small", PROFILE), true);
+        assertEquals(List.of("/sys/fs/cgroup/machine.slice/cpuset.cpus.partition"),
+                report.refused().stream().map(Refusal::path).toList());
+        assertEquals("left in place (the kernel refused) 1: machine.slice as a partition: the kernel made it 'isolated"
+                + " invalid (Cpu list in cpuset.cpus not exclusive)', so it stays member", report.refusedSummary());
+        assertEquals("member", read(root, "sys/fs/cgroup/machine.slice/cpuset.cpus.partition"));
+        assertEquals("0,4", read(root, "sys/fs/cgroup/user.slice/cpuset.cpus"), "the rest is applied");
+    }
+
+    @Test
+    void aPartitionWithTheEmulatorOnHostCpusIsRefusedWithTheFix() throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.SYSTEMD), dir);
+        PlanService plans = new PlanService(HostFs.open(root));
+        var profile = TreeHosts.profile(plans, dir, "small", PROFILE.replace("emulator_cpus: 3", "emulator_cpus: 0,4"));
+        OrchestratorException e = assertThrows(OrchestratorException.class, () -> plans.plan(List.of(profile)));
+        assertEquals("partition: isolated puts every thread of small in machine.slice, off the host CPUs, but its"
+                + " emulator thread or iothreads go on host CPU 0,4 (" + dir.resolve("small.yaml") + "); give emulator_cpus"
+                + " and iothread_cpus CPUs of the VM's, e.g. emulator_cpus: 1, or leave partition out", e.getMessage());
+    }
+
+    @Test
+    void onCgroupV1ThePlanSaysThereIsNoPartitionAndGoesOnWithout() throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.V1), dir);
+        PlanService plans = new PlanService(HostFs.open(root));
+        Plan plan = plans.plan(List.of(TreeHosts.profile(plans, dir, "small", PROFILE)));
+        assertTrue(plan.warnings().stream().anyMatch(w -> w.startsWith("partition: isolated needs cgroup v2")),
+                plan.warnings().toString());
+        assertFalse(plan.changes().stream().anyMatch(c -> c.path().contains("partition")));
+        assertTrue(plan.changes().stream().anyMatch(c -> c instanceof Change.MoveProcesses), "the rest is planned");
+    }
+
+    private static int indexOf(Plan plan, String path) {
+        for (int i = 0; i < plan.changes().size(); i++) {
+            if (plan.changes().get(i).path().equals(path)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static String print(Status s) {
+        StringWriter out = new StringWriter();
+        StatusText.print(s, Instant.now(), new PrintWriter(out, true));
+        return out.toString();
+    }
+
+    private static String read(Path root, String file) throws Exception {
+        return Files.readString(root.resolve(file)).strip();
+    }
+}
