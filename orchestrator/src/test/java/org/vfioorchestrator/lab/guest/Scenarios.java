@@ -395,6 +395,7 @@ public final class Scenarios {
             String line = "kill " + i + " at +" + delay / 1_000_000 + " ms after the journal" + (alive ? "" : " (apply had ended)")
                     + ": revert exit " + revert.code() + ", " + diff.size() + " values differ";
             details.add(line);
+            GuestMain.log(line);
             if (revert.code() != 0 || !diff.isEmpty()) {
                 failures.add(line + (revert.code() != 0 ? "\n  revert: " + revert.both() : "") + (diff.isEmpty() ? "" : "\n  " + String.join("\n  ", diff)));
                 Tool.run("revert", "--all", "--force");

@@ -48,8 +48,9 @@ final class Tool {
 
     /** A JVM that runs {@code args} when {@link ArmedJvm#fire} says so: see {@link Armed}. */
     static ArmedJvm arm(String vm, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-cp", "/lab/classes:" + JAR, Armed.class.getName(), vm));
+        List<String> cmd = jvm();
+        // the jar first: the class-data archive was made with it alone, and a runtime class path may only add to that
+        cmd.addAll(List.of("-cp", JAR + ":/lab/classes", Armed.class.getName(), vm));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         return new ArmedJvm(p);
@@ -99,13 +100,18 @@ final class Tool {
     }
 
     private static List<String> command(String... args) {
-        // an emulated CPU runs the interpreter faster than it runs the JIT compilers, for a JVM this short
+        List<String> cmd = jvm();
+        cmd.addAll(List.of("-jar", JAR.toString()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    /** The JVM of a short command: an emulated CPU runs the interpreter faster than the JIT compilers for it. */
+    private static List<String> jvm() {
         List<String> cmd = new ArrayList<>(List.of("java", "-Xint", "-XX:+UseSerialGC"));
         if (Files.exists(ARCHIVE)) {
             cmd.add("-XX:SharedArchiveFile=" + ARCHIVE);
         }
-        cmd.addAll(List.of("-jar", JAR.toString()));
-        cmd.addAll(List.of(args));
         return cmd;
     }
 
