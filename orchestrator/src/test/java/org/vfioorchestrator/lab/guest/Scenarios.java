@@ -332,6 +332,7 @@ public final class Scenarios {
             // before the state to compare with, so only what the tool did counts
             login();
             Guest.run(60, "systemctl", "stop", "lab-login.service");
+            awaitUserManagerGone();
         }
         SortedMap<String, String> before = KernelState.read();
         details.add(firstLine(Tool.must("apply", "labvm")));
@@ -595,6 +596,22 @@ public final class Scenarios {
         List<String> diff = KernelState.diff(before, KernelState.read());
         check(revert.ok() && diff.isEmpty(), "after revert " + vm + " (exit " + revert.code() + ") " + diff.size()
                 + " values differ from before apply:\n" + String.join("\n", diff) + (revert.ok() ? "" : "\nrevert said: " + revert.both()));
+    }
+
+    /**
+     * Waits until the warm-up login's user manager (user@1000.service) has stopped (logind stops it 10 s
+     * after the last session): it enables controllers in its own delegated cgroup while it starts, which a
+     * snapshot taken meanwhile would count against the tool.
+     */
+    private static void awaitUserManagerGone() throws InterruptedException {
+        for (int i = 0; i < 60; i++) {
+            String state = Guest.run(30, "systemctl", "is-active", "user@1000.service").out().strip();
+            if (state.equals("inactive") || state.equals("failed")) {
+                return;
+            }
+            Thread.sleep(1000);
+        }
+        throw new AssertionError("user@1000.service did not stop within a minute of the warm-up login");
     }
 
     /** A login session of the user 'lab' (PAM registers it with logind: a session scope in user.slice); its process. */
