@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 import org.vfioorchestrator.cli.Main;
 
 /**
- * A vfio-orchestrator JVM started ahead, for the kill points: it runs {@code plan VM} (read-only) so its
+ * A vfio-orchestrator JVM started ahead, for the kill points: it plans VM's profile (read-only) so its
  * classes are loaded and compiled, waits for a line on stdin, then runs the command it was given and
  * exits with its code. The SIGKILL then lands in the command's work, not in a JVM start, which under TCG
  * takes longer than the apply itself.
@@ -21,7 +21,7 @@ public final class Armed {
 
     public static void main(String[] args) throws Exception {
         PrintWriter discard = new PrintWriter(new StringWriter());
-        Main.run(discard, discard, "plan", args[0]);
+        Main.run(discard, discard, "plan", Tool.PROFILES.resolve(args[0] + ".yaml").toString());
         System.out.println("armed");
         System.out.flush();
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();

@@ -289,7 +289,7 @@ public final class Scenarios {
         Tool.profile("labvm", PARTITION_PROFILE);
         Path slice = KernelState.CGROUP.resolve("machine.slice");
         if (!KernelState.unified()) {
-            String plan = Tool.must("plan", "labvm");
+            String plan = Tool.must("plan", Tool.PROFILES.resolve("labvm.yaml").toString());
             details.add(plan.lines().filter(l -> l.contains("partition: isolated")).findFirst().orElse("(no word of it)"));
             check(plan.contains("partition: isolated needs cgroup v2"), "plan on v1 says nothing of the partition:\n" + plan);
             return null;
