@@ -108,7 +108,8 @@ public final class KernelState {
         return key.startsWith("cgroup2 /machine.slice") || key.startsWith("cpuset /machine");
     }
 
-    private static boolean comesAndGoes(String key) {
+    /** What appears and disappears without the tool: see {@link #diff}. */
+    public static boolean comesAndGoes(String key) {
         // processes, systemd's units and their v2 cgroups come and go; so do libvirt's v1 cpusets for its VMs
         return key.startsWith("proc ") || key.startsWith("cgroup2 ") || key.startsWith("unit ") || libvirts(key);
     }

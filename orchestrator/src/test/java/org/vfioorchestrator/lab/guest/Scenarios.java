@@ -321,6 +321,10 @@ public final class Scenarios {
         check(status.contains("partition: /sys/fs/cgroup/machine.slice isolated"), "status does not show the partition:\n" + status);
         Guest.run(60, "systemctl", "stop", "lab-transient.service");
         revertAndCompare("labvm", before, details);
+        // the snapshots leave machine.slice to libvirt: its partition is checked here
+        String after = KernelState.read(slice.resolve("cpuset.cpus.partition")).map(String::strip).orElse("(gone with the controller)");
+        details.add("after revert: machine.slice " + after);
+        check(after.equals("member") || after.startsWith("(gone"), "after revert machine.slice is " + after);
         return null;
     }
 
