@@ -79,16 +79,23 @@ final class Actuator {
             host.replaceAtomically(path, before.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } else if (host.exists(path)) {
             host.delete(path);
-            // systemd made the unit's directory and its own for this drop-in; left empty, they go too
-            for (String dir = path.substring(0, path.lastIndexOf('/')); dir.startsWith(Systemd.CONTROL);
-                    dir = dir.substring(0, dir.lastIndexOf('/'))) {
-                if (!host.list(dir).isEmpty()) {
-                    break;
-                }
-                host.rmdir(dir);
-            }
+            removeEmptyDropInDirectories(path);
         }
         dropInsRestored = true;
+    }
+
+    /** systemd made the unit's directory and its own for a drop-in; left empty, they go too. */
+    private void removeEmptyDropInDirectories(String dropIn) {
+        for (String dir = dropIn.substring(0, dropIn.lastIndexOf('/')); dir.startsWith(Systemd.CONTROL);
+                dir = dir.substring(0, dir.lastIndexOf('/'))) {
+            if (!host.isDirectory(dir)) {
+                continue; // removed already, by a revert that died before the next
+            }
+            if (!host.list(dir).isEmpty()) {
+                break;
+            }
+            host.rmdir(dir);
+        }
     }
 
     private Result writeFile(WriteFile w) {
@@ -266,7 +273,7 @@ final class Actuator {
         if (e.format().same(now.get(), e.original())) {
             return new Undo(UndoStatus.ALREADY, "");
         }
-        if (!force && !e.wroteValue(now.get())) {
+        if (!force && !e.wroteValue(now.get()) && !substitutedBefore(e, now.get())) {
             return new Undo(UndoStatus.DRIFT, "now '" + now.get().strip() + "', we wrote '" + e.expected()
                     + "', before us it was '" + e.original() + "'");
         }
@@ -288,20 +295,31 @@ final class Actuator {
     }
 
     /**
+     * The list {@link #inheritParentsCpus} writes for an entry whose before-image is '': an earlier revert, killed
+     * before it could save the journal, wrote it, and this one goes on from there.
+     */
+    private boolean substitutedBefore(JournalEntry.FileWritten e, String now) {
+        return e.path().endsWith("/cpuset.cpus") && e.original().isBlank() && e.format().same(now, parentsCpus(e.path()));
+    }
+
+    /**
      * cgroup v2 refuses to set a populated cgroup's cpuset.cpus back to '' (inherit): ENOSPC. Its parent's
      * CPUs are always taken and give its processes every CPU they had; it reads that list instead of ''
      * until the cgroup empties (or its parent's cpuset controller goes, which takes the file away).
      */
     private String inheritParentsCpus(String path) {
-        String dir = path.substring(0, path.lastIndexOf('/'));
-        String parent = dir.substring(0, dir.lastIndexOf('/'));
-        String cpus = host.read(parent + "/cpuset.cpus.effective").orElse("").strip();
-        if (cpus.isEmpty()) {
-            cpus = host.readRequired("/sys/devices/system/cpu/online").strip();
-        }
+        String cpus = parentsCpus(path);
         host.write(path, cpus);
         return "set to its parent's CPUs " + cpus + " instead of '': the kernel does not let a cgroup with processes go"
                 + " back to '', and the parent's list gives them every CPU they had";
+    }
+
+    /** The effective CPUs of the parent of the cgroup whose cpuset.cpus is {@code path} (the online CPUs at the top). */
+    private String parentsCpus(String path) {
+        String dir = path.substring(0, path.lastIndexOf('/'));
+        String parent = dir.substring(0, dir.lastIndexOf('/'));
+        String cpus = host.read(parent + "/cpuset.cpus.effective").orElse("").strip();
+        return cpus.isEmpty() ? host.readRequired("/sys/devices/system/cpu/online").strip() : cpus;
     }
 
     private Undo undoUnitProperty(JournalEntry.UnitPropertySet e, boolean force) {
@@ -310,6 +328,9 @@ final class Actuator {
         boolean propertyBack = org.vfioorchestrator.plan.ValueFormat.CPU_LIST.same(now, e.original());
         boolean dropInBack = java.util.Objects.equals(host.read(e.path()).orElse(null), e.dropInBefore());
         if (propertyBack && dropInBack) {
+            if (e.dropInBefore() == null) {
+                removeEmptyDropInDirectories(e.path()); // a revert that died after removing the drop-in left them
+            }
             return new Undo(UndoStatus.ALREADY, "");
         }
         if (!propertyBack && !force && !e.wroteValue(now)) {

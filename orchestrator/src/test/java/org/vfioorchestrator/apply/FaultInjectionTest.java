@@ -204,4 +204,32 @@ class FaultInjectionTest {
             assertEquals(List.of(), firstApplied.differences(TreeSnapshot.of(root)), "step " + k);
         }
     }
+
+    /**
+     * A revert that dies before each of its steps (a cgroup's cpuset.cpus given its parent's CPUs because the
+     * kernel refused '', a value restored, a cgroup removed): the next revert finishes without drift and the tree
+     * ends byte for byte as before the apply.
+     */
+    @ParameterizedTest
+    @EnumSource(HostSpec.Cgroup.class)
+    void aRevertDyingBeforeAnyOfItsStepsIsFinishedByTheNextRevert(HostSpec.Cgroup cgroup) throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.tiny(cgroup), dir, "crash-own-revert");
+        TreeSnapshot before = TreeSnapshot.of(root);
+        PlanService healthy = new PlanService(HostFs.open(root));
+        new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "tiny", TreeHosts.TINY_PROFILE), true);
+        FaultyHostFs counting = new FaultyHostFs(HostFs.open(root), Integer.MAX_VALUE, FaultyHostFs.Mode.FAIL, Errno.EIO);
+        assertTrue(new Reverter(new PlanService(counting), line -> { }).revert("tiny", false).complete());
+        int steps = counting.count();
+        assertEquals(List.of(), before.differences(TreeSnapshot.of(root)), "a clean revert");
+        for (int k = 1; k <= steps; k++) { // one tree for all: each k must end where it began
+            new Applier(healthy, line -> { }).apply(TreeHosts.profile(healthy, dir, "tiny", TreeHosts.TINY_PROFILE), true);
+            TALLY.fault("the process dies before step k of a revert");
+            PlanService dying = new PlanService(new FaultyHostFs(HostFs.open(root), k, FaultyHostFs.Mode.CRASH, Errno.OTHER));
+            assertThrows(FaultyHostFs.Crash.class, () -> new Reverter(dying, line -> { }).revert("tiny", false), "step " + k);
+            RevertReport again = new Reverter(healthy, line -> { }).revert("tiny", false);
+            assertTrue(again.wasApplied(), "step " + k + ": the journal still names the VM");
+            assertTrue(again.complete(), "step " + k + ": " + again);
+            assertEquals(List.of(), before.differences(TreeSnapshot.of(root)), "step " + k);
+        }
+    }
 }
