@@ -82,9 +82,7 @@ abstract class FileTreeHostFs implements HostFs {
      * must not make a root process read or write the real host.
      */
     final String file(String path) {
-        String joined = resolveString(path);
-        confine(path, joined, "");
-        return joined;
+        return confine(path, resolveString(path), "");
     }
 
     /** Where {@code path}'s own directory entry is (stat, create, remove, rename: a final symlink not followed). */
@@ -99,10 +97,13 @@ abstract class FileTreeHostFs implements HostFs {
     /** The tree's real path (its own symlinks resolved), which everything resolved under it must stay inside. */
     private volatile String realRoot;
 
-    /** Throws when {@code joined} (a path under the root) really leads outside the tree; free on the live host. */
-    private void confine(String path, String joined, String below) {
+    /**
+     * Where {@code joined} (a path under the root) really leads, its symlinks resolved; throws when that is
+     * outside the tree. Free on the live host, where it is {@code joined} itself.
+     */
+    private String confine(String path, String joined, String below) {
         if (rootPrefix.isEmpty()) {
-            return; // the live host: every path is under /
+            return joined; // the live host: every path is under /
         }
         try {
             if (realRoot == null) {
@@ -114,6 +115,7 @@ abstract class FileTreeHostFs implements HostFs {
                 throw new HostIoException(path, Errno.OTHER, "leads out of the host tree " + root + " through a symlink (to "
                         + real + below + "); refusing to follow it. Remove the link from the tree");
             }
+            return real;
         } catch (IOException e) {
             throw toHostIo(path, e);
         }
@@ -367,7 +369,7 @@ abstract class FileTreeHostFs implements HostFs {
                 + tmp + ") and try again");
     }
 
-    private static void deleteQuietly(Path file) {
+    static void deleteQuietly(Path file) {
         try {
             Files.deleteIfExists(file);
         } catch (IOException ignored) {

@@ -1,7 +1,6 @@
 package org.vfioorchestrator.host;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,18 +60,22 @@ final class SimulatedSystemd implements Systemd {
         String text = "# This is a drop-in unit file extension, created via \"systemctl set-property\"\n"
                 + "# or an equivalent operation. Do not edit.\n[" + section(unit) + "]\n" + name + "=\n" + name + "=" + value + "\n";
         Path file = fs.resolve(Systemd.dropIn(unit, name));
-        try {
-            Files.createDirectories(file.getParent());
-            Files.write(file, text.getBytes(StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new HostIoException(Systemd.dropIn(unit, name), Errno.fromMessage(e.getMessage()), String.valueOf(e.getMessage()));
-        }
-        realize();
+        // the daemon finishes what it was asked whatever becomes of the caller
+        fs.asOneCall(List.of("set-property", unit, name, value), () -> {
+            try {
+                Files.createDirectories(file.getParent());
+            } catch (IOException e) {
+                throw new HostIoException(Systemd.dropIn(unit, name), Errno.fromMessage(e.getMessage()),
+                        String.valueOf(e.getMessage()));
+            }
+            fs.createWhole(Systemd.dropIn(unit, name), text); // systemd writes its drop-ins atomically
+            realize();
+        });
     }
 
     @Override
     public void reload() {
-        realize();
+        fs.asOneCall(List.of("daemon-reload"), this::realize);
     }
 
     private static String section(String unit) {

@@ -1,11 +1,14 @@
 package org.vfioorchestrator.host;
 
+import java.io.File;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -13,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.cpu.CpuSetFormatException;
 
@@ -39,8 +43,155 @@ final class TreeHostFs extends FileTreeHostFs {
         }
     };
 
+    /**
+     * The tree's scratch directory, at its root: writes are made here whole and renamed into place, a cgroup
+     * is built here and renamed into place or out of it, and a call that changes several files leaves a note
+     * here while it runs. A process killed meanwhile leaves its files here, never a torn one in the tree:
+     * the kernel never shows half a value or half a cgroup either.
+     */
+    static final String SCRATCH = "/.tree-writes";
+    private static final long PID = ProcessHandle.current().pid();
+    private final AtomicLong scratchNames = new AtomicLong();
+    /** The scratch directory once it exists and is checked to be inside the tree. */
+    private volatile Path scratchDir;
+    /** Finishing the calls of killed processes: children of a cgroup get only the cpuset files they lack. */
+    private boolean finishing;
+
     TreeHostFs(Path root) {
         super(root);
+        finishCallsOfKilledProcesses();
+    }
+
+    /**
+     * One kernel call that changes several files (an IRQ's two views, a cgroup's effective CPUs, a task's
+     * cgroups, a thread's two status files) or one systemd call: a note of it, {@code call} (a verb and its
+     * arguments, one a line), lies in the scratch directory while it runs. A process killed meanwhile leaves
+     * the note, and the next TreeHostFs on the tree finishes the call, as the kernel (or the systemd daemon)
+     * would have: nobody sees it half done.
+     */
+    void asOneCall(List<String> call, Runnable effect) {
+        Path note = scratch("call");
+        try {
+            writeNew(note, (String.join("\n", call) + "\n").getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw toHostIo(SCRATCH, e);
+        }
+        try {
+            effect.run();
+        } finally {
+            new File(note.toString()).delete();
+        }
+    }
+
+    /**
+     * Finishes the calls processes were killed in, the latest of each first (a systemd call's own kernel
+     * writes before the call), and removes what the dead left in the scratch directory. A call that fails
+     * now failed for its process too, which then had changed nothing more: it is dropped.
+     */
+    private void finishCallsOfKilledProcesses() {
+        String[] names = new File(resolveString(SCRATCH)).list();
+        if (names == null) {
+            return; // no scratch directory: nothing was ever written to this tree by us
+        }
+        Path dir = Path.of(file(SCRATCH));
+        List<String> dead = new ArrayList<>();
+        for (String name : names) {
+            String[] part = name.split("-");
+            long pid = part.length == 3 && KernelText.numberAfter("", part[2]) >= 0 ? KernelText.numberAfter("", part[1]) : -1;
+            if (pid > 0 && pid != PID && ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true)) {
+                dead.add(name);
+            }
+        }
+        dead.sort(Comparator.comparingLong((String n) -> Long.parseLong(n.split("-")[2])).reversed());
+        finishing = true;
+        try {
+            for (String name : dead) {
+                if (name.startsWith("call-")) {
+                    finishCall(dir.resolve(name));
+                }
+            }
+        } finally {
+            finishing = false;
+        }
+        for (String name : dead) {
+            deleteTree(dir.resolve(name));
+        }
+    }
+
+    private void finishCall(Path note) {
+        String text;
+        try {
+            text = Files.readString(note);
+        } catch (IOException e) {
+            return;
+        }
+        if (!text.endsWith("\n")) {
+            return; // killed while writing the note: the call had not begun
+        }
+        List<String> a = List.of(text.substring(0, text.length() - 1).split("\n", -1));
+        try {
+            switch (a.get(0)) {
+                case "write" -> write(a.get(1), a.get(2));
+                case "affinity" -> setThreadAffinity(Integer.parseInt(a.get(1)), CpuSet.parseList(a.get(2)));
+                case "set-property" -> new SimulatedSystemd(this).setRuntimeProperty(a.get(1), a.get(2), a.get(3));
+                case "daemon-reload" -> new SimulatedSystemd(this).reload();
+                default -> { }
+            }
+        } catch (HostIoException e) {
+            // refused before it changed anything, as it was for the killed process
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            // no note of ours (we write every one whole): someone else's file, ignored
+        }
+    }
+
+    private static void deleteTree(Path p) {
+        File[] children = p.toFile().listFiles();
+        if (children != null) {
+            for (File c : children) {
+                deleteTree(c.toPath());
+            }
+        }
+        deleteQuietly(p);
+    }
+
+    /** A new name in the scratch directory; a name a killed process left behind is simply overwritten. */
+    private Path scratch(String kind) {
+        if (scratchDir == null) {
+            new File(resolve(SCRATCH).toString()).mkdir(); // java.io: no exception when it exists
+            scratchDir = Path.of(file(SCRATCH)); // not a link out of the tree
+        }
+        return scratchDir.resolve(kind + "-" + PID + "-" + scratchNames.incrementAndGet());
+    }
+
+    /**
+     * Whole or not at all, as sysfs takes a value: written to a scratch file, its mode set to the file's, then
+     * renamed over the file, so a process killed mid-write leaves the old value, never an empty or half one.
+     */
+    @Override
+    protected void writeBytes(String path, byte[] bytes) {
+        Path target = Path.of(file(path));
+        File file = target.toFile();
+        if (!file.exists()) {
+            throw new HostIoException(path, Errno.ENOENT, Errno.ENOENT.text());
+        }
+        if (file.isDirectory()) {
+            throw new HostIoException(path, Errno.OTHER, "Is a directory");
+        }
+        Path tmp = scratch("write");
+        try {
+            writeNew(tmp, bytes);
+            Files.setAttribute(tmp, "unix:mode", Files.getAttribute(target, "unix:mode"));
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            deleteQuietly(tmp);
+            throw toHostIo(path, e);
+        }
+    }
+
+    private static void writeNew(Path file, byte[] bytes) throws IOException {
+        try (FileOutputStream out = new FileOutputStream(file.toString())) {
+            out.write(bytes);
+        }
     }
 
     @Override
@@ -65,18 +216,19 @@ final class TreeHostFs extends FileTreeHostFs {
             throw new HostIoException(path, Errno.ENOENT, "missing");
         }
         int irq = irqOf(path);
+        List<String> call = List.of("write", path, v);
         if (irq >= 0) {
-            writeIrqAffinity(path, irq, path.endsWith("_list"), v);
+            asOneCall(call, () -> writeIrqAffinity(path, irq, path.endsWith("_list"), v));
         } else if (path.equals("/proc/irq/default_smp_affinity") || isWorkqueueMask(path)) {
             writeSameWidthMask(path, parseMask(path, v));
         } else if (path.startsWith("/sys/fs/cgroup/") && (path.endsWith("/cgroup.procs") || path.endsWith("/tasks"))) {
-            moveTask(path, v);
+            asOneCall(call, () -> moveTask(path, v));
         } else if (path.startsWith("/sys/fs/cgroup/") && path.endsWith("/cgroup.subtree_control")) {
-            writeSubtreeControl(path, v);
+            asOneCall(call, () -> writeSubtreeControl(path, v));
         } else if (path.startsWith("/sys/fs/cgroup/") && path.endsWith("/cpuset.cpus.partition") && isV2(path)) {
-            writePartition(path, v);
+            asOneCall(call, () -> writePartition(path, v));
         } else if (path.startsWith("/sys/fs/cgroup/") && path.endsWith("/cpuset.cpus") && isV2(path)) {
-            writeV2Cpus(path, v);
+            asOneCall(call, () -> writeV2Cpus(path, v));
         } else if (path.startsWith("/sys/fs/cgroup/") && (path.endsWith("/cpuset.cpus") || path.endsWith("/cpuset.mems"))) {
             super.write(path, parseList(path, v).toString());
         } else {
@@ -326,7 +478,7 @@ final class TreeHostFs extends FileTreeHostFs {
         }
         boolean hadCpuset = read(path).orElse("").contains("cpuset");
         super.write(path, String.join(" ", enabled));
-        if (hadCpuset != enabled.contains("cpuset")) {
+        if (hadCpuset != enabled.contains("cpuset") || finishing) {
             String dir = path.substring(0, path.lastIndexOf('/'));
             cpusetFilesInChildren(dir, enabled.contains("cpuset"));
             if (enabled.contains("cpuset")) {
@@ -349,7 +501,9 @@ final class TreeHostFs extends FileTreeHostFs {
             for (String f : List.of("cpuset.cpus", "cpuset.mems", "cpuset.cpus.effective", "cpuset.mems.effective",
                     "cpuset.cpus.partition")) {
                 if (present) {
-                    createControlFile(child + "/" + f, f.equals("cpuset.cpus.partition") ? "member\n" : "\n");
+                    if (!(finishing && exists(child + "/" + f))) {
+                        createWhole(child + "/" + f, f.equals("cpuset.cpus.partition") ? "member\n" : "\n");
+                    }
                 } else {
                     try {
                         Files.deleteIfExists(entry(child + "/" + f));
@@ -477,9 +631,13 @@ final class TreeHostFs extends FileTreeHostFs {
     /** A new cgroup directory comes with the control files the kernel would show. */
     @Override
     public void mkdir(String path) {
-        super.mkdir(path);
         if (!path.startsWith("/sys/fs/cgroup/")) {
+            super.mkdir(path);
             return;
+        }
+        Path target = entry(path);
+        if (exists(path)) {
+            throw new HostIoException(path, Errno.EEXIST, Errno.EEXIST.text()); // a rename would replace an empty one
         }
         String parent = path.substring(0, path.lastIndexOf('/'));
         boolean v1 = exists(parent + "/tasks");
@@ -495,25 +653,35 @@ final class TreeHostFs extends FileTreeHostFs {
                 files.addAll(List.of("cpuset.cpus", "cpuset.mems", "cpuset.cpus.effective", "cpuset.cpus.partition"));
             }
         }
-        for (String f : files) {
-            String content = switch (f) {
-                case "cgroup.procs", "tasks" -> "";
-                case "cgroup.controllers" -> read(parent + "/cgroup.subtree_control").orElse("\n");
-                case "cpuset.cpus.partition" -> "member\n";
-                default -> "\n";
-            };
-            createControlFile(path + "/" + f, content);
-        }
-        if (!v1) {
-            updateEffectiveCpus(path);
+        // built in the scratch directory and renamed into place: the cgroup appears with all its files at once
+        Path staging = scratch("cgroup");
+        try {
+            Files.createDirectory(staging);
+            Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
+            for (String f : files) {
+                String content = switch (f) {
+                    case "cgroup.procs", "tasks" -> "";
+                    case "cgroup.controllers" -> read(parent + "/cgroup.subtree_control").orElse("\n");
+                    case "cpuset.cpus.partition" -> "member\n";
+                    case "cpuset.cpus.effective" -> effectiveCpus(parent) + "\n"; // it asks for none yet: the parent's
+                    default -> "\n";
+                };
+                writeNew(staging.resolve(f), content.getBytes(StandardCharsets.UTF_8));
+            }
+            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw toHostIo(path, e);
         }
     }
 
-    /** A control file the kernel shows in a cgroup (java.io: a third of NIO's cost in a fresh JVM). */
-    private void createControlFile(String path, String content) {
-        try (FileOutputStream out = new FileOutputStream(file(path))) {
-            out.write(content.getBytes(StandardCharsets.UTF_8));
+    /** A file the kernel (or systemd, atomically too) makes: there whole or not at all, replacing any old one. */
+    void createWhole(String path, String content) {
+        Path tmp = scratch("write");
+        try {
+            writeNew(tmp, content.getBytes(StandardCharsets.UTF_8));
+            Files.move(tmp, entry(path), StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
+            deleteQuietly(tmp);
             throw toHostIo(path, e);
         }
     }
@@ -531,14 +699,21 @@ final class TreeHostFs extends FileTreeHostFs {
         if (busy) {
             throw new HostIoException(path, Errno.EBUSY, Errno.EBUSY.text());
         }
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(Path.of(file(path)))) {
-            for (Path f : files) {
-                Files.delete(f);
-            }
+        // renamed out of the tree first: the cgroup goes with all its files at once
+        Path removed = scratch("removed");
+        try {
+            Files.move(entry(path), removed, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw toHostIo(path, e);
         }
-        super.rmdir(path);
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(removed)) {
+            for (Path f : files) {
+                Files.delete(f);
+            }
+            Files.delete(removed);
+        } catch (IOException e) {
+            // out of the tree already; what is left in the scratch directory is harmless
+        }
     }
 
     // ---- threads -------------------------------------------------------------------------
@@ -555,6 +730,10 @@ final class TreeHostFs extends FileTreeHostFs {
 
     @Override
     public void setThreadAffinity(int tid, CpuSet cpus) {
+        asOneCall(List.of("affinity", Integer.toString(tid), cpus.toString()), () -> setAffinityInStatus(tid, cpus));
+    }
+
+    private void setAffinityInStatus(int tid, CpuSet cpus) {
         String dir = threadDir(tid);
         String stat = read(dir + "/stat").orElse("");
         if (!stat.isEmpty() && ProcStat.parse(stat).perCpuKernelThread()) {

@@ -5,9 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,6 +24,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
+import org.vfioorchestrator.cli.Main;
 import org.vfioorchestrator.host.Errno;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.plan.PlanService;
@@ -92,10 +102,7 @@ class FaultInjectionTest {
                 new Applier(plans, line -> { }).apply(profile, true); // the whole apply, then revert
             }
             // a new process, on the real (non-faulty) host, finds the journal and restores
-            RevertReport r = new Reverter(new PlanService(HostFs.open(root)), line -> { }).revert("tiny", false);
-            assertTrue(r.wasApplied(), "step " + k + ": the journal names the VM");
-            assertTrue(r.complete(), "step " + k + ": " + r);
-            assertEquals(List.of(), before.differences(TreeSnapshot.of(root)), "step " + k);
+            assertTrue(assertRevertRestores(root, before, "step " + k).wasApplied(), "step " + k + ": the journal names the VM");
         }
     }
 
@@ -226,10 +233,154 @@ class FaultInjectionTest {
             TALLY.fault("the process dies before step k of a revert");
             PlanService dying = new PlanService(new FaultyHostFs(HostFs.open(root), k, FaultyHostFs.Mode.CRASH, Errno.OTHER));
             assertThrows(FaultyHostFs.Crash.class, () -> new Reverter(dying, line -> { }).revert("tiny", false), "step " + k);
-            RevertReport again = new Reverter(healthy, line -> { }).revert("tiny", false);
-            assertTrue(again.wasApplied(), "step " + k + ": the journal still names the VM");
-            assertTrue(again.complete(), "step " + k + ": " + again);
-            assertEquals(List.of(), before.differences(TreeSnapshot.of(root)), "step " + k);
+            assertTrue(assertRevertRestores(root, before, "step " + k).wasApplied(), "step " + k + ": the journal still names the VM");
+        }
+    }
+
+    /**
+     * What a kill at a random moment of an apply leaves, the process killed with SIGKILL from outside (so
+     * also in the middle of a kernel write or of the journal's save), at {@code kill.points} seeded moments
+     * ({@code -Dkill.points=N -Dkill.seed=S} for more or others): revert then restores the tree byte for
+     * byte, with no drift and nothing failed, wherever the kill landed.
+     */
+    @ParameterizedTest
+    @EnumSource(HostSpec.Cgroup.class)
+    void aProcessKilledAtAnyMomentIsUndoneByRevert(HostSpec.Cgroup cgroup) throws Exception {
+        Path root = tinyWithProfile(cgroup, "kill-apply");
+        TreeSnapshot before = TreeSnapshot.of(root);
+        // the windows the kills are spread over: from the child's start of the apply, and from the journal
+        // written ahead (the first change follows) to the apply's end
+        CliInAChild clean = CliInAChild.start(root, "apply");
+        long changing = clean.awaitJournal();
+        long whole = clean.awaitEnd();
+        changing = whole - changing;
+        assertTrue(revert(root).complete());
+        Random random = new Random(Long.getLong("kill.seed", 18) + cgroup.ordinal());
+        int points = Integer.getInteger("kill.points", 25);
+        for (int i = 0; i < points; i++) { // one tree for all: each kill must be undone
+            // most kills while the host changes; every fifth anywhere, the journal's save included
+            boolean anywhere = i % 5 == 4;
+            long delay = (long) (random.nextDouble() * (anywhere ? whole : changing) * 1.1);
+            TALLY.fault("SIGKILL at a random moment of an apply (another process)");
+            CliInAChild child = CliInAChild.start(root, "apply");
+            if (!anywhere) {
+                child.awaitJournal();
+            }
+            TALLY.add("apply killed " + child.killAfter(delay));
+            assertRevertRestores(root, before, "kill " + i + " after " + delay / 1000 + " us of " + (anywhere ? "the apply" : "its changes"));
+        }
+    }
+
+    /**
+     * The same for a revert killed at a random moment (a cgroup removed, a value restored, the journal's last
+     * save): the next revert finishes the job, no drift, the tree byte for byte as before the apply.
+     */
+    @ParameterizedTest
+    @EnumSource(HostSpec.Cgroup.class)
+    void aRevertKilledAtAnyMomentIsFinishedByTheNextRevert(HostSpec.Cgroup cgroup) throws Exception {
+        Path root = tinyWithProfile(cgroup, "kill-revert");
+        TreeSnapshot before = TreeSnapshot.of(root);
+        assertEquals(ExitCode.OK.code(), apply(root));
+        long whole = CliInAChild.start(root, "revert").awaitEnd();
+        assertEquals(List.of(), before.differences(TreeSnapshot.of(root)), "a clean revert in the child");
+        Random random = new Random(Long.getLong("kill.seed", 18) + 100 + cgroup.ordinal());
+        int points = Integer.getInteger("kill.points", 25) * 2 / 5;
+        for (int i = 0; i < points; i++) {
+            assertEquals(ExitCode.OK.code(), apply(root));
+            long delay = (long) (random.nextDouble() * whole * 1.1);
+            TALLY.fault("SIGKILL at a random moment of a revert (another process)");
+            TALLY.add("revert killed " + CliInAChild.start(root, "revert").killAfter(delay));
+            assertRevertRestores(root, before, "kill " + i + " after " + delay / 1000 + " us of the revert");
+        }
+    }
+
+    /** The tiny host with VM tiny's profile installed, as the commands in a child find it. */
+    private Path tinyWithProfile(HostSpec.Cgroup cgroup, String name) throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.tiny(cgroup), dir, name);
+        Path profile = root.resolve("etc/vfio-orchestrator/profiles/tiny.yaml");
+        Files.createDirectories(profile.getParent());
+        Files.writeString(profile, TreeHosts.TINY_PROFILE);
+        return root;
+    }
+
+    private static int apply(Path root) {
+        PrintWriter quiet = new PrintWriter(OutputStream.nullOutputStream());
+        return Main.run(quiet, quiet, new String[] {"apply", "tiny", "--host-root", root.toString()});
+    }
+
+    private static RevertReport revert(Path root) {
+        return new Reverter(new PlanService(HostFs.open(root)), line -> { }).revert("tiny", false);
+    }
+
+    /** VM tiny's revert, as a new process runs it on the real (non-faulty) host: complete, and the tree as {@code before}. */
+    private static RevertReport assertRevertRestores(Path root, TreeSnapshot before, String where) {
+        RevertReport r = revert(root);
+        assertTrue(r.complete(), where + ": " + r);
+        assertEquals(List.of(), before.differences(TreeSnapshot.of(root)), where);
+        return r;
+    }
+
+    /** {@code apply tiny} or {@code revert tiny} on a tree in a JVM of its own, which says when it starts and when it is done. */
+    static final class CliInAChild {
+        private final Process process;
+        private final BufferedReader out;
+        private final Path root;
+        private final long ready = System.nanoTime();
+
+        private CliInAChild(Process process, BufferedReader out, Path root) {
+            this.process = process;
+            this.out = out;
+            this.root = root;
+        }
+
+        public static void main(String[] args) {
+            System.out.println("ready");
+            System.out.flush();
+            PrintWriter quiet = new PrintWriter(OutputStream.nullOutputStream());
+            int code = Main.run(quiet, quiet, new String[] {args[1], "tiny", "--host-root", args[0]});
+            System.out.println("done " + code);
+            System.out.flush();
+        }
+
+        static CliInAChild start(Path root, String command) throws IOException {
+            String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process p = new ProcessBuilder(javaBin, "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                    CliInAChild.class.getName(), root.toString(), command)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            assertEquals("ready", out.readLine(), "the child started");
+            return new CliInAChild(p, out, root);
+        }
+
+        /** Nanoseconds from "ready" until the journal is there (an apply writes it ahead of the first change). */
+        long awaitJournal() {
+            Path journal = root.resolve(JournalStore.JOURNAL.substring(1));
+            while (!Files.exists(journal)) {
+                assertTrue(process.isAlive(), "the child ended without a journal");
+                LockSupport.parkNanos(100_000);
+            }
+            return System.nanoTime() - ready;
+        }
+
+        /** Nanoseconds from "ready" to the command's clean end. */
+        long awaitEnd() throws Exception {
+            String done = out.readLine();
+            long took = System.nanoTime() - ready;
+            assertTrue(process.waitFor(60, TimeUnit.SECONDS));
+            assertEquals("done 0", done, "the command succeeded in the child");
+            return took;
+        }
+
+        /** SIGKILL {@code nanos} from now; where it landed. */
+        String killAfter(long nanos) throws Exception {
+            LockSupport.parkNanos(nanos);
+            boolean ended = !process.isAlive();
+            process.destroyForcibly(); // SIGKILL
+            assertTrue(process.waitFor(60, TimeUnit.SECONDS));
+            if (ended) {
+                return "after it ended";
+            }
+            return Files.exists(root.resolve(JournalStore.JOURNAL.substring(1))) ? "with a journal" : "without a journal";
         }
     }
 }

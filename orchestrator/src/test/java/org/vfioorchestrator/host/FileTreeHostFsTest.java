@@ -129,4 +129,56 @@ class FileTreeHostFsTest {
         assertEquals("keep\n", Files.readString(other));
         assertEquals("whole\n", Files.readString(state.resolve("journal.json")), "the old content stays");
     }
+
+    /** A tree write replaces its file whole, as sysfs takes a value: a process killed mid-write leaves the old one. */
+    @Test
+    void aTreeWriteReplacesTheFileWholeNeverInPlace() throws Exception {
+        Files.createDirectories(dir.resolve("sys/dev"));
+        Path file = Files.writeString(dir.resolve("sys/dev/file"), "0-31\n");
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        HostFs fs = HostFs.open(dir);
+        try (java.io.InputStream openBefore = Files.newInputStream(file)) {
+            fs.write("/sys/dev/file", "3");
+            assertEquals("0-31\n", new String(openBefore.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8),
+                    "the file open before the write still holds the old value, whole");
+        }
+        assertEquals("3\n", Files.readString(file));
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)),
+                "the file keeps its mode");
+        assertEquals(List.of("file"), fs.list("/sys/dev"), "nothing left beside it");
+    }
+    /**
+     * A call that changes several files (here an IRQ's two views) and the process killed in the middle: the next
+     * TreeHostFs on the tree finishes it from the note the call left, as the kernel would have made it whole; a
+     * note the process was killed writing is dropped; what the dead left in the scratch directory goes.
+     */
+    @Test
+    void aCallAKilledProcessLeftHalfDoneIsFinishedByTheNextOpen() throws Exception {
+        Files.createDirectories(dir.resolve("proc/irq/5"));
+        Files.writeString(dir.resolve("proc/irq/5/smp_affinity"), "5\n"); // written: CPUs 0,2
+        Files.writeString(dir.resolve("proc/irq/5/smp_affinity_list"), "0-3\n"); // not yet: the old value
+        Files.createDirectories(dir.resolve("proc/irq/6"));
+        Files.writeString(dir.resolve("proc/irq/6/smp_affinity"), "f\n");
+        Files.writeString(dir.resolve("proc/irq/6/smp_affinity_list"), "0-3\n");
+        Files.createDirectories(dir.resolve("sys/devices/system/cpu"));
+        Files.writeString(dir.resolve("sys/devices/system/cpu/online"), "0-3\n");
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        long dead = gone.pid();
+        Path scratch = Files.createDirectories(dir.resolve(TreeHostFs.SCRATCH.substring(1)));
+        Files.writeString(scratch.resolve("call-" + dead + "-7"), "write\n/proc/irq/5/smp_affinity_list\n0,2\n");
+        Files.writeString(scratch.resolve("call-" + dead + "-8"), "write\n/proc/irq/6/smp_affinity_list\n1"); // torn note
+        Files.writeString(scratch.resolve("write-" + dead + "-6"), "0,");
+        Files.writeString(scratch.resolve("call-1-1"), "write\n/proc/irq/6/smp_affinity_list\n1\n"); // PID 1 lives
+
+        HostFs.open(dir);
+        assertEquals("0,2\n", Files.readString(dir.resolve("proc/irq/5/smp_affinity_list")), "the call finished");
+        assertEquals("5\n", Files.readString(dir.resolve("proc/irq/5/smp_affinity")));
+        assertEquals("0-3\n", Files.readString(dir.resolve("proc/irq/6/smp_affinity_list")), "a torn note: never begun");
+        assertEquals("f\n", Files.readString(dir.resolve("proc/irq/6/smp_affinity")));
+        try (var left = Files.list(scratch)) {
+            assertEquals(List.of("call-1-1"), left.map(p -> p.getFileName().toString()).toList(),
+                    "the dead process's files gone, a live one's call left to it");
+        }
+    }
 }

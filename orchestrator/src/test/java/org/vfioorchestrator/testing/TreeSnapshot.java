@@ -13,11 +13,12 @@ import java.util.stream.Stream;
 /**
  * Every file (bytes) and directory of a host tree, for "byte-identical after
  * apply + revert" checks. The tool's own state and logs are left out: they
- * are ours, not the host's.
+ * are ours, not the host's; and so is the simulated kernel's scratch directory
+ * (where a killed write leaves its unfinished file, outside the host's files).
  */
 public record TreeSnapshot(Map<String, String> entries) {
     private static final List<String> OURS = List.of("run/vfio-orchestrator", "var/log/vfio-orchestrator",
-            "var/lib/vfio-orchestrator");
+            "var/lib/vfio-orchestrator", ".tree-writes" /* host.TreeHostFs.SCRATCH */);
 
     public static TreeSnapshot of(Path root) {
         Map<String, String> m = new TreeMap<>();
