@@ -45,8 +45,13 @@ class DebPackageE2eTest {
     /** Directories others write in too: only the entries named like the package count. */
     static final List<Path> SHARED_DIRS = Stream.of("/usr/bin", "/usr/share/man/man1", "/usr/share/bash-completion",
             "/usr/share/bash-completion/completions", "/var/lib/dpkg/info").map(Path::of).toList();
-    /** Removed by a purge: whatever was there before the test waits in the work directory. */
+    /** Removed by a purge: whatever was there before the test waits beside it ({@link #setAside}). */
     static final List<Path> SET_ASIDE = Stream.of("/var/log/vfio-orchestrator", "/var/lib/vfio-orchestrator").map(Path::of).toList();
+
+    /** Where a directory of SET_ASIDE waits: beside it, on its file system, so a rename moves it whatever it holds. */
+    static Path setAside(Path dir) {
+        return dir.resolveSibling(dir.getFileName() + ".before-deb-e2e");
+    }
 
     final String vm = "vfio-deb-e2e-" + ProcessHandle.current().pid();
     Libvirtd libvirtd;
@@ -73,10 +78,13 @@ class DebPackageE2eTest {
         libvirtd = new Libvirtd(List.of(vm));
         libvirtd.requireToItself();
 
+        for (Path dir : SET_ASIDE) {
+            Requires.that(!Files.exists(setAside(dir)), setAside(dir) + " exists: an earlier run could not put it back as " + dir);
+        }
         work = Files.createTempDirectory("vfio-deb-e2e-");
         for (Path dir : SET_ASIDE) {
             if (Files.exists(dir)) {
-                Files.move(dir, work.resolve(dir.getFileName() + ".before"));
+                Files.move(dir, setAside(dir));
             }
         }
         Map<String, String> before = touched();
@@ -244,8 +252,8 @@ class DebPackageE2eTest {
         cleanup.attempt("remove the test profile", () -> Files.deleteIfExists(Guest.PROFILES.resolve(vm + ".yaml")));
         cleanup.attempt("put back the log and report directories", () -> {
             for (Path dir : SET_ASIDE) {
-                Path saved = work == null ? null : work.resolve(dir.getFileName() + ".before");
-                if (saved != null && Files.exists(saved)) {
+                Path saved = setAside(dir);
+                if (work != null && Files.exists(saved)) {
                     Cleanup.deleteFilesAndDir(dir); // a purge left none; a failed test may have left a fresh log
                     Files.move(saved, dir);
                 }
@@ -256,7 +264,7 @@ class DebPackageE2eTest {
                 libvirtd.putBack();
             }
         });
-        cleanup.attempt("remove " + work + " (what was set aside stays in it if it could not go back)", () -> {
+        cleanup.attempt("remove " + work, () -> {
             if (work != null) {
                 Path unpacked = work.resolve("upgrade");
                 if (Files.exists(unpacked)) {
