@@ -663,7 +663,8 @@ final class TreeHostFs extends FileTreeHostFs {
                     case "cgroup.procs", "tasks" -> "";
                     case "cgroup.controllers" -> read(parent + "/cgroup.subtree_control").orElse("\n");
                     case "cpuset.cpus.partition" -> "member\n";
-                    case "cpuset.cpus.effective" -> effectiveCpus(parent) + "\n"; // it asks for none yet: the parent's
+                    // it asks for none yet: the parent's, less what sibling partitions took
+                    case "cpuset.cpus.effective" -> effectiveCpus(parent).difference(siblingPartitionCpus(path)) + "\n";
                     default -> "\n";
                 };
                 writeNew(staging.resolve(f), content.getBytes(StandardCharsets.UTF_8));

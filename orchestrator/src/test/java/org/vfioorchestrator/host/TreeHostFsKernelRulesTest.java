@@ -119,10 +119,13 @@ class TreeHostFsKernelRulesTest {
 
         HostIoException e = assertThrows(HostIoException.class, () -> host.write("/sys/fs/cgroup/work/cpuset.cpus", "1-2"));
         assertEquals(Errno.EINVAL, e.errno());
+        host.mkdir("/sys/fs/cgroup/late");
+        assertEquals("0-1", read("sys/fs/cgroup/late/cpuset.cpus.effective"), "a cgroup made beside it never had them");
 
         host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "member");
         assertEquals("member", read("sys/fs/cgroup/vms/cpuset.cpus.partition"));
         assertEquals("0-3", read("sys/fs/cgroup/work/cpuset.cpus.effective"), "a member gives them back");
+        assertEquals("0-3", read("sys/fs/cgroup/late/cpuset.cpus.effective"));
     }
 
     @Test
