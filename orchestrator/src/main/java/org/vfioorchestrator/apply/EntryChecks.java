@@ -5,6 +5,7 @@ import java.util.List;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.cpu.CpuSetFormatException;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.plan.ValueFormat;
 
 /** What every kind of {@link JournalEntry} checks when it is made: {@link IllegalArgumentException} says what is wrong. */
 final class EntryChecks {
@@ -122,6 +123,19 @@ final class EntryChecks {
                 throw new IllegalArgumentException("'dropInBefore' has a control character");
             }
         }
+    }
+
+    /** Whether {@code now} is a value the entry wrote: its last one, or one of an unfinished run. */
+    static boolean wrote(ValueFormat format, String now, String expected, List<String> inFlight) {
+        if (format.same(now, expected)) {
+            return true;
+        }
+        for (String v : inFlight) {
+            if (format.same(now, v)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The values in flight once {@code value} is written ahead over {@code expected}. */

@@ -129,15 +129,7 @@ public sealed interface JournalEntry {
 
         /** Whether the file's value {@code now} is one we wrote (the last one, or one of an unfinished run). */
         public boolean wroteValue(String now) {
-            if (format.same(now, expected)) {
-                return true;
-            }
-            for (String v : inFlight) {
-                if (format.same(now, v)) {
-                    return true;
-                }
-            }
-            return false;
+            return EntryChecks.wrote(format, now, expected, inFlight);
         }
 
         @Override
@@ -352,15 +344,7 @@ public sealed interface JournalEntry {
 
         /** Whether the property's value {@code now} is one we set (the last one, or one of an unfinished run). */
         public boolean wroteValue(String now) {
-            if (ValueFormat.CPU_LIST.same(now, expected)) {
-                return true;
-            }
-            for (String v : inFlight) {
-                if (ValueFormat.CPU_LIST.same(now, v)) {
-                    return true;
-                }
-            }
-            return false;
+            return EntryChecks.wrote(ValueFormat.CPU_LIST, now, expected, inFlight);
         }
 
         @Override
