@@ -186,7 +186,9 @@ class GuestAgentE2eTest {
         Profile best = new PlanService(HostFs.open(Path.of("/"))).load(tuned);
         assertEquals(List.of(1), best.vcpuPins(), "the written profile loads, the vCPU where it was");
 
-        assertEquals(threadsBefore, affinities(pid), "QEMU's threads where the hook put them");
+        Map<Integer, CpuSet> threadsAfter = affinities(pid);
+        assertEquals(threadsBefore.get(pid), threadsAfter.get(pid), "QEMU's main thread where the hook put it");
+        assertThreadsWhereTheHookPutThem(threadsBefore, threadsAfter);
         assertEquals(applied, Guest.kernelState(), "IRQs and workqueues as the hook left them");
         // the same before-images and profile (re-applied, so at another time and perhaps in another order)
         Journal after = new JournalStore(HostFs.open(Path.of("/"))).load().orElseThrow();
@@ -259,6 +261,22 @@ class GuestAgentE2eTest {
     static java.util.Set<org.vfioorchestrator.apply.JournalEntry> kernelEntries(Journal j) {
         return j.entries().stream().filter(e -> !e.path().matches("/proc/\\d+/task/\\d+")).collect(
                 java.util.stream.Collectors.toSet());
+    }
+
+    /**
+     * QEMU starts and ends worker threads while the guest runs (CI saw two new ones during a tune): a thread seen
+     * before must be where it was, and a new one must have inherited an affinity the hook gave its creator.
+     */
+    static void assertThreadsWhereTheHookPutThem(Map<Integer, CpuSet> before, Map<Integer, CpuSet> now) {
+        for (Map.Entry<Integer, CpuSet> thread : now.entrySet()) {
+            CpuSet was = before.get(thread.getKey());
+            if (was != null) {
+                assertEquals(was, thread.getValue(), "QEMU thread " + thread.getKey() + " moved: " + before + " -> " + now);
+            } else {
+                assertTrue(before.containsValue(thread.getValue()),
+                        "new QEMU thread " + thread.getKey() + " on CPUs the hook gave none: " + before + " -> " + now);
+            }
+        }
     }
 
     static Map<Integer, CpuSet> affinities(int pid) throws Exception {
