@@ -88,18 +88,17 @@ final class SimulatedSystemd implements Systemd {
         if (!fs.exists(CGROUP + "/cgroup.controllers")) {
             return;
         }
+        List<String> cgroups = fs.cgroupsUnder(CGROUP); // parents before children
         Map<String, String> allowed = new LinkedHashMap<>(); // cgroup -> AllowedCPUs
         for (String dir : fs.list(Systemd.CONTROL)) {
             if (dir.endsWith(".d") && fs.exists(Systemd.CONTROL + "/" + dir + "/50-" + PROPERTY + ".conf")) {
                 String unit = dir.substring(0, dir.length() - 2);
-                String cgroup = cgroupOf(unit, CGROUP);
+                String cgroup = cgroupOf(unit, cgroups);
                 if (cgroup != null) {
                     allowed.put(cgroup, property(unit, PROPERTY));
                 }
             }
         }
-        List<String> cgroups = new ArrayList<>();
-        collect(CGROUP, cgroups); // parents before children
         for (String dir : cgroups) { // enable top down
             if (needsCpuset(dir, allowed) && !hasCpuset(dir)) {
                 fs.write(dir + "/cgroup.subtree_control", "+cpuset");
@@ -144,34 +143,18 @@ final class SimulatedSystemd implements Systemd {
                 || name.endsWith(".socket") || name.endsWith(".swap");
     }
 
-    private void collect(String dir, List<String> out) {
-        out.add(dir);
-        for (String name : fs.list(dir)) {
-            String child = dir + "/" + name;
-            if (fs.isDirectory(child) && fs.exists(child + "/cgroup.procs")) {
-                collect(child, out);
+    /** The cgroup of a unit: the shallowest directory of that name (slices nest, units are unique). */
+    private static String cgroupOf(String unit, List<String> cgroups) {
+        String found = null;
+        for (String dir : cgroups) {
+            if (dir.endsWith("/" + unit) && (found == null || depth(dir) < depth(found))) {
+                found = dir;
             }
         }
+        return found;
     }
 
-    /** The cgroup of a unit: the first directory of that name, breadth first (slices nest, units are unique). */
-    private String cgroupOf(String unit, String top) {
-        List<String> level = List.of(top);
-        while (!level.isEmpty()) {
-            List<String> next = new ArrayList<>();
-            for (String dir : level) {
-                for (String name : fs.list(dir)) {
-                    String child = dir + "/" + name;
-                    if (fs.isDirectory(child) && fs.exists(child + "/cgroup.procs")) {
-                        if (name.equals(unit)) {
-                            return child;
-                        }
-                        next.add(child);
-                    }
-                }
-            }
-            level = next;
-        }
-        return null;
+    private static long depth(String dir) {
+        return dir.chars().filter(c -> c == '/').count();
     }
 }

@@ -6,10 +6,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +52,8 @@ final class TreeHostFs extends FileTreeHostFs {
      * the kernel never shows half a value or half a cgroup either.
      */
     static final String SCRATCH = "/.tree-writes";
-    private static final long PID = ProcessHandle.current().pid();
+    /** This process, from /proc/self: ProcessHandle would start a thread pool a hook call has no use for. */
+    private static final long PID = selfPid();
     private final AtomicLong scratchNames = new AtomicLong();
     /** The scratch directory once it exists and is checked to be inside the tree. */
     private volatile Path scratchDir;
@@ -98,7 +101,7 @@ final class TreeHostFs extends FileTreeHostFs {
         for (String name : names) {
             String[] part = name.split("-");
             long pid = part.length == 3 && KernelText.numberAfter("", part[2]) >= 0 ? KernelText.numberAfter("", part[1]) : -1;
-            if (pid > 0 && pid != PID && ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true)) {
+            if (pid > 0 && pid != PID && !new File("/proc/" + pid).exists()) {
                 dead.add(name);
             }
         }
@@ -141,6 +144,14 @@ final class TreeHostFs extends FileTreeHostFs {
             // refused before it changed anything, as it was for the killed process
         } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
             // no note of ours (we write every one whole): someone else's file, ignored
+        }
+    }
+
+    private static long selfPid() {
+        try {
+            return Long.parseLong(Files.readSymbolicLink(Path.of("/proc/self")).toString());
+        } catch (IOException | NumberFormatException e) {
+            return ProcessHandle.current().pid();
         }
     }
 
@@ -228,7 +239,10 @@ final class TreeHostFs extends FileTreeHostFs {
         } else if (path.startsWith("/sys/fs/cgroup/") && path.endsWith("/cpuset.cpus.partition") && isV2(path)) {
             asOneCall(call, () -> writePartition(path, v));
         } else if (path.startsWith("/sys/fs/cgroup/") && path.endsWith("/cpuset.cpus") && isV2(path)) {
-            asOneCall(call, () -> writeV2Cpus(path, v));
+            // the kernel parses the list, then returns at once when it equals the cgroup's (update_cpumask)
+            if (!parseList(path, v).equals(parseList(path, read(path).orElse("").strip()))) {
+                asOneCall(call, () -> writeV2Cpus(path, v));
+            }
         } else if (path.startsWith("/sys/fs/cgroup/") && (path.endsWith("/cpuset.cpus") || path.endsWith("/cpuset.mems"))) {
             super.write(path, parseList(path, v).toString());
         } else {
@@ -341,11 +355,8 @@ final class TreeHostFs extends FileTreeHostFs {
             state = problem == null ? v : v + " invalid (" + problem + ")";
         }
         super.write(path, state);
-        for (String name : list(parent)) {
-            String sibling = parent + "/" + name;
-            if (isDirectory(sibling) && exists(sibling + "/cgroup.procs")) {
-                updateEffectiveCpus(sibling);
-            }
+        for (String sibling : childCgroups(parent)) {
+            updateEffectiveCpus(sibling);
         }
     }
 
@@ -359,9 +370,8 @@ final class TreeHostFs extends FileTreeHostFs {
     private CpuSet siblingsCpus(String dir) {
         String parent = dir.substring(0, dir.lastIndexOf('/'));
         CpuSet all = CpuSet.empty();
-        for (String name : list(parent)) {
-            String sibling = parent + "/" + name;
-            if (!sibling.equals(dir) && isDirectory(sibling) && exists(sibling + "/cgroup.procs")) {
+        for (String sibling : childCgroups(parent)) {
+            if (!sibling.equals(dir)) {
                 all = all.union(CpuSet.parseList(read(sibling + "/cpuset.cpus").orElse("").strip()));
             }
         }
@@ -372,9 +382,8 @@ final class TreeHostFs extends FileTreeHostFs {
     private CpuSet siblingPartitionCpus(String dir) {
         String parent = dir.substring(0, dir.lastIndexOf('/'));
         CpuSet taken = CpuSet.empty();
-        for (String name : list(parent)) {
-            String sibling = parent + "/" + name;
-            if (!sibling.equals(dir) && isDirectory(sibling) && validPartition(sibling)) {
+        for (String sibling : childCgroups(parent)) {
+            if (!sibling.equals(dir) && validPartition(sibling)) {
                 taken = taken.union(CpuSet.parseList(read(sibling + "/cpuset.cpus").orElse("").strip()));
             }
         }
@@ -392,9 +401,8 @@ final class TreeHostFs extends FileTreeHostFs {
         if (!read(dir + "/cgroup.procs").orElse("").isBlank()) {
             return true;
         }
-        for (String name : list(dir)) {
-            String child = dir + "/" + name;
-            if (isDirectory(child) && exists(child + "/cgroup.procs") && populated(child)) {
+        for (String child : childCgroups(dir)) {
+            if (populated(child)) {
                 return true;
             }
         }
@@ -415,11 +423,8 @@ final class TreeHostFs extends FileTreeHostFs {
         CpuSet own = CpuSet.parseList(read(dir + "/cpuset.cpus").orElse("").strip());
         CpuSet effective = own.isEmpty() || !own.intersects(inherited) ? inherited : own.intersection(inherited);
         super.write(file, effective.toString());
-        for (String name : list(dir)) {
-            String child = dir + "/" + name;
-            if (isDirectory(child) && exists(child + "/cgroup.procs")) {
-                updateEffectiveCpus(child);
-            }
+        for (String child : childCgroups(dir)) {
+            updateEffectiveCpus(child);
         }
     }
 
@@ -482,10 +487,8 @@ final class TreeHostFs extends FileTreeHostFs {
             String dir = path.substring(0, path.lastIndexOf('/'));
             cpusetFilesInChildren(dir, enabled.contains("cpuset"));
             if (enabled.contains("cpuset")) {
-                for (String name : list(dir)) {
-                    if (isDirectory(dir + "/" + name) && exists(dir + "/" + name + "/cgroup.procs")) {
-                        updateEffectiveCpus(dir + "/" + name);
-                    }
+                for (String child : childCgroups(dir)) {
+                    updateEffectiveCpus(child);
                 }
             }
         }
@@ -493,11 +496,7 @@ final class TreeHostFs extends FileTreeHostFs {
 
     /** Enabling cpuset in a cgroup's subtree_control gives its children cpuset files; disabling takes them away. */
     private void cpusetFilesInChildren(String dir, boolean present) {
-        for (String name : list(dir)) {
-            String child = dir + "/" + name;
-            if (!isDirectory(child) || !exists(child + "/cgroup.procs")) {
-                continue;
-            }
+        for (String child : childCgroups(dir)) {
             for (String f : List.of("cpuset.cpus", "cpuset.mems", "cpuset.cpus.effective", "cpuset.mems.effective",
                     "cpuset.cpus.partition")) {
                 if (present) {
@@ -563,13 +562,32 @@ final class TreeHostFs extends FileTreeHostFs {
         }
     }
 
-    private List<String> cgroupsUnder(String dir) {
+    /** {@code dir} and every cgroup below it, parents before their children. */
+    List<String> cgroupsUnder(String dir) {
         List<String> out = new ArrayList<>();
         out.add(dir);
-        for (String name : list(dir)) {
-            String child = dir + "/" + name;
-            if (isDirectory(child) && exists(child + "/cgroup.procs")) {
-                out.addAll(cgroupsUnder(child));
+        for (String child : childCgroups(dir)) {
+            out.addAll(cgroupsUnder(child));
+        }
+        return out;
+    }
+
+    /**
+     * The cgroups directly below {@code dir}, sorted: one confined listing, then each entry looked at without
+     * following links (cgroupfs has none), rather than confining every entry of a directory full of files.
+     */
+    private List<String> childCgroups(String dir) {
+        String real = file(dir);
+        String[] names = new File(real).list();
+        if (names == null) {
+            return List.of();
+        }
+        Arrays.sort(names);
+        List<String> out = new ArrayList<>();
+        for (String name : names) {
+            Path child = Path.of(real, name);
+            if (Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS) && Files.exists(child.resolve("cgroup.procs"), LinkOption.NOFOLLOW_LINKS)) {
+                out.add(dir + "/" + name);
             }
         }
         return out;

@@ -8,4 +8,15 @@ package org.vfioorchestrator.plan;
  * @param title its heading in the text plan
  */
 public record ChangeKind(String name, String title) {
+    // written out: the generated ones are linked through method handles at their first call, which costs a hook
+    // call's fresh JVM more than the planning that calls them
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ChangeKind k && name.equals(k.name) && title.equals(k.title);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * name.hashCode() + title.hashCode();
+    }
 }
