@@ -31,7 +31,7 @@ import org.vfioorchestrator.testing.Requires;
  * <p>Runs after {@code package} (it needs the shaded jar), in surefire's {@code lab} execution;
  * {@code -Dlab.skip=true} leaves it out, {@code -Dlab.seed=N} repeats a run's random kill points,
  * {@code -Dlab.scenarios=partition,cycles} runs only the scenarios whose names contain one of those words,
- * {@code -Dlab.variants=v2} only that variant.
+ * {@code -Dlab.variants=v2} only that variant (v1, v2, v2-new).
  */
 @Tag("lab")
 class LabTest {
@@ -48,6 +48,19 @@ class LabTest {
     Stream<DynamicNode> systemdWithCgroupV1() throws Exception {
         return variant("v1", "systemd + cgroup v1", "6.1", "systemd.unified_cgroup_hierarchy=0", SCENARIOS);
     }
+
+    /**
+     * Variant (c): bookworm-backports' kernel on cgroup v2, where the kernel's cpuset and partition rules may have
+     * moved since 6.1; only the scenarios that exercise those rules (the kill points and cycles do not depend on
+     * the kernel's version, and the other variants run them).
+     */
+    @TestFactory
+    Stream<DynamicNode> systemdWithCgroupV2OnNewerKernel() throws Exception {
+        return variant("v2-new", "systemd + cgroup v2, newer kernel", "new", "", SCENARIOS.isEmpty() ? NEWER_KERNEL_SCENARIOS : SCENARIOS);
+    }
+
+    private static final List<String> NEWER_KERNEL_SCENARIOS = List.of("kernel:", "systemd:", "apply confines", "daemon-reload",
+            "partition", "differential");
 
     private Stream<DynamicNode> variant(String tag, String title, String kernel, String append, List<String> scenarios)
             throws Exception {
