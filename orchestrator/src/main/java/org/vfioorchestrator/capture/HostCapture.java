@@ -24,7 +24,8 @@ import org.vfioorchestrator.topology.TopologyReader;
 public final class HostCapture {
     /** Files the planner does not read but doctor, measure and reports do. */
     private static final List<String> EXTRA = List.of("/proc/cmdline", "/proc/version", "/proc/mounts", "/proc/softirqs",
-            "/proc/sys/kernel/random/boot_id", "/proc/sys/kernel/sched_rt_runtime_us");
+            "/proc/sys/kernel/random/boot_id", "/proc/sys/kernel/sched_rt_runtime_us",
+            "/proc/sys/kernel/osrelease");
 
     private HostCapture() {
     }

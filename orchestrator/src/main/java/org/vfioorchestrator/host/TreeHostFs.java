@@ -323,10 +323,11 @@ final class TreeHostFs extends FileTreeHostFs {
     }
 
     /**
-     * cgroup v2's cpuset.cpus.partition, as Linux 6.1 checks it when it is written: a partition's parent
-     * is the top or a valid partition, its CPUs are set, exclusive among its siblings, and leave the parent
-     * some. A failed check is kept ("isolated invalid (reason)") even once the cause is gone, and writing the
-     * same type again does not look again: only 'member' and then the type does (the lab saw both); a valid
+     * cgroup v2's cpuset.cpus.partition, as Linux checks it when it is written: a partition's parent is the top
+     * or a valid partition, its CPUs are set, exclusive among its siblings, and leave the parent some. A failed
+     * check is kept ("isolated invalid (reason)") even once the cause is gone. Writing the same type again looks
+     * again on 6.12; on 6.1 it does not, only 'member' and then the type does (the lab saw all of it; a tree
+     * that does not say its kernel is taken for 6.1, and versions between the two are not measured). A valid
      * partition's CPUs leave its siblings' effective CPUs.
      */
     private void writePartition(String path, String v) {
@@ -337,7 +338,7 @@ final class TreeHostFs extends FileTreeHostFs {
         String parent = dir.substring(0, dir.lastIndexOf('/'));
         String state = v;
         String now = read(path).orElse("member").strip();
-        if (now.startsWith(v + " invalid")) {
+        if (now.startsWith(v + " invalid") && !kernelAtLeast(6, 12)) {
             return;
         }
         if (!v.equals("member")) {
@@ -388,6 +389,18 @@ final class TreeHostFs extends FileTreeHostFs {
             }
         }
         return taken;
+    }
+
+    /** Whether the tree's kernel (/proc/sys/kernel/osrelease, "6.12.95+deb12-amd64") is this version or later. */
+    private boolean kernelAtLeast(int major, int minor) {
+        String[] v = read("/proc/sys/kernel/osrelease").orElse("").strip().split("[.+-]");
+        try {
+            int ma = Integer.parseInt(v[0]);
+            int mi = v.length > 1 ? Integer.parseInt(v[1]) : 0;
+            return ma > major || (ma == major && mi >= minor);
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     /** A v2 cgroup: its hierarchy is the unified one (cgroup.controllers, no tasks file). */

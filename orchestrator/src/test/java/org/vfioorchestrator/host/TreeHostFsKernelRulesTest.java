@@ -84,7 +84,7 @@ class TreeHostFsKernelRulesTest {
         assertEquals(false, Files.exists(root.resolve("proc/irq/9/smp_affinity")), "no mask file made up");
     }
 
-    /** The lab's 6.1 kernel: 'isolated' with a sibling holding a CPU is invalid, and stays so until 'member' and again. */
+    /** The lab's 6.1 kernel (a tree without osrelease is taken for it): invalid until 'member' and the type again. */
     @Test
     void aPartitionNeedsCpusNoSiblingHoldsAndStaysInvalidUntilWrittenAgain() {
         host.mkdir("/sys/fs/cgroup/vms");
@@ -107,6 +107,26 @@ class TreeHostFsKernelRulesTest {
         host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "isolated");
         assertEquals("isolated", read("sys/fs/cgroup/vms/cpuset.cpus.partition"), "member first, then it looks again");
         assertEquals("2-3", read("sys/fs/cgroup/vms/cpuset.cpus.effective"));
+    }
+
+    /** The lab's 6.12 kernel: still invalid once the sibling gives the CPU up, but the same type written again looks again. */
+    @Test
+    void onLinux612APartitionWrittenAgainIsCheckedAgain() throws IOException {
+        write("proc/sys/kernel/osrelease", "6.12.95+deb12-amd64\n");
+        host.mkdir("/sys/fs/cgroup/vms");
+        host.write("/sys/fs/cgroup/work/cpuset.cpus", "0-2");
+        host.write("/sys/fs/cgroup/vms/cpuset.cpus", "2-3");
+        host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "isolated");
+        assertEquals("isolated invalid (Cpu list in cpuset.cpus not exclusive)", read("sys/fs/cgroup/vms/cpuset.cpus.partition"));
+
+        host.write("/sys/fs/cgroup/work/cpuset.cpus", "0-1");
+        assertEquals("isolated invalid (Cpu list in cpuset.cpus not exclusive)", read("sys/fs/cgroup/vms/cpuset.cpus.partition"),
+                "the kernel does not look again when the sibling gives the CPU up");
+
+        host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "isolated");
+        assertEquals("isolated", read("sys/fs/cgroup/vms/cpuset.cpus.partition"), "written again, it looks again");
+        assertEquals("2-3", read("sys/fs/cgroup/vms/cpuset.cpus.effective"));
+        assertEquals("0-1", read("sys/fs/cgroup/work/cpuset.cpus.effective"));
     }
 
     @Test
