@@ -100,11 +100,25 @@ public final class Applier {
             record = new Journal.AppliedVm(profile.source(), profile.text(), record.appliedAt());
         }
         Journal withVm = journal.withVm(profile.vm(), record);
-        ChangeRunner runner = new ChangeRunner(store, new Actuator(plans.host()), log);
+        Actuator actuator = new Actuator(plans.host());
+        ChangeRunner runner = new ChangeRunner(store, actuator, log);
+        ChangeRunner latePins = new ChangeRunner(store, actuator, log);
         try {
             // the runner's write-ahead save records the VM too; on failure it undoes its changes and puts
             // back the journal from before this call
-            runner.run(withVm, wasApplied ? withVm : journal, profile.vm(), changes);
+            Journal after = runner.run(withVm, wasApplied ? withVm : journal, profile.vm(), changes);
+            if (pinThreads) {
+                List<Change> late = threadsBornMeanwhile(plans.plan(profiles), plan);
+                if (!late.isEmpty()) {
+                    log.accept(profile.vm() + ": " + late.size() + " thread(s) started while the others were pinned; pinning them too");
+                    try {
+                        latePins.run(after, after, profile.vm(), late);
+                    } catch (OrchestratorException e) {
+                        // undone and the journal as after the first run: the VM keeps what that run made
+                        log.accept(profile.vm() + ": could not pin the late threads: " + e.getMessage());
+                    }
+                }
+            }
         } catch (OrchestratorException e) {
             try {
                 // undo failed for some: the journal keeps their before-images, but the VM is not applied
@@ -117,8 +131,32 @@ public final class Applier {
             }
             throw e;
         }
-        log.accept(profile.vm() + ": applied " + runner.done() + " changes");
-        return new ApplyReport(profile.vm(), plan, runner.done(), runner.refused(), runner.gone(), archived);
+        int done = runner.done() + latePins.done();
+        List<Refusal> refused = new ArrayList<>(runner.refused());
+        refused.addAll(latePins.refused());
+        List<String> gone = new ArrayList<>(runner.gone());
+        gone.addAll(latePins.gone());
+        log.accept(profile.vm() + ": applied " + done + " changes");
+        return new ApplyReport(profile.vm(), plan, done, refused, gone, archived);
+    }
+
+    /**
+     * The pins of threads the first plan did not know: a thread a process starts between the listing of its
+     * threads and the pinning of the thread that starts it keeps that thread's old CPUs. Once that one is
+     * pinned, threads it starts inherit its CPUs, so one more look is enough.
+     */
+    private static List<Change> threadsBornMeanwhile(Plan again, Plan first) {
+        java.util.Set<String> known = new java.util.HashSet<>();
+        for (Change c : first.changes()) {
+            known.add(c.path());
+        }
+        List<Change> late = new ArrayList<>();
+        for (Change c : again.changes()) {
+            if (c instanceof Change.PinThread && !known.contains(c.path())) {
+                late.add(c);
+            }
+        }
+        return late;
     }
 
     /** The profiles of the VMs the journal says are applied, except {@code vm}, parsed from their stored text. */

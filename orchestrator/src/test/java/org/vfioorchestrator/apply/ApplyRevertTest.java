@@ -56,6 +56,46 @@ class ApplyRevertTest {
         return new Applied(root, before, host, plans);
     }
 
+    /** QEMU starts a worker thread while the hook pins the others: it keeps its creator's CPUs unless pinned too. */
+    @Test
+    void aThreadQemuStartsWhileTheOthersArePinnedIsPinnedToo() throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.V2), dir);
+        HostFs tree = HostFs.open(root);
+        QemuProcess qemu = QemuProcess.find(tree, "small").orElseThrow();
+        Path main = root.resolve("proc/" + qemu.pid() + "/task/" + qemu.pid());
+        int workerTid = qemu.pid() + 900;
+        Path worker = root.resolve("proc/" + qemu.pid() + "/task/" + workerTid);
+        HostFs host = new org.vfioorchestrator.testing.ForwardingHostFs(tree) {
+            @Override
+            public void setThreadAffinity(int tid, CpuSet cpus) {
+                if (!Files.exists(worker)) { // the first pin: QEMU's main thread starts a worker with its own CPUs now
+                    try {
+                        Files.createDirectories(worker);
+                        for (String f : List.of("stat", "status", "comm")) {
+                            Files.writeString(worker.resolve(f), Files.readString(main.resolve(f))
+                                    .replace(qemu.pid() + " (qemu-system-x86)", workerTid + " (worker)")
+                                    .replace("Name:\tqemu-system-x86", "Name:\tworker").replace("qemu-system-x86\n", "worker\n"));
+                        }
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+                super.setThreadAffinity(tid, cpus);
+            }
+        };
+        PlanService plans = new PlanService(host);
+        CpuSet workerBefore = tree.threadAffinity(qemu.pid());
+
+        ApplyReport report = new Applier(plans, log::add).apply(TreeHosts.profile(plans, dir, "small", TreeHosts.SMALL_PROFILE), true);
+
+        assertEquals(CpuSet.parseList("0,4"), tree.threadAffinity(workerTid), "the late worker, with the emulator thread");
+        assertTrue(log.contains("small: 1 thread(s) started while the others were pinned; pinning them too"), log.toString());
+        assertTrue(report.changed() > 0);
+        RevertReport r = new Reverter(plans, log::add).revert("small", false);
+        assertTrue(r.complete(), r.toString());
+        assertEquals(workerBefore, tree.threadAffinity(workerTid), "revert gives the worker back the CPUs it was born with");
+    }
+
     private String read(Path root, String path) throws Exception {
         return Files.readString(root.resolve(path.substring(1))).strip();
     }
