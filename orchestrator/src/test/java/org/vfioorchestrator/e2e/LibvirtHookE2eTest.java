@@ -245,7 +245,11 @@ class LibvirtHookE2eTest {
         libvirtd.restart();
         Libvirtd.waitFor(() -> Libvirtd.virsh("domstate", vm).out().strip().equals("running"), Duration.ofSeconds(60), vm + " running again");
         assertEquals(pid, Guest.qemuPid(vm), "the same QEMU process: libvirt reconnected instead of restarting it");
-        Libvirtd.waitFor(() -> CpuSet.of(1).equals(Guest.affinity(pid, vcpu)), Duration.ofSeconds(60), "the reconnect hook to re-pin the vCPU");
+        // the hook pins first and logs after: wait for both, then say which one is missing
+        Libvirtd.waitFor(() -> CpuSet.of(1).equals(Guest.affinity(pid, vcpu))
+                && Guest.hookLogSince(hookLogStart).contains(vm + " reconnect begin: "), Duration.ofSeconds(60),
+                "the reconnect hook to re-pin the vCPU and log it");
+        assertEquals(CpuSet.of(1), Guest.affinity(pid, vcpu), "the reconnect hook re-pinned the vCPU");
         assertTrue(Guest.hookLogSince(hookLogStart).contains(vm + " reconnect begin: "), Guest.hookLogSince(hookLogStart));
         checkIsolated(before);
 

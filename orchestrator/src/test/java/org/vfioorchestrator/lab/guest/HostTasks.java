@@ -87,12 +87,15 @@ final class HostTasks {
                     continue;
                 }
                 for (Path task : KernelState.list(proc.resolve("task"))) {
+                    // run time first, then the CPU: a task waking between the two reads is then counted at its next
+                    // sample, on the CPU it ran on, not now on the CPU it last slept on
+                    String schedstat = KernelState.read(task.resolve("schedstat")).orElse("");
                     Stat st = Stat.of(task.resolve("stat"));
                     if (st == null) {
                         continue;
                     }
                     int tid = Integer.parseInt(task.getFileName().toString());
-                    long ran = runNanos(task, st);
+                    long ran = runNanos(schedstat, st);
                     Long before = lastRun.put(tid, ran);
                     if (!first && before != null && ran > before && vmCpus.contains(st.processor)) {
                         String line = st.comm + " (pid " + name + ", tid " + tid + ") ran on CPU " + st.processor;
@@ -115,8 +118,7 @@ final class HostTasks {
     }
 
     /** Run time in ns from schedstat (exact), else from stat's utime + stime (10 ms ticks). */
-    private static long runNanos(Path task, Stat st) {
-        String schedstat = KernelState.read(task.resolve("schedstat")).orElse("");
+    private static long runNanos(String schedstat, Stat st) {
         int space = schedstat.indexOf(' ');
         if (space > 0) {
             return Long.parseLong(schedstat.substring(0, space));

@@ -196,7 +196,7 @@ public final class Scenarios {
             write(control, "+cpuset");
             String written = KernelState.read(control).orElse("");
             Guest.must("systemctl", "daemon-reload");
-            Thread.sleep(1000);
+            within(30, () -> !KernelState.read(control).orElse("").contains("cpuset"));
             String after = KernelState.read(control).orElse("");
             details.add("root subtree_control: '" + before + "' -> +cpuset -> '" + written + "' -> daemon-reload -> '" + after + "'");
             check(!after.contains("cpuset"), "expected systemd to remove cpuset on daemon-reload; it stayed: " + after);
@@ -398,7 +398,12 @@ public final class Scenarios {
             long journalAt = awaitJournal(p);
             Thread.sleep(delay / 1_000_000, (int) (delay % 1_000_000));
             boolean alive = p.isAlive();
+            List<ProcessHandle> children = p.descendants().toList();
             p.destroyForcibly().waitFor();
+            // a systemctl the apply had started runs to its end, as it would before the VM's stop reverts
+            for (ProcessHandle child : children) {
+                child.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
             next = i + 1 < KILL_POINTS ? Tool.arm("labvm", "apply", "labvm") : null;
             killedMidway += alive && journalAt > 0 ? 1 : 0;
             Guest.Out revert = Tool.run("revert", "labvm");
@@ -498,7 +503,8 @@ public final class Scenarios {
             details.add("after daemon-reload, still confined");
             Guest.Out destroy = Guest.run(300, "virsh", "-c", "qemu:///system", "destroy", "labgame");
             check(destroy.ok(), "virsh destroy exited " + destroy.code() + ": " + destroy.both());
-            Thread.sleep(2000); // the release hook runs after destroy returns
+            // the release hook, and systemd's removal of QEMU's scope, finish after destroy returns
+            within(60, () -> KernelState.diff(before, KernelState.read()).isEmpty());
             List<String> diff = KernelState.diff(before, KernelState.read());
             details.add("hook log: " + hookLog().replace('\n', '|'));
             check(diff.isEmpty(), "after the VM stopped, " + diff.size() + " values differ from before it started:\n"
@@ -613,6 +619,14 @@ public final class Scenarios {
      * after the last session): it enables controllers in its own delegated cgroup while it starts, which a
      * snapshot taken meanwhile would count against the tool.
      */
+    /** Polls until {@code done} holds, at most {@code seconds}: systemd finishes some work after the call that asked. */
+    private static void within(int seconds, java.util.function.BooleanSupplier done) throws InterruptedException {
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        while (!done.getAsBoolean() && System.nanoTime() < end) {
+            Thread.sleep(200);
+        }
+    }
+
     private static void awaitUserManagerGone() throws InterruptedException {
         for (int i = 0; i < 60; i++) {
             String state = Guest.run(30, "systemctl", "is-active", "user@1000.service").out().strip();
