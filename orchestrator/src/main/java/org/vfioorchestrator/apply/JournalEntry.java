@@ -280,15 +280,7 @@ public sealed interface JournalEntry {
 
         /** Whether the thread's affinity {@code now} is one we set (the last one, or one of an unfinished run). */
         public boolean wroteAffinity(CpuSet now) {
-            if (now.equals(CpuSet.parseList(expected))) {
-                return true;
-            }
-            for (String v : inFlight) {
-                if (now.equals(CpuSet.parseList(v))) {
-                    return true;
-                }
-            }
-            return false;
+            return EntryChecks.wrote(ValueFormat.CPU_LIST, now.toString(), expected, inFlight);
         }
 
         @Override

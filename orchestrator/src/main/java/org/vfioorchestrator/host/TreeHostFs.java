@@ -369,26 +369,23 @@ final class TreeHostFs extends FileTreeHostFs {
 
     /** The CPUs {@code dir}'s siblings ask for (their cpuset.cpus; '' asks for none). */
     private CpuSet siblingsCpus(String dir) {
-        String parent = dir.substring(0, dir.lastIndexOf('/'));
-        CpuSet all = CpuSet.empty();
-        for (String sibling : childCgroups(parent)) {
-            if (!sibling.equals(dir)) {
-                all = all.union(CpuSet.parseList(read(sibling + "/cpuset.cpus").orElse("").strip()));
-            }
-        }
-        return all;
+        return siblingsCpus(dir, false);
     }
 
     /** The CPUs of {@code dir}'s siblings that are valid partitions: taken from the CPUs it inherits. */
     private CpuSet siblingPartitionCpus(String dir) {
+        return siblingsCpus(dir, true);
+    }
+
+    private CpuSet siblingsCpus(String dir, boolean onlyValidPartitions) {
         String parent = dir.substring(0, dir.lastIndexOf('/'));
-        CpuSet taken = CpuSet.empty();
+        CpuSet all = CpuSet.empty();
         for (String sibling : childCgroups(parent)) {
-            if (!sibling.equals(dir) && validPartition(sibling)) {
-                taken = taken.union(CpuSet.parseList(read(sibling + "/cpuset.cpus").orElse("").strip()));
+            if (!sibling.equals(dir) && (!onlyValidPartitions || validPartition(sibling))) {
+                all = all.union(CpuSet.parseList(read(sibling + "/cpuset.cpus").orElse("").strip()));
             }
         }
-        return taken;
+        return all;
     }
 
     /** Whether the tree's kernel (/proc/sys/kernel/osrelease, "6.12.95+deb12-amd64") is this version or later. */
