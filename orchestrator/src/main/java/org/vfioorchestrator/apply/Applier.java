@@ -13,6 +13,7 @@ import org.vfioorchestrator.plan.Plan;
 import org.vfioorchestrator.plan.PlanService;
 import org.vfioorchestrator.profile.Profile;
 import org.vfioorchestrator.profile.ProfileLoader;
+import org.vfioorchestrator.tunable.pins.ThreadPins;
 
 /**
  * Applies a VM's profile. The target is computed from the host plus every VM
@@ -108,7 +109,7 @@ public final class Applier {
             // back the journal from before this call
             Journal after = runner.run(withVm, wasApplied ? withVm : journal, profile.vm(), changes);
             if (pinThreads) {
-                List<Change> late = threadsBornMeanwhile(plans.plan(profiles), plan);
+                List<Change> late = threadsBornMeanwhile(plans.plan(profiles, List.of(ThreadPins.UNIT)), plan);
                 if (!late.isEmpty()) {
                     log.accept(profile.vm() + ": " + late.size() + " thread(s) started while the others were pinned; pinning them too");
                     try {

@@ -21,17 +21,22 @@ public final class HostSnapshotReader {
 
     /** Reads what a plan for these profiles needs (see {@link ReadScope}). */
     public HostSnapshot read(Topology topology, List<Profile> profiles) {
-        return read(ReadScope.of(topology, profiles));
+        return read(ReadScope.of(topology, profiles), Tunables.ALL);
+    }
+
+    /** Reads what these units' plan for these profiles needs, and nothing of the others. */
+    public HostSnapshot read(Topology topology, List<Profile> profiles, List<Tunable<?>> units) {
+        return read(ReadScope.of(topology, profiles), units);
     }
 
     /** Reads everything a plan could need for these VMs ({@link ReadScope#everything}). */
     public HostSnapshot readEverything(Topology topology, Collection<String> vms) {
-        return read(ReadScope.everything(topology, vms));
+        return read(ReadScope.everything(topology, vms), Tunables.ALL);
     }
 
-    private HostSnapshot read(ReadScope scope) {
+    private HostSnapshot read(ReadScope scope, List<Tunable<?>> units) {
         Map<Tunable<?>, Object> facts = new LinkedHashMap<>();
-        for (Tunable<?> unit : Tunables.ALL) {
+        for (Tunable<?> unit : units) {
             facts.put(unit, unit.read(host, scope));
         }
         return new HostSnapshot(scope.topology(), facts);

@@ -7,6 +7,7 @@ import org.vfioorchestrator.profile.HostFacts;
 import org.vfioorchestrator.profile.Profile;
 import org.vfioorchestrator.profile.ProfileFile;
 import org.vfioorchestrator.profile.ProfileLoader;
+import org.vfioorchestrator.tunable.Tunable;
 
 /** Loads profiles against a host and plans for them: what {@code plan}, {@code apply} and the hook share. */
 public final class PlanService {
@@ -37,5 +38,10 @@ public final class PlanService {
     /** Reads the host now and plans for these VMs together. */
     public Plan plan(List<Profile> profiles) {
         return Planner.plan(new HostSnapshotReader(host).read(facts.topology(), profiles), profiles);
+    }
+
+    /** Reads only what these units plan from and plans them alone. */
+    public Plan plan(List<Profile> profiles, List<Tunable<?>> units) {
+        return Planner.plan(new HostSnapshotReader(host).read(facts.topology(), profiles, units), profiles, units);
     }
 }

@@ -22,6 +22,11 @@ public final class Planner {
     }
 
     public static Plan plan(HostSnapshot host, List<Profile> profiles) {
+        return plan(host, profiles, Tunables.ALL);
+    }
+
+    /** The plan of these units only (their facts must be in {@code host}), in the order given. */
+    public static Plan plan(HostSnapshot host, List<Profile> profiles, List<Tunable<?>> units) {
         if (profiles.isEmpty()) {
             throw new IllegalArgumentException("a plan needs at least one profile");
         }
@@ -34,7 +39,7 @@ public final class Planner {
         }
         Planning planning = new Planning(profiles, hostCpus, vmCpus);
         List<ChangeKind> kinds = new ArrayList<>();
-        for (Tunable<?> unit : Tunables.ALL) {
+        for (Tunable<?> unit : units) {
             planWith(unit, host, planning);
             if (!kinds.contains(unit.kind())) {
                 kinds.add(unit.kind());

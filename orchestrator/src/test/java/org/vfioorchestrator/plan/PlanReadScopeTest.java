@@ -14,7 +14,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.host.HostFs;
 import org.vfioorchestrator.host.RecordingHostFs;
 import org.vfioorchestrator.profile.Profile;
+import org.vfioorchestrator.tunable.Tunable;
 import org.vfioorchestrator.tunable.cstate.CStates;
+import org.vfioorchestrator.tunable.pins.ThreadPins;
 
 /**
  * A plan reads the idle states of a CPU only where a profile disables idle states (the PM QoS
@@ -33,15 +35,20 @@ class PlanReadScopeTest {
     private static TreeSet<Integer> idleStateCpus(RecordingHostFs host) {
         String prefix = "/sys/devices/system/cpu/cpu";
         TreeSet<Integer> cpus = new TreeSet<>();
-        List<String> paths = new ArrayList<>(host.files());
-        paths.addAll(host.directories());
-        for (String path : paths) {
+        for (String path : touched(host)) {
             int at = path.indexOf(CPUIDLE);
             if (path.startsWith(prefix) && at > prefix.length()) {
                 cpus.add(Integer.parseInt(path.substring(prefix.length(), at)));
             }
         }
         return cpus;
+    }
+
+    /** Every file and directory read so far. */
+    private static List<String> touched(RecordingHostFs host) {
+        List<String> paths = new ArrayList<>(host.files());
+        paths.addAll(host.directories());
+        return paths;
     }
 
     private Plan planAndCheck(String profileText, TreeSet<Integer> expectedIdleReads) throws Exception {
@@ -75,5 +82,27 @@ class PlanReadScopeTest {
         for (Change c : plan.changes(CStates.KIND)) {
             assertTrue(c.path().matches("/sys/devices/system/cpu/cpu\\d+/cpuidle/state\\d+/disable"), c.toString());
         }
+    }
+
+    @Test
+    void aPlanOfThreadPinsAloneReadsNoOtherTunablesFilesAndPinsAsTheWholePlan() throws Exception {
+        RecordingHostFs host = new RecordingHostFs(HostFs.open(RIG));
+        PlanService plans = new PlanService(host);
+        Profile profile = plans.load(REPO.resolve("examples/profiles/win11.yaml"));
+        List<Tunable<?>> pinsOnly = List.of(ThreadPins.UNIT);
+        List<String> byLoad = touched(host);
+
+        Plan pins = plans.plan(List.of(profile), pinsOnly);
+
+        List<String> touched = touched(host);
+        touched.removeAll(byLoad);
+        assertFalse(touched.isEmpty(), "the plan read QEMU's threads");
+        for (String other : List.of("/proc/irq", "/proc/interrupts", "/sys/fs/cgroup", "/sys/devices/virtual/workqueue",
+                "/cpufreq", CPUIDLE)) {
+            assertTrue(touched.stream().noneMatch(p -> p.contains(other)), "a thread-pin plan read " + other);
+        }
+        Plan whole = plans.plan(List.of(profile));
+        assertFalse(pins.changes().isEmpty(), "the rig runs win11's QEMU");
+        assertEquals(whole.changes(ThreadPins.KIND), pins.changes());
     }
 }
