@@ -24,6 +24,43 @@ final class Guest {
     private Guest() {
     }
 
+    /** What a test class's set-up does; the reason it throws is the reason every test of it skips. */
+    interface Preparation {
+        void prepare() throws Exception;
+    }
+
+    /** Runs {@code prepare}; null when the machine can run the tests, else why not (printed once). */
+    static String skipReasonOf(String test, Preparation preparation) throws Exception {
+        try {
+            preparation.prepare();
+            return null;
+        } catch (org.opentest4j.TestAbortedException e) {
+            String reason = e.getMessage().replaceFirst("^Assumption failed: ", "");
+            System.err.println(test + ": skipped: " + reason);
+            return reason;
+        }
+    }
+
+    /**
+     * What every hook end-to-end test needs of this machine: root, the tools, CPUs 0 and 1, and no install
+     * or isolated VM of anyone else's (it installs and removes its own copy of the tool).
+     */
+    static void requireMachineToItself(String whyRoot, List<String> tools, String packages) throws IOException {
+        org.vfioorchestrator.testing.Requires.root(whyRoot);
+        for (String tool : tools) {
+            org.vfioorchestrator.testing.Requires.that(Libvirtd.onPath(tool).isPresent(), "needs " + tool
+                    + " (apt-get install " + packages + ")");
+        }
+        CpuSet online = CpuSet.parseList(Files.readString(Path.of("/sys/devices/system/cpu/online")));
+        org.vfioorchestrator.testing.Requires.that(online.contains(0) && online.contains(1), "needs online CPUs 0 and 1"
+                + " (has " + online + ")");
+        org.vfioorchestrator.testing.Requires.that(!Files.exists(Path.of("/etc/vfio-orchestrator/install.manifest")),
+                "vfio-orchestrator is installed on this machine (/etc/vfio-orchestrator/install.manifest): the test"
+                        + " installs and removes its own copy and does not run over a real install");
+        org.vfioorchestrator.testing.Requires.that(!Files.exists(JOURNAL), JOURNAL + " exists: vfio-orchestrator"
+                + " isolates VMs on this machine right now; the test needs the host to itself");
+    }
+
     /** Boots nothing: SeaBIOS finds no boot device and waits, which is all a pinning test needs. */
     static String domainXml(String name, int vcpus, String qemuBinary) {
         return "<domain type='qemu'>\n"

@@ -65,12 +65,7 @@ class GuestAgentE2eTest {
 
     @BeforeAll
     void setUp() throws Exception {
-        try {
-            prepare();
-        } catch (org.opentest4j.TestAbortedException e) {
-            skipReason = e.getMessage().replaceFirst("^Assumption failed: ", "");
-            System.err.println("GuestAgentE2eTest: skipped: " + skipReason);
-        }
+        skipReason = Guest.skipReasonOf("GuestAgentE2eTest", this::prepare);
     }
 
     void ready() {
@@ -78,17 +73,9 @@ class GuestAgentE2eTest {
     }
 
     void prepare() throws Exception {
-        Requires.root("it installs the hook into /etc/libvirt/hooks, starts a VM and moves IRQs and workqueues");
-        for (String tool : List.of("virsh", "libvirtd", "qemu-system-x86_64", "qemu-img")) {
-            Requires.that(Libvirtd.onPath(tool).isPresent(), "needs " + tool + " (apt-get install libvirt-daemon-system"
-                    + " libvirt-clients qemu-system-x86 qemu-utils)");
-        }
-        CpuSet online = CpuSet.parseList(Files.readString(Path.of("/sys/devices/system/cpu/online")));
-        Requires.that(online.contains(0) && online.contains(1), "needs online CPUs 0 and 1 (has " + online + ")");
-        Requires.that(!Files.exists(Path.of("/etc/vfio-orchestrator/install.manifest")), "vfio-orchestrator is installed"
-                + " on this machine: the test installs and removes its own copy and does not run over a real install");
-        Requires.that(!Files.exists(Guest.JOURNAL), Guest.JOURNAL + " exists: vfio-orchestrator isolates VMs on this"
-                + " machine right now; the test needs the host to itself");
+        Guest.requireMachineToItself("it installs the hook into /etc/libvirt/hooks, starts a VM and moves IRQs and"
+                + " workqueues", List.of("virsh", "libvirtd", "qemu-system-x86_64", "qemu-img"),
+                "libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils");
         Requires.that(Files.isExecutable(BUILD_IMAGE), "no lab image recipe at " + BUILD_IMAGE);
         Cmd.Out built = Cmd.run(Duration.ofMinutes(40), BUILD_IMAGE.toString());
         Requires.that(built.ok(), "the lab's guest image could not be built (" + BUILD_IMAGE + " exited " + built.code()

@@ -92,12 +92,7 @@ class LibvirtHookE2eTest {
 
     @BeforeAll
     void setUp() throws Exception {
-        try {
-            prepare();
-        } catch (org.opentest4j.TestAbortedException e) {
-            skipReason = e.getMessage().replaceFirst("^Assumption failed: ", "");
-            System.err.println("LibvirtHookE2eTest: skipped: " + skipReason);
-        }
+        skipReason = Guest.skipReasonOf("LibvirtHookE2eTest", this::prepare);
     }
 
     void ready() {
@@ -105,20 +100,10 @@ class LibvirtHookE2eTest {
     }
 
     void prepare() throws Exception {
-        Requires.that("root".equals(System.getProperty("user.name")) || uid() == 0,
-                "needs root: it installs the hook into /etc/libvirt/hooks and changes IRQs, workqueues and cpusets");
-        for (String tool : List.of("virsh", "libvirtd", "qemu-system-x86_64")) {
-            Requires.that(Libvirtd.onPath(tool).isPresent(), "needs " + tool + " (apt-get install libvirt-daemon-system"
-                    + " libvirt-clients qemu-system-x86)");
-        }
+        Guest.requireMachineToItself("it installs the hook into /etc/libvirt/hooks and changes IRQs, workqueues and"
+                + " cpusets", List.of("virsh", "libvirtd", "qemu-system-x86_64"),
+                "libvirt-daemon-system libvirt-clients qemu-system-x86");
         qemuBinary = Libvirtd.onPath("qemu-system-x86_64").orElseThrow().toString();
-        CpuSet online = CpuSet.parseList(Files.readString(Path.of("/sys/devices/system/cpu/online")));
-        Requires.that(online.contains(0) && online.contains(1), "needs online CPUs 0 and 1 (has " + online + ")");
-        Requires.that(!Files.exists(Path.of("/etc/vfio-orchestrator/install.manifest")), "vfio-orchestrator is installed on"
-                + " this machine (/etc/vfio-orchestrator/install.manifest): the test installs and removes its own copy and"
-                + " does not run over a real install");
-        Requires.that(!Files.exists(JOURNAL), JOURNAL + " exists: vfio-orchestrator isolates VMs on this machine right now;"
-                + " the test needs the host to itself");
         jar = locateJar();
         Requires.that(jar != null, "no built jar at " + System.getProperty("vfio.jar") + " and no mvn to build it: run"
                 + " 'mvn -B verify' (the e2e tests run after 'package')");
@@ -401,10 +386,6 @@ class LibvirtHookE2eTest {
     }
 
     // ---- helpers --------------------------------------------------------------------------
-
-    static int uid() {
-        return (int) new com.sun.security.auth.module.UnixSystem().getUid();
-    }
 
     /** The shaded jar 'mvn package' built; built here when missing (e.g. the test started from an IDE). */
     static Path locateJar() {

@@ -163,16 +163,10 @@ class TreeHostFsKernelRulesTest {
     }
 
     private void write(String file, String content) throws IOException {
-        Path p = root.resolve(file);
-        Files.createDirectories(p.getParent());
-        Files.writeString(p, content.isEmpty() || content.endsWith("\n") ? content : content + "\n");
+        TreeFiles.write(root, file, content);
     }
 
     private String read(String file) {
-        try {
-            return Files.readString(root.resolve(file)).strip();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        return TreeFiles.read(root, file);
     }
 }
