@@ -324,11 +324,11 @@ final class TreeHostFs extends FileTreeHostFs {
 
     /**
      * cgroup v2's cpuset.cpus.partition, as Linux checks it when it is written: a partition's parent is the top
-     * or a valid partition, its CPUs are set, exclusive among its siblings, and leave the parent some. A failed
-     * check is kept ("isolated invalid (reason)") even once the cause is gone. Writing the same type again looks
-     * again on 6.12; on 6.1 it does not, only 'member' and then the type does (the lab saw all of it; a tree
+     * or a valid partition, its CPUs are set, exclusive among its siblings, and leave the parent some. From 6.1 a
+     * failed check is kept ("isolated invalid (reason)") even once the cause is gone. Writing the same type again
+     * looks again on 6.12; on 6.1 it does not, only 'member' and then the type does (the lab saw all of it; a tree
      * that does not say its kernel is taken for 6.1, and versions between the two are not measured). A valid
-     * partition's CPUs leave its siblings' effective CPUs.
+     * partition's CPUs leave its siblings' effective CPUs. Older kernels refuse instead ({@link #refusedBefore61}).
      */
     private void writePartition(String path, String v) {
         if (!List.of("member", "root", "isolated").contains(v)) {
@@ -341,23 +341,47 @@ final class TreeHostFs extends FileTreeHostFs {
         if (now.startsWith(v + " invalid") && !kernelAtLeast(6, 12)) {
             return;
         }
-        if (!v.equals("member")) {
-            CpuSet cpus = CpuSet.parseList(read(dir + "/cpuset.cpus").orElse("").strip());
-            String problem = null;
-            if (exists(parent + "/cpuset.cpus.partition") && !validPartition(parent)) {
-                problem = "Parent is not a partition root";
-            } else if (cpus.isEmpty()) {
-                problem = "cpuset.cpus is empty";
-            } else if (siblingsCpus(dir).intersects(cpus)) {
-                problem = "Cpu list in cpuset.cpus not exclusive";
-            } else if (effectiveCpus(parent).difference(cpus).isEmpty()) {
-                problem = "Parent unable to distribute cpu downstream";
+        String problem = v.equals("member") ? null : partitionProblem(dir, parent);
+        if (!kernelAtLeast(6, 1)) {
+            if (now.equals(v)) {
+                return;
             }
-            state = problem == null ? v : v + " invalid (" + problem + ")";
+            refusedBefore61(path, dir, v, problem);
+        } else if (problem != null) {
+            state = v + " invalid (" + problem + ")";
         }
         super.write(path, state);
         for (String sibling : childCgroups(parent)) {
             updateEffectiveCpus(sibling);
+        }
+    }
+
+    /** Why {@code dir} cannot be a partition now (the kernel's words), or null when it can. */
+    private String partitionProblem(String dir, String parent) {
+        CpuSet cpus = CpuSet.parseList(read(dir + "/cpuset.cpus").orElse("").strip());
+        if (exists(parent + "/cpuset.cpus.partition") && !validPartition(parent)) {
+            return "Parent is not a partition root";
+        } else if (cpus.isEmpty()) {
+            return "cpuset.cpus is empty";
+        } else if (siblingsCpus(dir).intersects(cpus)) {
+            return "Cpu list in cpuset.cpus not exclusive";
+        } else if (effectiveCpus(parent).difference(cpus).isEmpty()) {
+            return "Parent unable to distribute cpu downstream";
+        }
+        return null;
+    }
+
+    /**
+     * Before Linux 6.1, which brought 'isolated' and let a partition be made invalid, the kernel refused what it
+     * could not make, and nothing changed: any value but member and root (EINVAL), a change while the cgroup has
+     * child cgroups with cpusets (EBUSY), a root that fails a check (EINVAL). The file itself came with 5.0.
+     */
+    private void refusedBefore61(String path, String dir, String v, String problem) {
+        if (v.equals("isolated") || problem != null) {
+            throw new HostIoException(path, Errno.EINVAL, Errno.EINVAL.text());
+        }
+        if (KernelText.words(read(dir + "/cgroup.subtree_control").orElse("")).contains("cpuset") && !childCgroups(dir).isEmpty()) {
+            throw new HostIoException(path, Errno.EBUSY, Errno.EBUSY.text());
         }
     }
 
@@ -388,16 +412,17 @@ final class TreeHostFs extends FileTreeHostFs {
         return all;
     }
 
+    /** The lab's 6.1, which a tree that does not say its kernel is taken for. */
+    private static final KernelRelease UNSAID = new KernelRelease("6.1", 6, 1);
+
     /** Whether the tree's kernel (/proc/sys/kernel/osrelease, "6.12.95+deb12-amd64") is this version or later. */
     private boolean kernelAtLeast(int major, int minor) {
-        String[] v = read("/proc/sys/kernel/osrelease").orElse("").strip().split("[.+-]");
-        try {
-            int ma = Integer.parseInt(v[0]);
-            int mi = v.length > 1 ? Integer.parseInt(v[1]) : 0;
-            return ma > major || (ma == major && mi >= minor);
-        } catch (NumberFormatException e) {
-            return false;
-        }
+        return KernelRelease.of(this).orElse(UNSAID).atLeast(major, minor);
+    }
+
+    /** cpuset.cpus.partition came with Linux 5.0: a cgroup gets it with its other cpuset files from then on. */
+    private boolean hasPartitionFiles() {
+        return kernelAtLeast(5, 0);
     }
 
     /** A v2 cgroup: its hierarchy is the unified one (cgroup.controllers, no tasks file). */
@@ -506,9 +531,12 @@ final class TreeHostFs extends FileTreeHostFs {
 
     /** Enabling cpuset in a cgroup's subtree_control gives its children cpuset files; disabling takes them away. */
     private void cpusetFilesInChildren(String dir, boolean present) {
+        List<String> files = new ArrayList<>(List.of("cpuset.cpus", "cpuset.mems", "cpuset.cpus.effective", "cpuset.mems.effective"));
+        if (!present || hasPartitionFiles()) {
+            files.add("cpuset.cpus.partition");
+        }
         for (String child : childCgroups(dir)) {
-            for (String f : List.of("cpuset.cpus", "cpuset.mems", "cpuset.cpus.effective", "cpuset.mems.effective",
-                    "cpuset.cpus.partition")) {
+            for (String f : files) {
                 if (present) {
                     if (!(finishing && exists(child + "/" + f))) {
                         createWhole(child + "/" + f, f.equals("cpuset.cpus.partition") ? "member\n" : "\n");
@@ -678,7 +706,10 @@ final class TreeHostFs extends FileTreeHostFs {
         } else {
             files.addAll(List.of("cgroup.subtree_control", "cgroup.controllers"));
             if (read(parent + "/cgroup.subtree_control").orElse("").contains("cpuset")) {
-                files.addAll(List.of("cpuset.cpus", "cpuset.mems", "cpuset.cpus.effective", "cpuset.cpus.partition"));
+                files.addAll(List.of("cpuset.cpus", "cpuset.mems", "cpuset.cpus.effective"));
+                if (hasPartitionFiles()) {
+                    files.add("cpuset.cpus.partition");
+                }
             }
         }
         // built in the scratch directory and renamed into place: the cgroup appears with all its files at once

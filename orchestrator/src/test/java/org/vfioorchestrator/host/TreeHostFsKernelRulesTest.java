@@ -1,18 +1,22 @@
 package org.vfioorchestrator.host;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Rules of the real kernel the lab found (lab/LabTest: Debian's 6.1 and 6.12 kernels, cgroup v2) that
- * the simulated kernel follows, so a tree answers as a real host would.
+ * the simulated kernel follows, so a tree answers as a real host would; and where older kernels' cpuset
+ * partitions differ (kernel/cgroup/cpuset.c before 6.1), by the tree's osrelease.
  */
 class TreeHostFsKernelRulesTest {
     @TempDir
@@ -127,6 +131,53 @@ class TreeHostFsKernelRulesTest {
         assertEquals("isolated", read("sys/fs/cgroup/vms/cpuset.cpus.partition"), "written again, it looks again");
         assertEquals("2-3", read("sys/fs/cgroup/vms/cpuset.cpus.effective"));
         assertEquals("0-1", read("sys/fs/cgroup/work/cpuset.cpus.effective"));
+    }
+
+    /**
+     * Debian 11's 5.10 (before 6.1 brought 'isolated' and invalid partitions): the kernel refuses what it cannot
+     * make and nothing changes: 'isolated' and a root failing a check with EINVAL, a change while the cgroup has
+     * child cpusets with EBUSY; a root that passes is made.
+     */
+    @Test
+    void before61IsolatedIsUnknownAndARootTheKernelCannotMakeIsRefused() throws IOException {
+        write("proc/sys/kernel/osrelease", "5.10.0-28-amd64\n");
+        host.mkdir("/sys/fs/cgroup/vms");
+        host.write("/sys/fs/cgroup/vms/cpuset.cpus", "2-3");
+
+        HostIoException e = assertThrows(HostIoException.class, () -> host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "isolated"));
+        assertEquals(Errno.EINVAL, e.errno());
+        assertEquals("member", read("sys/fs/cgroup/vms/cpuset.cpus.partition"));
+
+        host.write("/sys/fs/cgroup/work/cpuset.cpus", "0-2");
+        e = assertThrows(HostIoException.class, () -> host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "root"));
+        assertEquals(Errno.EINVAL, e.errno(), "CPU 2 is not exclusive");
+        assertEquals("member", read("sys/fs/cgroup/vms/cpuset.cpus.partition"), "refused, never 'root invalid'");
+
+        host.write("/sys/fs/cgroup/work/cpuset.cpus", "");
+        host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "root");
+        assertEquals("root", read("sys/fs/cgroup/vms/cpuset.cpus.partition"));
+        assertEquals("0-1", read("sys/fs/cgroup/work/cpuset.cpus.effective"), "the partition's CPUs left it");
+
+        host.mkdir("/sys/fs/cgroup/vms/vm1");
+        host.write("/sys/fs/cgroup/vms/cgroup.subtree_control", "+cpuset");
+        e = assertThrows(HostIoException.class, () -> host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "member"));
+        assertEquals(Errno.EBUSY, e.errno(), "a child cpuset holds it");
+        assertEquals("root", read("sys/fs/cgroup/vms/cpuset.cpus.partition"));
+    }
+
+    /** Debian 10's 4.19: cgroup v2's cpuset has no partitions, so no cgroup gets a cpuset.cpus.partition file. */
+    @Test
+    void before50NoCgroupHasAPartitionFile() throws IOException {
+        write("proc/sys/kernel/osrelease", "4.19.0-27-amd64\n");
+        host.write("/sys/fs/cgroup/cgroup.subtree_control", "-cpuset");
+        host.write("/sys/fs/cgroup/cgroup.subtree_control", "+cpuset");
+        host.mkdir("/sys/fs/cgroup/vms");
+        for (String cgroup : List.of("work", "vms")) {
+            assertTrue(Files.exists(root.resolve("sys/fs/cgroup/" + cgroup + "/cpuset.cpus")), cgroup);
+            assertFalse(Files.exists(root.resolve("sys/fs/cgroup/" + cgroup + "/cpuset.cpus.partition")), cgroup);
+        }
+        assertEquals(Errno.ENOENT, assertThrows(HostIoException.class,
+                () -> host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "root")).errno());
     }
 
     @Test

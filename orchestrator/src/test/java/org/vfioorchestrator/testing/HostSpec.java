@@ -38,7 +38,8 @@ import org.vfioorchestrator.cpu.CpuSet;
  * @param iothreads         its iothreads ({@code IO iothreadN})
  * @param isolcpus          isolcpus= on the kernel command line (empty: none)
  * @param nohzFull          nohz_full= on the command line, or null when absent (the file is then an empty line)
- * @param kernelRelease     uname -r
+ * @param kernelRelease     uname -r; on cgroup v2 cgroups have cpuset.cpus.partition only from 5.0 (TreeHostFs
+ *                          follows the version for the partition rules too)
  * @param seed              seeds every count and choice that is not fixed by the above
  */
 public record HostSpec(

@@ -16,6 +16,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.vfioorchestrator.cpu.CpuSet;
+import org.vfioorchestrator.host.KernelRelease;
 
 /**
  * Writes a synthetic Linux host tree ({@code sys/}, {@code proc/}, {@code run/},
@@ -1092,6 +1093,8 @@ public final class HostTreeGenerator {
         put(root + "cpuset.mems.effective", list(allNodes()));
         put(root + "cpuset.cpus.isolated", "\n");
 
+        // cpuset.cpus.partition came with Linux 5.0
+        boolean partitions = KernelRelease.parse(spec.kernelRelease()).map(k -> k.atLeast(5, 0)).orElse(true);
         // every cgroup between the root and the leaves that hold processes, with what its parent enables
         Map<String, String> subtree = new TreeMap<>();
         subtree.put("system.slice", "memory pids");
@@ -1119,7 +1122,9 @@ public final class HostTreeGenerator {
                 put(d + "cpuset.cpus.effective", list(online));
                 put(d + "cpuset.mems", "\n");
                 put(d + "cpuset.mems.effective", list(allNodes()));
-                put(d + "cpuset.cpus.partition", "member\n");
+                if (partitions) {
+                    put(d + "cpuset.cpus.partition", "member\n");
+                }
             }
         }
     }
