@@ -22,6 +22,7 @@ import org.vfioorchestrator.plan.PlanService;
 import org.vfioorchestrator.status.Status;
 import org.vfioorchestrator.status.StatusService;
 import org.vfioorchestrator.status.StatusText;
+import org.vfioorchestrator.testing.CliRun;
 import org.vfioorchestrator.testing.HostSpec;
 import org.vfioorchestrator.testing.TreeSnapshot;
 
@@ -141,6 +142,42 @@ class PartitionTest {
                 plan.warnings().toString());
         assertFalse(plan.changes().stream().anyMatch(c -> c.path().contains("partition")));
         assertTrue(plan.changes().stream().anyMatch(c -> c instanceof Change.MoveProcesses), "the rest is planned");
+    }
+
+    /** Debian 10's kernel: cgroup v2 with cpusets but no partitions yet (Linux 5.0 brought them). */
+    static final String LINUX_4_19 = "4.19.0-27-amd64";
+    /** Debian 11's kernel: partitions, but only 'root' (Linux 6.1 brought 'isolated'). */
+    static final String LINUX_5_10 = "5.10.0-28-amd64";
+
+    private static HostSpec kernel(HostSpec spec, String release) {
+        return spec.toBuilder().kernelRelease(release).build();
+    }
+
+    private Path profileFile(String yaml) throws Exception {
+        Path file = dir.resolve("small.yaml");
+        Files.writeString(file, yaml);
+        return file;
+    }
+
+    @Test
+    void onAKernelWithoutPartitionFilesThePlanSaysSoAndTheRestIsAppliedAndReverted() throws Exception {
+        Path root = TreeHosts.generate(kernel(TreeHosts.cpusetOn(TreeHosts.small(HostSpec.Cgroup.V2)), LINUX_4_19), dir);
+        assertFalse(Files.exists(root.resolve("sys/fs/cgroup/machine.slice/cpuset.cpus.partition")));
+        assertTrue(Files.exists(root.resolve("sys/fs/cgroup/machine.slice/cpuset.cpus")));
+        TreeSnapshot before = TreeSnapshot.of(root);
+        PlanService plans = new PlanService(HostFs.open(root));
+        Plan plan = plans.plan(List.of(TreeHosts.profile(plans, dir, "small", PROFILE)));
+        assertEquals(List.of("partition: isolated: this kernel (4.19.0-27-amd64) has no cpuset partitions (no"
+                + " cpuset.cpus.partition); the VM's CPUs stay in the scheduler's load balancing"), plan.warnings());
+        assertFalse(plan.changes().stream().anyMatch(c -> c.path().contains("machine.slice")), plan.changes().toString());
+
+        CliRun apply = CliRun.run("apply", "small", "--host-root", root.toString(), "--profile", profileFile(PROFILE).toString());
+        assertEquals(0, apply.code(), apply.err());
+        assertFalse(apply.out().contains("refused"), apply.out());
+        assertEquals("0,4", read(root, "sys/fs/cgroup/user.slice/cpuset.cpus"), "the rest is applied");
+        RevertReport r = new Reverter(plans, log::add).revert("small", false);
+        assertTrue(r.complete(), r.toString());
+        assertEquals(List.of(), Restored.unexplained(before, root, r.substituted()));
     }
 
     private static int indexOf(Plan plan, String path) {

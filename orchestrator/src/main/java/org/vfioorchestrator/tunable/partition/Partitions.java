@@ -8,6 +8,7 @@ import java.util.TreeMap;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.host.HostFs;
+import org.vfioorchestrator.host.KernelRelease;
 import org.vfioorchestrator.host.Systemd;
 import org.vfioorchestrator.plan.Change;
 import org.vfioorchestrator.plan.ChangeKind;
@@ -24,8 +25,8 @@ import org.vfioorchestrator.tunable.cpuset.Cpusets;
  * machine.slice as a cgroup v2 cpuset partition of every CPU the host gives up ({@code partition: isolated}
  * or {@code root}): out of the scheduler's load balancing, without a reboot. Planned after the cpusets, whose
  * change took the host's cgroups off those CPUs, as a partition's CPUs must be exclusive among its siblings.
- * It reads machine.slice's cpuset.cpus and cpuset.cpus.partition (and on systemd hosts its AllowedCPUs), and
- * whether each VM runs under TCG (where its emulator thread goes).
+ * It reads machine.slice's cpuset.cpus and cpuset.cpus.partition (and on systemd hosts its AllowedCPUs), the
+ * kernel's version, and whether each VM runs under TCG (where its emulator thread goes).
  */
 public final class Partitions extends ProfiledTunable<Partitions.Facts, Partitions.Type> {
     public static final ChangeKind KIND = new ChangeKind("partition", "partition");
@@ -39,8 +40,10 @@ public final class Partitions extends ProfiledTunable<Partitions.Facts, Partitio
      * @param backend the cpuset backend the cgroups section chooses (a partition needs SYSTEMD or V2)
      * @param slice   machine.slice if it exists (libvirt makes it when its first VM starts)
      * @param tcg     each running VM: whether QEMU runs without KVM
+     * @param kernel  the kernel's release, if it says one: what partitions to expect where no file shows them yet
      */
-    public record Facts(CpuSet online, Cpusets.Mode backend, Optional<Slice> slice, Map<String, Boolean> tcg) {
+    public record Facts(CpuSet online, Cpusets.Mode backend, Optional<Slice> slice, Map<String, Boolean> tcg,
+            Optional<KernelRelease> kernel) {
     }
 
     /**
@@ -75,15 +78,16 @@ public final class Partitions extends ProfiledTunable<Partitions.Facts, Partitio
     @Override
     public Facts read(HostFs host, ReadScope scope) {
         if (!scope.everything() && scope.settings(this) == Type.NONE) {
-            return new Facts(scope.topology().online(), Cpusets.Mode.NONE, Optional.empty(), Map.of());
+            return new Facts(scope.topology().online(), Cpusets.Mode.NONE, Optional.empty(), Map.of(), Optional.empty());
         }
         Cpusets.Mode backend = Cpusets.backend(host, scope.settings(Cpusets.UNIT));
+        Optional<KernelRelease> kernel = KernelRelease.of(host);
         Map<String, Boolean> tcg = new TreeMap<>();
         for (String vm : scope.vms()) {
             QemuProcess.find(host, vm).ifPresent(q -> tcg.put(vm, q.tcg()));
         }
         if ((backend != Cpusets.Mode.SYSTEMD && backend != Cpusets.Mode.V2) || !host.exists(SLICE_DIR + "/cgroup.procs")) {
-            return new Facts(scope.topology().online(), backend, Optional.empty(), tcg);
+            return new Facts(scope.topology().online(), backend, Optional.empty(), tcg, kernel);
         }
         Optional<Unit> allowed = Optional.empty();
         if (backend == Cpusets.Mode.SYSTEMD) {
@@ -92,7 +96,7 @@ public final class Partitions extends ProfiledTunable<Partitions.Facts, Partitio
                     host.read(Systemd.dropIn(Cpusets.MACHINE_SLICE, Cpusets.ALLOWED_CPUS))));
         }
         return new Facts(scope.topology().online(), backend, Optional.of(new Slice(host.read(SLICE_DIR + "/cpuset.cpus").map(String::strip),
-                host.read(SLICE_DIR + "/cpuset.cpus.partition").map(String::strip), allowed)), tcg);
+                host.read(SLICE_DIR + "/cpuset.cpus.partition").map(String::strip), allowed)), tcg, kernel);
     }
 
     // ---- the plan ------------------------------------------------------------------------
@@ -116,11 +120,14 @@ public final class Partitions extends ProfiledTunable<Partitions.Facts, Partitio
             return;
         }
         Slice slice = facts.slice().get();
+        String kernel = facts.kernel().map(k -> " (" + k + ")").orElse("");
         if (slice.partition().isEmpty() && slice.cpus().isPresent()) {
-            plan.warn(key + ": this kernel has no cpuset partitions (no cpuset.cpus.partition); the VM's CPUs stay in"
-                    + " the scheduler's load balancing");
+            plan.warn(key + ": this kernel" + kernel + " has no cpuset partitions (no cpuset.cpus.partition); the VM's CPUs"
+                    + " stay in the scheduler's load balancing");
             return;
         }
+        expectedRefusal(want, slice, facts.kernel()).ifPresent(why -> plan.warn(key + ": this kernel" + kernel + " is older"
+                + " than Linux " + why));
         for (Profile p : plan.profiles()) {
             CpuSet onHost = p.emulatorCpus(facts.tcg().getOrDefault(p.vm(), false)).union(p.iothreadCpus())
                     .intersection(plan.hostCpus());
@@ -148,5 +155,25 @@ public final class Partitions extends ProfiledTunable<Partitions.Facts, Partitio
         plan.write(KIND, SLICE_DIR + "/cpuset.cpus.partition", slice.partition().orElse("member"), name, ValueFormat.PARTITION,
                 want == Type.ISOLATED ? "the VMs' CPUs leave the scheduler's load balancing"
                         : "the VMs' CPUs become a scheduling domain of their own");
+    }
+
+    /**
+     * What the kernel's version says apply will meet: machine.slice's partition file (shown once the cpuset controller
+     * reaches it, on systemd hosts only at apply) came with Linux 5.0, and 'isolated' with 6.1. Empty where the
+     * version does not say, or the file is there already (its presence answers the first question).
+     */
+    private static Optional<String> expectedRefusal(Type want, Slice slice, Optional<KernelRelease> kernel) {
+        if (kernel.isEmpty()) {
+            return Optional.empty();
+        }
+        if (slice.partition().isEmpty() && !kernel.get().atLeast(5, 0)) {
+            return Optional.of("5.0, which brought cpuset partitions: unless its distribution added them, apply finds none"
+                    + " and goes on without");
+        }
+        if (want == Type.ISOLATED && !kernel.get().atLeast(6, 1)) {
+            return Optional.of("6.1, which brought 'isolated' partitions: unless its distribution added them, apply finds"
+                    + " 'isolated' refused and goes on without; partition: root may work");
+        }
+        return Optional.empty();
     }
 }
