@@ -111,9 +111,10 @@ final class Actuator {
                 return new Result(Outcome.REFUSED, List.of(new Refusal(w.path(), "IRQ " + irq,
                         "managed by the kernel, which keeps its affinity (" + e.errno() + ")")), List.of());
             }
-            if (w.format() == ValueFormat.PARTITION && e.errno() == Errno.ENOENT) {
-                return new Result(Outcome.REFUSED, List.of(new Refusal(w.path(), "cpuset partition",
-                        "this kernel has no cpuset.cpus.partition")), List.of());
+            if (w.format() == ValueFormat.PARTITION && (e.errno() == Errno.ENOENT || e.errno() == Errno.EINVAL
+                    || e.errno() == Errno.EBUSY)) {
+                return new Result(Outcome.REFUSED, List.of(new Refusal(w.path(), partitionName(w.path()),
+                        partitionRefused(w.after(), e.errno()))), List.of());
             }
             if (w.path().startsWith("/proc/irq/") && e.errno() == Errno.ENOENT) {
                 return Result.of(Outcome.GONE); // the device went away
@@ -132,9 +133,30 @@ final class Actuator {
             return Result.of(Outcome.DONE);
         }
         host.write(w.path(), w.before());
-        String cgroup = w.path().substring(0, w.path().lastIndexOf('/'));
-        return new Result(Outcome.REFUSED, List.of(new Refusal(w.path(), cgroup.substring(cgroup.lastIndexOf('/') + 1)
-                + " as a partition", "the kernel made it '" + now + "', so it stays " + w.before())), List.of());
+        return new Result(Outcome.REFUSED, List.of(new Refusal(w.path(), partitionName(w.path()),
+                "the kernel made it '" + now + "', so it stays " + w.before())), List.of());
+    }
+
+    /** "machine.slice as a partition", for the cgroup whose cpuset.cpus.partition is {@code path}. */
+    private static String partitionName(String path) {
+        String cgroup = path.substring(0, path.lastIndexOf('/'));
+        return cgroup.substring(cgroup.lastIndexOf('/') + 1) + " as a partition";
+    }
+
+    /**
+     * Why the kernel refused a partition outright: before 5.0 it has none, and before 6.1 it refuses what it cannot
+     * make rather than reporting it invalid afterwards ('isolated' is unknown there: EINVAL).
+     */
+    private static String partitionRefused(String type, Errno errno) {
+        return switch (errno) {
+            case ENOENT -> "this kernel has no cpuset.cpus.partition";
+            case EINVAL -> type.equals("isolated")
+                    ? "this kernel does not know 'isolated' (EINVAL; Linux 6.1 brought it): partition: root may work"
+                    : "the kernel refused '" + type + "' (EINVAL): before Linux 6.1 it makes a partition only of CPUs no"
+                    + " sibling cgroup holds that leave its parent some";
+            default -> "the kernel refused '" + type + "' (" + errno + "): before Linux 6.1 it changes a partition only"
+                    + " while the cgroup has no child cgroups with cpusets";
+        };
     }
 
     private Result move(List<Integer> pids, String toDir) {

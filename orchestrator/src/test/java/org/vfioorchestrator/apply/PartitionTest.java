@@ -180,6 +180,78 @@ class PartitionTest {
         assertEquals(List.of(), Restored.unexplained(before, root, r.substituted()));
     }
 
+    /**
+     * On systemd hosts machine.slice has no cpuset files until systemd enables the controller for its AllowedCPUs, at
+     * apply: only then does a kernel without partitions show it (ENOENT); the plan says what the version leads to expect.
+     */
+    @Test
+    void throughSystemdAKernelWithoutPartitionsRefusesAtApplyAndTheRestIsAppliedAndRevertedByteForByte() throws Exception {
+        Path root = TreeHosts.generate(kernel(TreeHosts.small(HostSpec.Cgroup.SYSTEMD), LINUX_4_19), dir);
+        TreeSnapshot before = TreeSnapshot.of(root);
+        PlanService plans = new PlanService(HostFs.open(root));
+        Plan plan = plans.plan(List.of(TreeHosts.profile(plans, dir, "small", PROFILE)));
+        String warning = "partition: isolated: this kernel (4.19.0-27-amd64) is older than Linux 5.0, which brought cpuset"
+                + " partitions: unless its distribution added them, apply finds none and goes on without";
+        assertEquals(List.of(warning), plan.warnings());
+
+        CliRun apply = CliRun.run("apply", "small", "--host-root", root.toString(), "--profile", profileFile(PROFILE).toString());
+        assertEquals(0, apply.code(), apply.err());
+        assertEquals("", apply.err());
+        assertTrue(apply.out().contains("\nleft in place (the kernel refused) 1: machine.slice as a partition: this kernel has"
+                + " no cpuset.cpus.partition\nwarning: " + warning + "\nundo with: vfio-orchestrator revert small\n"), apply.out());
+        assertFalse(Files.exists(root.resolve("sys/fs/cgroup/machine.slice/cpuset.cpus.partition")));
+        assertEquals("1-3,5-7", read(root, "sys/fs/cgroup/machine.slice/cpuset.cpus"), "the rest is applied");
+        assertEquals("0,4", read(root, "sys/fs/cgroup/user.slice/cpuset.cpus"));
+
+        CliRun status = CliRun.run("status", "--host-root", root.toString());
+        assertEquals(0, status.code(), status.out() + status.err());
+        assertFalse(status.out().contains("partition:"), "the journal holds no partition: " + status.out());
+
+        CliRun revert = CliRun.run("revert", "small", "--host-root", root.toString());
+        assertEquals(0, revert.code(), revert.out() + revert.err());
+        assertEquals(List.of(), before.differences(TreeSnapshot.of(root)));
+    }
+
+    /**
+     * A kernel before 6.1 has the partition file but refuses 'isolated' with EINVAL: apply says so and that 'root' may
+     * work, keeps the rest, and revert is clean; 'root' on the same host is a partition indeed.
+     */
+    @Test
+    void aKernelThatDoesNotKnowIsolatedRefusesItTheRestIsAppliedAndRootWorksThere() throws Exception {
+        HostSpec spec = kernel(TreeHosts.small(HostSpec.Cgroup.SYSTEMD), LINUX_5_10);
+        Path root = TreeHosts.generate(spec, dir);
+        TreeSnapshot before = TreeSnapshot.of(root);
+        PlanService plans = new PlanService(HostFs.open(root));
+        Plan plan = plans.plan(List.of(TreeHosts.profile(plans, dir, "small", PROFILE)));
+        String warning = "partition: isolated: this kernel (5.10.0-28-amd64) is older than Linux 6.1, which brought"
+                + " 'isolated' partitions: unless its distribution added them, apply finds 'isolated' refused and goes on"
+                + " without; partition: root may work";
+        assertEquals(List.of(warning), plan.warnings());
+        assertTrue(plan.changes().stream().anyMatch(c -> c.path().endsWith("/cpuset.cpus.partition")), "apply tries");
+
+        CliRun apply = CliRun.run("apply", "small", "--host-root", root.toString(), "--profile", profileFile(PROFILE).toString());
+        assertEquals(0, apply.code(), apply.out() + apply.err());
+        assertTrue(apply.out().contains("\nleft in place (the kernel refused) 1: machine.slice as a partition: this kernel"
+                + " does not know 'isolated' (EINVAL; Linux 6.1 brought it): partition: root may work\nwarning: " + warning
+                + "\n"), apply.out());
+        assertEquals("member", read(root, "sys/fs/cgroup/machine.slice/cpuset.cpus.partition"));
+        assertEquals("1-3,5-7", read(root, "sys/fs/cgroup/machine.slice/cpuset.cpus"), "the rest is applied");
+        assertEquals("0,4", read(root, "sys/fs/cgroup/user.slice/cpuset.cpus.effective"));
+        CliRun revert = CliRun.run("revert", "small", "--host-root", root.toString());
+        assertEquals(0, revert.code(), revert.out() + revert.err());
+        assertEquals(List.of(), before.differences(TreeSnapshot.of(root)));
+
+        Path rootHost = TreeHosts.generate(spec, dir, "root-host");
+        TreeSnapshot rootBefore = TreeSnapshot.of(rootHost);
+        CliRun asRoot = CliRun.run("apply", "small", "--host-root", rootHost.toString(), "--profile",
+                profileFile(PROFILE.replace("partition: isolated", "partition: root")).toString());
+        assertEquals(0, asRoot.code(), asRoot.out() + asRoot.err());
+        assertFalse(asRoot.out().contains("refused") || asRoot.out().contains("warning"), asRoot.out());
+        assertEquals("root", read(rootHost, "sys/fs/cgroup/machine.slice/cpuset.cpus.partition"));
+        assertEquals(0, CliRun.run("revert", "small", "--host-root", rootHost.toString()).code());
+        assertEquals(List.of(), rootBefore.differences(TreeSnapshot.of(rootHost)));
+    }
+
     private static int indexOf(Plan plan, String path) {
         for (int i = 0; i < plan.changes().size(); i++) {
             if (plan.changes().get(i).path().equals(path)) {
