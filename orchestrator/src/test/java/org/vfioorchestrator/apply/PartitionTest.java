@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import com.fasterxml.jackson.jr.ob.JSON;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.OrchestratorException;
@@ -250,6 +252,43 @@ class PartitionTest {
         assertEquals("root", read(rootHost, "sys/fs/cgroup/machine.slice/cpuset.cpus.partition"));
         assertEquals(0, CliRun.run("revert", "small", "--host-root", rootHost.toString()).code());
         assertEquals(List.of(), rootBefore.differences(TreeSnapshot.of(rootHost)));
+    }
+
+    /**
+     * The kernel may find a partition invalid after apply made it (a CPU taken offline, another tool's cgroup): status
+     * shows its word for it with what to do, and exits 3; revert makes it a member first, and the host is back byte for
+     * byte.
+     */
+    @Test
+    void statusShowsAPartitionTheKernelMadeInvalidAndExitsThreeAndRevertMakesItAMember() throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.SYSTEMD), dir);
+        TreeSnapshot before = TreeSnapshot.of(root);
+        CliRun apply = CliRun.run("apply", "small", "--host-root", root.toString(), "--profile", profileFile(PROFILE).toString());
+        assertEquals(0, apply.code(), apply.out() + apply.err());
+        assertEquals(0, CliRun.run("status", "--host-root", root.toString()).code(), "valid: nothing to see");
+        Files.writeString(root.resolve("sys/fs/cgroup/machine.slice/cpuset.cpus.partition"),
+                "isolated invalid (Cpu list in cpuset.cpus not exclusive)\n");
+
+        CliRun status = CliRun.run("status", "--host-root", root.toString());
+        assertEquals(3, status.code(), status.out() + status.err());
+        assertEquals("", status.err());
+        assertTrue(status.out().endsWith("\n\npartition: /sys/fs/cgroup/machine.slice isolated invalid (Cpu list in cpuset.cpus"
+                + " not exclusive): the kernel balances its CPUs with the host's again; 'revert' then 'apply' makes it"
+                + " anew\n"), status.out());
+        CliRun json = CliRun.run("status", "--host-root", root.toString(), "--json");
+        assertEquals(3, json.code());
+        Map<String, Object> shown = JSON.std.mapFrom(json.out());
+        assertEquals(List.of(Map.of("cgroup", "/sys/fs/cgroup/machine.slice", "state",
+                "isolated invalid (Cpu list in cpuset.cpus not exclusive)", "valid", false)), shown.get("partitions"));
+        assertEquals(true, shown.get("needsAttention"));
+
+        // the partition goes back to member before machine.slice gives its CPUs back; systemd then takes its cpuset
+        // files away with the controller it no longer needs
+        CliRun revert = CliRun.run("revert", "small", "--host-root", root.toString(), "--verbose");
+        assertEquals(0, revert.code(), revert.out() + revert.err());
+        assertTrue(revert.out().contains("\n  restored /sys/fs/cgroup/machine.slice/cpuset.cpus.partition = member\n"
+                + "  restored /run/systemd/system.control/machine.slice.d/50-AllowedCPUs.conf\n"), revert.out());
+        assertEquals(List.of(), before.differences(TreeSnapshot.of(root)));
     }
 
     private static int indexOf(Plan plan, String path) {
