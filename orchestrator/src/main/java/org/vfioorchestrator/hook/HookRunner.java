@@ -11,6 +11,7 @@ import org.vfioorchestrator.ExitCode;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.apply.Applier;
 import org.vfioorchestrator.apply.JournalStore;
+import org.vfioorchestrator.apply.RevertReport;
 import org.vfioorchestrator.apply.Reverter;
 import org.vfioorchestrator.domain.DomainFacts;
 import org.vfioorchestrator.domain.DomainXml;
@@ -124,8 +125,7 @@ public final class HookRunner {
             new Applier(plans, log).apply(profile, true);
         } catch (OrchestratorException | HostIoException e) {
             log.accept("pinning failed, reverting: " + e.getMessage());
-            stop(vm, log);
-            return fail(vm, e.getMessage() + " The host side was reverted.");
+            return fail(vm, e.getMessage() + " " + afterRevert(vm, stop(vm, log)));
         }
         if (profile.measure().afterStart()) {
             try {
@@ -154,12 +154,31 @@ public final class HookRunner {
         return profile;
     }
 
-    private void stop(String vm, HookLog log) {
+    /** Reverts what the journal holds for {@code vm}; empty when the revert itself failed (logged). */
+    private Optional<RevertReport> stop(String vm, HookLog log) {
         try {
-            new Reverter(new PlanService(host), log).revert(vm, false);
+            return Optional.of(new Reverter(new PlanService(host), log).revert(vm, false));
         } catch (RuntimeException e) {
             log.accept("revert failed: " + e.getMessage() + "; run 'vfio-orchestrator revert " + vm + "' by hand");
+            return Optional.empty();
         }
+    }
+
+    /** What a refused {@code started} did to the host, for libvirt's error: only what is true. */
+    private static String afterRevert(String vm, Optional<RevertReport> report) {
+        if (report.isEmpty()) {
+            return "Reverting the host side failed (" + HookLog.FILE + " says why); run: vfio-orchestrator revert " + vm;
+        }
+        RevertReport r = report.get();
+        if (!r.wasApplied()) {
+            return "Nothing was changed on the host."; // prepare refused it too, or applied nothing
+        }
+        int left = r.drift().size() + r.failed().size();
+        if (left > 0) {
+            return "The host side was reverted except " + left + (left == 1 ? " setting" : " settings") + " (" + HookLog.FILE
+                    + " names " + (left == 1 ? "it" : "them") + "); finish with: vfio-orchestrator revert " + vm;
+        }
+        return "The host side was reverted.";
     }
 
     /**

@@ -140,7 +140,8 @@ class HookRunnerTest {
         assertEquals(refusal, err.toString());
         err.getBuffer().setLength(0);
         assertEquals(1, hookWithXml(otherXml, "tiny", "started", "begin", "-"));
-        assertEquals(refusal.replace("\n", " The host side was reverted.\n"), err.toString());
+        // prepare applied nothing, so started has nothing to revert and must not claim it did
+        assertEquals(refusal.replace("\n", " Nothing was changed on the host.\n"), err.toString());
         assertEquals(List.of(), before.differences(TreeSnapshot.of(root)), "nothing was isolated, under either name");
         assertFalse(Files.exists(root.resolve("run/vfio-orchestrator/journal.json")));
     }
@@ -160,6 +161,19 @@ class HookRunnerTest {
         assertEquals(0, hook("tiny", "stopped", "end", "-"));
         writeProfile(PROFILE);
         assertEquals(List.of(), original.differences(TreeSnapshot.of(root)), "the stop restored what was applied for 'tiny'");
+    }
+
+    @Test
+    void aStartedRefusedAfterSomeoneChangedAValueSaysWhatTheRevertLeft() throws Exception {
+        assertEquals(0, hook("tiny", "prepare", "begin", "-"));
+        Files.writeString(root.resolve("sys/devices/system/cpu/cpu1/cpufreq/scaling_governor"), "powersave\n"); // someone else
+        assertEquals(1, hookWithXml(XML.replace("<name>tiny</name>", "<name>other</name>"), "tiny", "started", "begin", "-"));
+        assertEquals("vfio-orchestrator: VM tiny not started: the domain XML from libvirt: the domain is 'other' but "
+                + root.resolve("etc/vfio-orchestrator/profiles/tiny.yaml") + " is for 'tiny'; name the profile after the domain"
+                + " (other.yaml) or set vm: other The host side was reverted except 1 setting"
+                + " (/var/log/vfio-orchestrator/hook.log names it); finish with: vfio-orchestrator revert tiny\n", err.toString());
+        assertTrue(Files.readString(root.resolve("var/log/vfio-orchestrator/hook.log"))
+                .contains("drift /sys/devices/system/cpu/cpu1/cpufreq/scaling_governor: "), "the log names it");
     }
 
     @Test
