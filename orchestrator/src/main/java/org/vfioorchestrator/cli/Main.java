@@ -34,6 +34,7 @@ import picocli.CommandLine.Command;
             XmlCommand.class,
             InstallCommand.class,
             UninstallCommand.class,
+            CdsArchiveCommand.class,
             CommandLine.HelpCommand.class
         },
         footer = {"", "Exit codes: 0 ok, 1 host or data error, 2 usage, 3 unexpected state"

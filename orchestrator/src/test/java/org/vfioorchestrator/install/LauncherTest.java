@@ -1,9 +1,11 @@
 package org.vfioorchestrator.install;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,10 +13,13 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.vfioorchestrator.testing.CliRun;
 
 /**
  * The launcher ({@code vfio-orchestrator} at the top of the checkout, installed beside the jar) run
@@ -60,6 +65,78 @@ class LauncherTest {
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), out);
         return out.strip();
+    }
+
+    record Launched(int code, String out, String err) {
+    }
+
+    /** Runs the installed launcher with {@code args}, the {@code java} it finds first in {@code javaDir}. */
+    private Launched launch(Path javaDir, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(installed.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
+        pb.environment().put("PATH", javaDir + ":/usr/bin:/bin");
+        Process p = pb.start();
+        p.getOutputStream().close();
+        CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> {
+            try {
+                return p.getErrorStream().readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        return new Launched(p.exitValue(), out, new String(err.get(), StandardCharsets.UTF_8));
+    }
+
+    /** A {@code java} that is the real one, with this test's class path in place of the stand-in jar the launcher names. */
+    private Path realJava() throws IOException {
+        Path java = Files.writeString(Files.createDirectories(dir.resolve("real")).resolve("java"), "#!/bin/sh\n"
+                + "for a do\n"
+                + "    shift\n"
+                + "    if [ -n \"$cp\" ]; then set -- \"$@\" '" + System.getProperty("java.class.path") + "'; cp=\n"
+                + "    else set -- \"$@\" \"$a\"; [ \"$a\" = -cp ] && cp=1\n"
+                + "    fi\n"
+                + "done\n"
+                + "exec '" + Path.of(System.getProperty("java.home"), "bin", "java") + "' \"$@\"\n");
+        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return java.getParent();
+    }
+
+    @Test
+    void cdsArchiveAnswersHelpWithItsUsage() throws Exception {
+        Path java = realJava();
+        for (String flag : List.of("--help", "-h")) {
+            Launched r = launch(java, "cds-archive", flag);
+            assertEquals("", r.err(), flag);
+            assertEquals(0, r.code(), flag);
+            assertTrue(r.out().startsWith("Write the class-data-sharing archive the hook starts faster with.\n"
+                    + "Usage: vfio-orchestrator cds-archive [-hV] [FILE]\n"), flag + ":\n" + r.out());
+        }
+        assertFalse(Files.exists(jar.resolveSibling("vfio-orchestrator.jsa")), "no archive written");
+        assertFalse(Files.exists(dir.resolve("--help.tmp")), "no temporary file named after the option");
+    }
+
+    @Test
+    void cdsArchiveRefusesOtherOptionsAndASecondFileInOneLine() throws Exception {
+        Path fake = dir.resolve("fake"); // java would print its arguments: it must not run at all
+        assertEquals(new Launched(2, "", "vfio-orchestrator cds-archive: unknown option '--output'; usage: vfio-orchestrator"
+                + " cds-archive [FILE] (see --help)\n"), launch(fake, "cds-archive", "--output", "x.jsa"));
+        assertEquals(new Launched(2, "", "vfio-orchestrator cds-archive: unknown option '-x'; usage: vfio-orchestrator"
+                + " cds-archive [FILE] (see --help)\n"), launch(fake, "cds-archive", "a.jsa", "-x"));
+        assertEquals(new Launched(2, "", "vfio-orchestrator cds-archive: one FILE at most, got 'a.jsa' and 'b.jsa'; usage:"
+                + " vfio-orchestrator cds-archive [FILE]\n"), launch(fake, "cds-archive", "a.jsa", "b.jsa"));
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of(), files.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList(), "nothing written");
+        }
+    }
+
+    @Test
+    void cdsArchiveReachedWithoutTheLauncherSaysToUseIt() {
+        CliRun r = CliRun.run("cds-archive", "x.jsa");
+        assertEquals(new CliRun(2, "", "vfio-orchestrator cds-archive: run it through the launcher, which starts the JVM that"
+                + " writes the archive: vfio-orchestrator cds-archive x.jsa (not java -jar)\n"), r);
     }
 
     private static String classPath(String javaArgs) {
