@@ -44,7 +44,7 @@ class DebPackageE2eTest {
             "/var/log/vfio-orchestrator", "/var/lib/vfio-orchestrator").map(Path::of).toList();
     /** Directories others write in too: only the entries named like the package count. */
     static final List<Path> SHARED_DIRS = Stream.of("/usr/bin", "/usr/share/man/man1", "/usr/share/bash-completion",
-            "/usr/share/bash-completion/completions", "/var/lib/dpkg/info").map(Path::of).toList();
+            "/usr/share/bash-completion/completions", "/usr/share/doc", "/var/lib/dpkg/info").map(Path::of).toList();
     /** Removed by a purge: whatever was there before the test waits beside it ({@link #setAside}). */
     static final List<Path> SET_ASIDE = Stream.of("/var/log/vfio-orchestrator", "/var/lib/vfio-orchestrator").map(Path::of).toList();
 
@@ -104,7 +104,10 @@ class DebPackageE2eTest {
         assertEquals(new Cmd.Out(0, "", ""), verify, "every file of the package as dpkg unpacked it");
         assertEquals("ii ", status());
         assertTrue(Files.isExecutable(Path.of("/usr/bin/vfio-orchestrator")));
-        assertTrue(Files.isRegularFile(Path.of("/usr/share/man/man1/vfio-orchestrator-install.1")));
+        // Debian policy 12.1 and 12.5 (DebContentsTest checks their contents)
+        assertTrue(Files.isRegularFile(Path.of("/usr/share/man/man1/vfio-orchestrator-install.1.gz")));
+        assertFalse(Files.exists(Path.of("/usr/share/man/man1/vfio-orchestrator-install.1")), "only the gzipped page");
+        assertTrue(Files.readString(Path.of("/usr/share/doc/" + PACKAGE + "/copyright")).startsWith("Format: "));
         assertTrue(Files.isRegularFile(Path.of("/usr/share/bash-completion/completions/vfio-orchestrator")));
         Cmd.Out version = Cmd.run(Duration.ofMinutes(1), "/usr/bin/vfio-orchestrator", "--version");
         assertEquals(0, version.code(), version.err());

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.vfioorchestrator.cli.Main;
+import org.vfioorchestrator.testing.GzippedManPage;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -29,7 +30,7 @@ class CliDocsTest {
     }
 
     static String manName(CommandSpec c) {
-        return c.qualifiedName("-") + ".1";
+        return c.qualifiedName("-") + ".1.gz";
     }
 
     /** troff writes a '-' as '\-'. */
@@ -37,17 +38,29 @@ class CliDocsTest {
         return text.replace("-", "\\-");
     }
 
+    static String page(String name) {
+        return GzippedManPage.text(name, Resources.bytes("man/" + name));
+    }
+
     @Test
     void everyCommandHasAManPageWithItsSynopsisAndEveryOption() {
         List<String> pages = Resources.manPages();
         assertEquals(commands().stream().map(CliDocsTest::manName).sorted().toList(), pages.stream().sorted().toList());
         for (CommandSpec c : commands()) {
-            String page = new String(Resources.bytes("man/" + manName(c)), StandardCharsets.UTF_8);
+            String page = page(manName(c));
             assertTrue(page.contains(".TH \"" + troff(c.qualifiedName("-").toUpperCase()) + "\" \"1\""), manName(c));
             assertTrue(page.contains("\\fB" + troff(c.qualifiedName()) + "\\fP"), manName(c) + ": synopsis");
             for (OptionSpec o : c.options()) {
                 assertTrue(page.contains("\\fB" + troff(o.longestName()) + "\\fP"), manName(c) + ": " + o.longestName());
             }
+        }
+    }
+
+    @Test
+    void theMainPageNamesEveryCommand() {
+        String page = page(manName(main));
+        for (CommandSpec c : commands().subList(1, commands().size())) {
+            assertTrue(page.contains("\\fB" + troff(c.name()) + "\\fP"), c.name());
         }
     }
 
