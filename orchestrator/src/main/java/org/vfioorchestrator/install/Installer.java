@@ -21,7 +21,8 @@ import org.vfioorchestrator.profile.ProfileStore;
  *
  * <p>Layout ({@link Layout}): {@code PREFIX/lib/vfio-orchestrator/vfio-orchestrator.jar}, the launcher
  * {@code PREFIX/bin/vfio-orchestrator}, man pages in {@code PREFIX/share/man/man1/}, the bash
- * completion in {@code PREFIX/share/bash-completion/completions/}, the shim (see {@code hooks/qemu}),
+ * completion in {@code PREFIX/share/bash-completion/completions/} and the zsh one where zsh looks
+ * ({@link Layout#zshCompletionDir}), the shim (see {@code hooks/qemu}),
  * and {@code /etc/vfio-orchestrator/profiles/} with the profile template as {@code README}
  * (not {@code *.yaml}: that would be the profile of a VM named like it).
  *
@@ -119,6 +120,8 @@ public final class Installer {
         }
         dirs(ops, layout.completionDir());
         file(ops, start, layout.completion(), Resources.bytes(Resources.COMPLETION), false);
+        dirs(ops, layout.zshCompletionDir());
+        file(ops, start, layout.zshCompletion(), Resources.bytes(Resources.ZSH_COMPLETION), false);
         dirs(ops, hooks);
         switch (placement) {
             case HOOK_DIR -> {

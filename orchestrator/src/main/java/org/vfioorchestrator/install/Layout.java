@@ -54,6 +54,19 @@ record Layout(String prefix, String hooks) {
         return completionDir() + "/" + NAME;
     }
 
+    /**
+     * Where zsh looks for completion functions on Debian: its packages' in /usr/share/zsh/vendor-completions,
+     * local ones in /usr/local/share/zsh/site-functions (zsh's own convention, on most distributions' path too).
+     */
+    String zshCompletionDir() {
+        return prefix + (prefix.equals("/usr") ? "/share/zsh/vendor-completions" : "/share/zsh/site-functions");
+    }
+
+    /** compinit autoloads the function {@code _vfio-orchestrator} from the file of that name ({@code #compdef}). */
+    String zshCompletion() {
+        return zshCompletionDir() + "/_" + NAME;
+    }
+
     String hookDir() {
         return hooks + "/qemu.d";
     }
@@ -74,8 +87,8 @@ record Layout(String prefix, String hooks) {
     /** The directories install makes when they are missing, with their missing parents. */
     List<String> dirs(Placement placement) {
         return placement == Placement.HOOK_DIR
-                ? List.of(CONFIG_DIR, lib(), bin(), manDir(), completionDir(), hooks, hookDir(), ProfileStore.DIR)
-                : List.of(CONFIG_DIR, lib(), bin(), manDir(), completionDir(), hooks, ProfileStore.DIR);
+                ? List.of(CONFIG_DIR, lib(), bin(), manDir(), completionDir(), zshCompletionDir(), hooks, hookDir(), ProfileStore.DIR)
+                : List.of(CONFIG_DIR, lib(), bin(), manDir(), completionDir(), zshCompletionDir(), hooks, ProfileStore.DIR);
     }
 
     /** Whether install could have done {@code step} with this layout and placement. */
@@ -84,7 +97,7 @@ record Layout(String prefix, String hooks) {
         return switch (step.action()) {
             case MKDIR -> dirs(placement).stream().anyMatch(d -> d.equals(p) || d.startsWith(p + "/"));
             case FILE -> p.equals(jar()) || p.equals(launcher()) || p.equals(hookPath(placement)) || p.equals(README)
-                    || p.equals(completion()) || p.equals(manDir() + "/" + name(p)) && Resources.isManPageName(name(p));
+                    || p.equals(completion()) || p.equals(zshCompletion()) || p.equals(manDir() + "/" + name(p)) && Resources.isManPageName(name(p));
             case MOVE -> placement == Placement.CHAINED && p.equals(qemu()) && qemuOrig().equals(step.to());
             case ARCHIVE -> p.equals(archive());
         };

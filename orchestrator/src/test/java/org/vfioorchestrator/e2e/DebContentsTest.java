@@ -24,8 +24,8 @@ import org.vfioorchestrator.testing.Requires;
 /**
  * What the .deb that 'mvn package' builds holds, as Debian policy wants it, unpacked with dpkg-deb (no
  * root needed; {@link DebPackageE2eTest} installs it): man pages gzipped with {@code gzip -9n} (12.1), the
- * same bytes install writes, and a machine-readable copyright file (12.5) that names every library
- * bundled in the jar.
+ * same bytes install writes, the bash and zsh completions install writes, and a machine-readable
+ * copyright file (12.5) that names every library bundled in the jar.
  */
 @Tag("e2e")
 class DebContentsTest {
@@ -57,6 +57,19 @@ class DebContentsTest {
                 assertTrue(GzippedManPage.text(name, gz).contains("\n.TH \""), name);
                 assertArrayEquals(Files.readAllBytes(resources.resolve(name)), gz, name + ": the bytes install writes");
             }
+        }
+    }
+
+    @Test
+    void theCompletionsAreTheOnesInstallWrites() throws Exception {
+        Path usr = unpacked().resolve("usr/share");
+        try (FileSystem jar = FileSystems.newFileSystem(tree.resolve("usr/lib/vfio-orchestrator/vfio-orchestrator.jar"))) {
+            Path resources = jar.getPath("org/vfioorchestrator/install/completion");
+            assertArrayEquals(Files.readAllBytes(resources.resolve("vfio-orchestrator")),
+                    Files.readAllBytes(usr.resolve("bash-completion/completions/vfio-orchestrator")), "bash");
+            // Debian's zsh looks in /usr/share/zsh/vendor-completions for its packages' (ZshCompletionTest runs it)
+            assertArrayEquals(Files.readAllBytes(resources.resolve("_vfio-orchestrator")),
+                    Files.readAllBytes(usr.resolve("zsh/vendor-completions/_vfio-orchestrator")), "zsh");
         }
     }
 

@@ -42,9 +42,10 @@ class DebPackageE2eTest {
     /** Directories only the package and the tool write in. */
     static final List<Path> OWN_TREES = Stream.of("/etc/vfio-orchestrator", "/etc/libvirt/hooks", "/usr/lib/vfio-orchestrator",
             "/var/log/vfio-orchestrator", "/var/lib/vfio-orchestrator").map(Path::of).toList();
-    /** Directories others write in too: only the entries named like the package count. */
+    /** Directories others write in too: only the entries named like the package (or its zsh completion) count. */
     static final List<Path> SHARED_DIRS = Stream.of("/usr/bin", "/usr/share/man/man1", "/usr/share/bash-completion",
-            "/usr/share/bash-completion/completions", "/usr/share/doc", "/var/lib/dpkg/info").map(Path::of).toList();
+            "/usr/share/bash-completion/completions", "/usr/share/zsh", "/usr/share/zsh/vendor-completions", "/usr/share/doc",
+            "/var/lib/dpkg/info").map(Path::of).toList();
     /** Removed by a purge: whatever was there before the test waits beside it ({@link #setAside}). */
     static final List<Path> SET_ASIDE = Stream.of("/var/log/vfio-orchestrator", "/var/lib/vfio-orchestrator").map(Path::of).toList();
 
@@ -109,6 +110,7 @@ class DebPackageE2eTest {
         assertFalse(Files.exists(Path.of("/usr/share/man/man1/vfio-orchestrator-install.1")), "only the gzipped page");
         assertTrue(Files.readString(Path.of("/usr/share/doc/" + PACKAGE + "/copyright")).startsWith("Format: "));
         assertTrue(Files.isRegularFile(Path.of("/usr/share/bash-completion/completions/vfio-orchestrator")));
+        assertTrue(Files.isRegularFile(Path.of("/usr/share/zsh/vendor-completions/_vfio-orchestrator")));
         Cmd.Out version = Cmd.run(Duration.ofMinutes(1), "/usr/bin/vfio-orchestrator", "--version");
         assertEquals(0, version.code(), version.err());
         // an upgrade to another jar: the hook and /etc stay as they are; the old class-data-sharing archive goes
@@ -222,7 +224,8 @@ class DebPackageE2eTest {
             m.put(dir.toString(), Files.isDirectory(dir) ? "<dir>" : "<absent>");
             if (Files.isDirectory(dir)) {
                 try (Stream<Path> s = Files.list(dir)) {
-                    for (Path p : s.filter(p -> p.getFileName().toString().startsWith(PACKAGE)).toList()) {
+                    for (Path p : s.filter(p -> p.getFileName().toString().startsWith(PACKAGE)
+                            || p.getFileName().toString().equals("_" + PACKAGE)).toList()) {
                         m.putAll(Cleanup.snapshotTree(p));
                     }
                 }

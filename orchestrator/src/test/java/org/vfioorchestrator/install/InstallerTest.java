@@ -93,6 +93,9 @@ class InstallerTest {
         }
         assertEquals(new String(Resources.bytes(Resources.COMPLETION), StandardCharsets.UTF_8),
                 read("usr/local/share/bash-completion/completions/vfio-orchestrator"), "bash-completion finds it by the command's name");
+        assertEquals(new String(Resources.bytes(Resources.ZSH_COMPLETION), StandardCharsets.UTF_8),
+                read("usr/local/share/zsh/site-functions/_vfio-orchestrator"), "where zsh looks for local completions");
+        assertEquals("rw-r--r--", mode("usr/local/share/zsh/site-functions/_vfio-orchestrator"));
         String shim = read("etc/libvirt/hooks/qemu.d/vfio-orchestrator");
         assertEquals("rwxr-xr-x", mode("etc/libvirt/hooks/qemu.d/vfio-orchestrator"));
         assertTrue(shim.contains("\nprofiles=/etc/vfio-orchestrator/profiles\n"), shim);
@@ -392,6 +395,8 @@ class InstallerTest {
         }
         Files.write(Files.createDirectories(root.resolve("usr/share/bash-completion/completions")).resolve("vfio-orchestrator"),
                 Resources.bytes(Resources.COMPLETION));
+        Files.write(Files.createDirectories(root.resolve("usr/share/zsh/vendor-completions")).resolve("_vfio-orchestrator"),
+                Resources.bytes(Resources.ZSH_COMPLETION));
     }
 
     @Test
