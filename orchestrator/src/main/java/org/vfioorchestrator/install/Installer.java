@@ -6,8 +6,10 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import org.vfioorchestrator.OrchestratorException;
 import org.vfioorchestrator.install.Manifest.Action;
@@ -41,7 +43,7 @@ public final class Installer {
     /** "wrote X" -> "would write X", for dry runs. */
     static String would(String done) {
         for (String[] v : new String[][] {{"created ", "create "}, {"wrote ", "write "}, {"moved ", "move "},
-                {"updated ", "update "}}) {
+                {"updated ", "update "}, {"removed ", "remove "}}) {
             if (done.startsWith(v[0])) {
                 return "would " + v[1] + done.substring(v[0].length());
             }
@@ -109,39 +111,42 @@ public final class Installer {
         byte[] shim = Resources.shim(ProfileStore.DIR, layout.jar(), chain);
 
         List<Op> ops = new ArrayList<>();
+        Set<String> files = new HashSet<>(); // every file this version installs, written now or already right
         dirs(ops, Layout.CONFIG_DIR);
         dirs(ops, layout.lib());
-        file(ops, start, layout.jar(), jar, false);
+        file(ops, files, start, layout.jar(), jar, false);
         dirs(ops, layout.bin());
-        file(ops, start, layout.launcher(), Resources.bytes(Resources.LAUNCHER), true);
+        file(ops, files, start, layout.launcher(), Resources.bytes(Resources.LAUNCHER), true);
         dirs(ops, layout.manDir());
         for (String page : Resources.manPages()) {
-            file(ops, start, layout.manDir() + "/" + page, Resources.bytes("man/" + page), false);
+            file(ops, files, start, layout.manDir() + "/" + page, Resources.bytes("man/" + page), false);
         }
         dirs(ops, layout.completionDir());
-        file(ops, start, layout.completion(), Resources.bytes(Resources.COMPLETION), false);
+        file(ops, files, start, layout.completion(), Resources.bytes(Resources.COMPLETION), false);
         dirs(ops, layout.zshCompletionDir());
-        file(ops, start, layout.zshCompletion(), Resources.bytes(Resources.ZSH_COMPLETION), false);
+        file(ops, files, start, layout.zshCompletion(), Resources.bytes(Resources.ZSH_COMPLETION), false);
         dirs(ops, hooks);
         switch (placement) {
             case HOOK_DIR -> {
                 dirs(ops, layout.hookDir());
-                file(ops, start, start.hookPath(), shim, true);
+                file(ops, files, start, start.hookPath(), shim, true);
             }
-            case HOOK_FILE -> file(ops, start, start.hookPath(), shim, true);
+            case HOOK_FILE -> file(ops, files, start, start.hookPath(), shim, true);
             case CHAINED -> {
                 if (start.step(Action.MOVE, layout.qemu()).isEmpty()) {
                     ops.add(new Op(Step.move(layout.qemu(), layout.qemuOrig()), null, false, "moved " + fs.show(layout.qemu())
                             + " to " + fs.show(layout.qemuOrig()) + " (the shim runs it first)"));
                     ops.add(new Op(Step.file(start.hookPath(), InstallFs.sha256(shim)), shim, true,
                             "wrote " + fs.show(start.hookPath())));
+                    files.add(start.hookPath());
                 } else {
-                    file(ops, start, start.hookPath(), shim, true);
+                    file(ops, files, start, start.hookPath(), shim, true);
                 }
             }
         }
         dirs(ops, ProfileStore.DIR);
-        file(ops, start, Layout.README, Resources.bytes(Resources.TEMPLATE), false);
+        file(ops, files, start, Layout.README, Resources.bytes(Resources.TEMPLATE), false);
+        earlierVersionsFiles(ops, files, start);
 
         String jarSha = InstallFs.sha256(jar);
         boolean archiveDue = fs.isLive() && CdsArchive.due(fs, start, layout.archive(), jarSha);
@@ -162,9 +167,14 @@ public final class Installer {
         }
         Manifest m = start;
         for (Op op : ops) {
-            m = m.with(op.step());
-            save(m);
-            carryOut(op, hooks);
+            if (op.removal()) {
+                fs.delete(op.step().path());
+                m = m.without(op.step()); // after the removal: uninstall skips a recorded file that is gone
+            } else {
+                m = m.with(op.step());
+                save(m);
+                carryOut(op, hooks);
+            }
             save(m);
             out.accept(op.describe());
         }
@@ -192,8 +202,12 @@ public final class Installer {
         return new Result(m, changes, running);
     }
 
-    /** One planned step, with the bytes for a file. */
-    private record Op(Step step, byte[] content, boolean executable, String description) {
+    /** One planned step, with the bytes for a file; {@code removal}: the FILE step's file goes, and the step with it. */
+    private record Op(Step step, byte[] content, boolean executable, String description, boolean removal) {
+        Op(Step step, byte[] content, boolean executable, String description) {
+            this(step, content, executable, description, false);
+        }
+
         String describe() {
             return description;
         }
@@ -261,8 +275,23 @@ public final class Installer {
         }
     }
 
+    /**
+     * Plans removing what an earlier version installed and this one does not (a man page renamed, say): only
+     * while it holds what was written, as uninstall would; one changed since stays for uninstall to name.
+     */
+    private void earlierVersionsFiles(List<Op> ops, Set<String> files, Manifest m) {
+        for (Step s : m.steps()) {
+            if (s.action() == Action.FILE && !files.contains(s.path()) && fs.isRegularFile(s.path())
+                    && InstallFs.sha256(fs.read(s.path()).orElseThrow()).equals(s.sha256())) {
+                ops.add(new Op(s, null, false, "removed " + fs.show(s.path()) + " (an earlier version's; this one does"
+                        + " not install it)", true));
+            }
+        }
+    }
+
     /** Plans writing a file: new, an update of one we installed, or nothing when it is already right. */
-    private void file(List<Op> ops, Manifest m, String path, byte[] content, boolean executable) {
+    private void file(List<Op> ops, Set<String> files, Manifest m, String path, byte[] content, boolean executable) {
+        files.add(path);
         boolean ours = m.step(Action.FILE, path).isPresent();
         Step step = Step.file(path, InstallFs.sha256(content));
         if (!fs.exists(path)) {

@@ -90,6 +90,10 @@ public record Manifest(String prefix, String hooksDir, String libvirt, Placement
         return new Manifest(prefix, hooksDir, libvirt, placement, installedAt, packageName, list);
     }
 
+    Manifest without(Step step) {
+        return withSteps(steps.stream().filter(s -> !(s.action() == step.action() && s.path().equals(step.path()))).toList());
+    }
+
     Manifest withSteps(List<Step> list) {
         return new Manifest(prefix, hooksDir, libvirt, placement, installedAt, packageName, list);
     }

@@ -214,6 +214,46 @@ class InstallerTest {
     }
 
     @Test
+    void anEarlierVersionsManPageIsRemovedByTheNextInstallWhileUnchanged() throws Exception {
+        Map<String, String> before = snapshot(root);
+        assertEquals(0, install("--libvirt-version", "9.0.0").code());
+        // as an earlier version left them: uncompressed pages, recorded with their hashes; one edited since
+        Map<String, Object> manifest = JSON.std.mapFrom(read("etc/vfio-orchestrator/install.manifest"));
+        @SuppressWarnings("unchecked")
+        List<Object> steps = new java.util.ArrayList<>((List<Object>) manifest.get("steps"));
+        for (String page : List.of("vfio-orchestrator-plan.1", "vfio-orchestrator-xml.1")) {
+            String path = "/usr/local/share/man/man1/" + page;
+            Files.writeString(root.resolve(path.substring(1)), ".TH an earlier version's page\n");
+            steps.add(Map.of("action", "FILE", "path", path, "sha256", InstallFs.sha256(Files.readAllBytes(root.resolve(path.substring(1))))));
+        }
+        manifest.put("steps", steps);
+        Files.writeString(root.resolve("etc/vfio-orchestrator/install.manifest"), JSON.std.asString(manifest));
+        Files.writeString(root.resolve("usr/local/share/man/man1/vfio-orchestrator-xml.1"), ".TH my notes\n");
+        Map<String, String> earlier = snapshot(root);
+
+        CliRun dry = install("--libvirt-version", "9.0.0", "--dry-run");
+        assertEquals("would remove " + root + "/usr/local/share/man/man1/vfio-orchestrator-plan.1 (an earlier version's; this"
+                + " one does not install it)", dry.out().lines().filter(l -> !l.startsWith("libvirt ")).findFirst().orElseThrow());
+        assertEquals(earlier, snapshot(root));
+        CliRun again = install("--libvirt-version", "9.0.0");
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains("\nremoved " + root + "/usr/local/share/man/man1/vfio-orchestrator-plan.1 (an earlier"
+                + " version's; this one does not install it)\n"), again.out());
+        assertFalse(Files.exists(root.resolve("usr/local/share/man/man1/vfio-orchestrator-plan.1")));
+        assertFalse(read("etc/vfio-orchestrator/install.manifest").contains("vfio-orchestrator-plan.1\""), "nor recorded");
+        assertEquals(".TH my notes\n", read("usr/local/share/man/man1/vfio-orchestrator-xml.1"), "changed since: kept");
+
+        CliRun u = uninstall();
+        assertEquals(1, u.code(), u.out());
+        assertTrue(u.out().contains("kept " + root + "/usr/local/share/man/man1/vfio-orchestrator-xml.1: it changed since install"),
+                u.out());
+        Map<String, String> after = snapshot(root);
+        assertEquals("file rw-r--r-- .TH my notes\n", after.remove("usr/local/share/man/man1/vfio-orchestrator-xml.1"));
+        after.keySet().removeIf(p -> p.equals("usr/local/share/man/man1") || p.equals("usr/local/share/man") || p.equals("usr/local/share"));
+        assertEquals(before, after, "all but the page someone edited");
+    }
+
+    @Test
     void dryRunsChangeNothing() throws Exception {
         Files.writeString(root.resolve("etc/libvirt/hooks/qemu"), FOREIGN);
         Map<String, String> before = snapshot(root);
