@@ -19,9 +19,11 @@ import org.vfioorchestrator.cpu.CpuSet;
  * @param vms           the VMs shown: the one asked for, or every applied or profiled running VM
  * @param drift         values someone changed after we wrote them
  * @param partitions    the cpuset partitions the journal made (the profile's partition), as the kernel reports them now
+ * @param units         the systemd unit properties the journal set, as systemd shows them now
  */
 public record Status(String journalPath, JournalState journal, String journalProblem, int beforeImages,
-        List<String> staleJournals, Optional<String> hook, List<Vm> vms, List<Drift> drift, List<Partition> partitions) {
+        List<String> staleJournals, Optional<String> hook, List<Vm> vms, List<Drift> drift, List<Partition> partitions,
+        List<UnitProperty> units) {
 
     public enum JournalState { NONE, CURRENT, STALE, UNREADABLE }
 
@@ -82,5 +84,9 @@ public record Status(String journalPath, JournalState journal, String journalPro
     }
 
     public record Drift(String path, String vm, String expected, String now, String original) {
+    }
+
+    /** A unit's runtime property we set (AllowedCPUs of the host's slices), as systemd shows it {@code now}. */
+    public record UnitProperty(String unit, String property, String now) {
     }
 }

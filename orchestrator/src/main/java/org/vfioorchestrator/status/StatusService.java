@@ -3,7 +3,9 @@ package org.vfioorchestrator.status;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import org.vfioorchestrator.OrchestratorException;
@@ -88,10 +90,42 @@ public final class StatusService {
         for (String vm : vmsToShow(only, current)) {
             vms.add(vm(vm, current, facts));
         }
-        List<Status.Drift> drift = current == null ? List.of() : drift(current, only);
+        Map<JournalEntry.UnitPropertySet, String> units = current == null ? Map.of() : unitProperties(current);
+        List<Status.Drift> drift = current == null ? List.of() : drift(current, only, units);
         Optional<String> hook = Installer.installedHook(host.root());
+        List<Status.UnitProperty> shown = new ArrayList<>();
+        units.forEach((e, now) -> shown.add(new Status.UnitProperty(e.unit(), e.property(), now)));
         return new Status(journalPath, state, problem, journal == null ? 0 : journal.entries().size(), stale, hook,
-                vms, drift, current == null ? List.of() : partitions(current));
+                vms, drift, current == null ? List.of() : partitions(current), shown);
+    }
+
+    /**
+     * systemd's value now of each unit property the journal set, one systemctl call per property (each starts a
+     * process); "(unreadable: why)" where systemd does not answer.
+     */
+    private Map<JournalEntry.UnitPropertySet, String> unitProperties(Journal journal) {
+        Map<String, List<JournalEntry.UnitPropertySet>> byProperty = new LinkedHashMap<>();
+        for (JournalEntry e : journal.entries()) {
+            if (e instanceof JournalEntry.UnitPropertySet u) {
+                byProperty.computeIfAbsent(u.property(), k -> new ArrayList<>()).add(u);
+            }
+        }
+        Map<JournalEntry.UnitPropertySet, String> out = new LinkedHashMap<>();
+        byProperty.forEach((property, entries) -> {
+            Map<String, String> now;
+            try {
+                now = host.systemd().map(sd -> sd.properties(entries.stream().map(JournalEntry.UnitPropertySet::unit).toList(),
+                        property)).orElse(Map.of());
+            } catch (HostIoException e) {
+                now = Map.of();
+                entries.forEach(u -> out.put(u, "(unreadable: " + e.getMessage() + ")"));
+                return;
+            }
+            for (JournalEntry.UnitPropertySet u : entries) {
+                out.put(u, now.getOrDefault(u.unit(), "(no systemd)"));
+            }
+        });
+        return out;
     }
 
     /** The partitions the journal made, as the kernel reports them: it says "invalid" when it cannot keep one. */
@@ -230,10 +264,17 @@ public final class StatusService {
     }
 
     /** Entries whose value is no longer what we wrote. Threads that exited are not drift: they are gone with their VM. */
-    private List<Status.Drift> drift(Journal journal, String only) {
+    private List<Status.Drift> drift(Journal journal, String only, Map<JournalEntry.UnitPropertySet, String> units) {
         List<Status.Drift> out = new ArrayList<>();
         for (JournalEntry e : journal.entries()) {
             if (only != null && e instanceof JournalEntry.ThreadPinned && !only.equals(e.vm())) {
+                continue;
+            }
+            if (e instanceof JournalEntry.UnitPropertySet u) {
+                String now = units.get(u);
+                if (!u.wroteValue(now)) {
+                    out.add(new Status.Drift("systemd " + u.unit() + " " + u.property(), u.vm(), u.expected(), now, u.original()));
+                }
                 continue;
             }
             try {

@@ -55,14 +55,30 @@ public final class StatusText {
             out.println("partition: " + p.cgroup() + " " + p.state() + (p.valid() ? ""
                     : ": the kernel balances its CPUs with the host's again; 'revert' then 'apply' makes it anew"));
         }
+        if (!s.units().isEmpty()) {
+            out.println();
+            // grouped by value: usually one line, AllowedCPUs of the host's slices
+            Map<String, List<String>> byValue = new LinkedHashMap<>();
+            for (Status.UnitProperty u : s.units()) {
+                byValue.computeIfAbsent(u.property() + "=" + u.now(), k -> new ArrayList<>()).add(u.unit());
+            }
+            byValue.forEach((value, units) -> out.println("systemd: " + value + " on " + String.join(", ", units)
+                    + " (runtime, until the last VM stops)"));
+        }
         if (!s.drift().isEmpty()) {
             out.println();
             out.println("drift: someone changed " + s.drift().size() + " value(s) after us ('revert' leaves them alone"
                     + " unless --force; 'apply VM' writes ours again):");
             for (Status.Drift d : s.drift()) {
-                out.println("  " + d.path() + ": now " + d.now() + ", we wrote " + d.expected() + ", before us " + d.original());
+                out.println("  " + d.path() + ": now " + shown(d.now()) + ", we wrote " + shown(d.expected()) + ", before us "
+                        + shown(d.original()));
             }
         }
+    }
+
+    /** An empty value (a cgroup or unit that inherits every CPU) as '' rather than nothing. */
+    private static String shown(String value) {
+        return value.isBlank() ? "''" : value;
     }
 
     private static void threads(Status.Running r, PrintWriter out) {
@@ -166,6 +182,11 @@ public final class StatusText {
             partitions.add(Map.of("cgroup", p.cgroup(), "state", p.state(), "valid", p.valid()));
         }
         m.put("partitions", partitions);
+        List<Object> units = new ArrayList<>();
+        for (Status.UnitProperty u : s.units()) {
+            units.add(Map.of("unit", u.unit(), "property", u.property(), "now", u.now()));
+        }
+        m.put("systemd", units);
         m.put("needsAttention", s.needsAttention());
         return m;
     }

@@ -129,6 +129,31 @@ class StatusCommandTest {
     }
 
     @Test
+    void onSystemdTheHostSlicesAllowedCpusShowAndAUnitChangedAfterUsIsDrift() throws Exception {
+        root = dir.resolve("systemd-host");
+        HostTreeGenerator.writeCached(SPEC.toBuilder().cgroup(HostSpec.Cgroup.SYSTEMD).build(), root);
+        Files.writeString(Files.createDirectories(root.resolve("etc/vfio-orchestrator/profiles")).resolve("small.yaml"), PROFILE);
+        host = HostFs.open(root);
+        apply();
+
+        CliRun r = status();
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("\n\nsystemd: AllowedCPUs=0,4 on init.scope, system.slice, user.slice (runtime, until the"
+                + " last VM stops)\n"), r.out());
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> units = (List<Map<String, Object>>) JSON.std.mapFrom(status("--json").out()).get("systemd");
+        assertEquals(Map.of("unit", "user.slice", "property", "AllowedCPUs", "now", "0,4"), units.get(2));
+
+        // an administrator gives user.slice every CPU back while the VM runs
+        host.systemd().orElseThrow().setRuntimeProperty("user.slice", "AllowedCPUs", "");
+        r = status();
+        assertEquals(3, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("systemd: AllowedCPUs=0,4 on init.scope, system.slice (runtime, until the last VM stops)\n"
+                + "systemd: AllowedCPUs= on user.slice (runtime, until the last VM stops)\n"), r.out());
+        assertTrue(r.out().contains("\n  systemd user.slice AllowedCPUs: now '', we wrote 0,4, before us ''\n"), r.out());
+    }
+
+    @Test
     void driftAndAThreadMovedOffItsPinAreShownAndExitThree() throws Exception {
         apply();
         TreeSnapshot applied = TreeSnapshot.of(root);
