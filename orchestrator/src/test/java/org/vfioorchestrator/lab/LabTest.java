@@ -51,16 +51,16 @@ class LabTest {
 
     /**
      * Variant (c): bookworm-backports' kernel on cgroup v2, where the kernel's cpuset and partition rules may have
-     * moved since 6.1; only the scenarios that exercise those rules (the kill points and cycles do not depend on
-     * the kernel's version, and the other variants run them).
+     * moved since 6.1: every scenario but the kill points, the cycles and libvirt's, which repeat the same
+     * kernel writes many times (v2 runs them) and would add ten minutes on one emulated CPU.
      */
     @TestFactory
     Stream<DynamicNode> systemdWithCgroupV2OnNewerKernel() throws Exception {
         return variant("v2-new", "systemd + cgroup v2, newer kernel", "new", "", SCENARIOS.isEmpty() ? NEWER_KERNEL_SCENARIOS : SCENARIOS);
     }
 
-    private static final List<String> NEWER_KERNEL_SCENARIOS = List.of("kernel:", "systemd:", "apply confines", "daemon-reload",
-            "partition", "differential");
+    private static final List<String> NEWER_KERNEL_SCENARIOS = List.of("kernel:", "systemd:", "apply confines", "cgroupfs",
+            "isolation holds", "two VMs", "partition", "differential");
 
     private Stream<DynamicNode> variant(String tag, String title, String kernel, String append, List<String> scenarios)
             throws Exception {
@@ -72,7 +72,14 @@ class LabTest {
         Path jar = Path.of(System.getProperty("vfio.jar", "target/vfio-orchestrator.jar"));
         Requires.that(Files.isRegularFile(jar), "needs the built jar " + jar + ": run 'mvn -B verify' (the lab runs after 'package')");
 
-        LabImage image = LabImage.ensure();
+        LabImage image;
+        try {
+            image = LabImage.ensure();
+        } catch (IOException e) {
+            // no network or no room outside CI: the reason shows as the skip; in CI it fails
+            Requires.that(false, "the lab's guest image could not be built: " + e.getMessage());
+            return Stream.empty();
+        }
         Path work = Path.of("target", "lab", tag).toAbsolutePath();
         Path share = work.resolve("share");
         deleteTree(work);

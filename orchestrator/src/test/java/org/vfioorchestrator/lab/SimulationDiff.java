@@ -88,7 +88,7 @@ final class SimulationDiff {
             if (!t0.containsKey(key) && !t.containsKey(key)) {
                 continue; // a file the capture does not hold (e.g. cpuset.cpus.effective): the simulation has no say
             }
-            if (k.get(key) == null && KernelState.comesAndGoes(key)) {
+            if (k.get(key) == null && KernelState.comesAndGoes(key, k)) {
                 continue; // systemd stopped the unit meanwhile (libvirtd exits when idle): its cgroup went with it
             }
             if (!same(key, k.get(key), t.get(key))) {

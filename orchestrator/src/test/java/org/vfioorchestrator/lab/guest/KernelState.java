@@ -76,9 +76,9 @@ public final class KernelState {
     }
 
     /**
-     * Where two snapshots differ, one line each. Processes that started or ended in between, and
-     * v2 cgroups that exist in only one of them (systemd makes and removes those for its own units),
-     * are not differences: values of what exists in both are.
+     * Where two snapshots differ, one line each. Processes that started or ended in between, and v2
+     * cgroups that exist in only one of them (systemd makes and removes those for its own units), are not
+     * differences: the files of a cgroup in both are, a cpuset file that appeared or went included.
      */
     static List<String> diff(Map<String, String> before, Map<String, String> after) {
         List<String> lines = new ArrayList<>();
@@ -88,7 +88,7 @@ public final class KernelState {
             }
             String now = after.get(e.getKey());
             if (now == null) {
-                if (!comesAndGoes(e.getKey())) {
+                if (!comesAndGoes(e.getKey(), after)) {
                     lines.add(e.getKey() + ": was '" + e.getValue() + "', now absent");
                 }
             } else if (!now.equals(e.getValue())) {
@@ -96,22 +96,31 @@ public final class KernelState {
             }
         }
         for (Map.Entry<String, String> e : after.entrySet()) {
-            if (!before.containsKey(e.getKey()) && !comesAndGoes(e.getKey())) {
+            if (!before.containsKey(e.getKey()) && !comesAndGoes(e.getKey(), before)) {
                 lines.add(e.getKey() + ": absent before, now '" + e.getValue() + "'");
             }
         }
         return lines;
     }
 
-    /** machine.slice and what is below it are libvirt's: it sets them up for its VMs and leaves them so. */
+    /**
+     * What libvirt sets up for its VMs and leaves so: the cgroups below machine.slice (v2; machine.slice
+     * itself is compared), its cpusets for VMs (v1).
+     */
     private static boolean libvirts(String key) {
-        return key.startsWith("cgroup2 /machine.slice") || key.startsWith("cpuset /machine");
+        return key.startsWith("cgroup2 /machine.slice/") || key.startsWith("cpuset /machine");
     }
 
-    /** What appears and disappears without the tool: see {@link #diff}. */
-    public static boolean comesAndGoes(String key) {
-        // processes, systemd's units and their v2 cgroups come and go; so do libvirt's v1 cpusets for its VMs
-        return key.startsWith("proc ") || key.startsWith("cgroup2 ") || key.startsWith("unit ") || libvirts(key);
+    /**
+     * Whether {@code key}, found in one snapshot only, may appear or disappear without the tool, given the
+     * {@code other} snapshot: a process, a service's systemd view, a libvirt cgroup, or a file of a v2 cgroup
+     * that is not in the other (every v2 cgroup has a cgroup.subtree_control).
+     */
+    public static boolean comesAndGoes(String key, Map<String, String> other) {
+        if (key.startsWith("cgroup2 ")) {
+            return libvirts(key) || !other.containsKey(key.substring(0, key.lastIndexOf(' ')) + " cgroup.subtree_control");
+        }
+        return key.startsWith("proc ") || key.startsWith("unit ") || libvirts(key);
     }
 
     private static void cgroupsV2(Path root, SortedMap<String, String> s) {

@@ -42,6 +42,8 @@ public final class Scenarios {
     /** Where it leaves the capture, the profile and the real values, under the output folder. */
     public static final String DIFFERENTIAL_DIR = "differential";
     static final int CYCLES = 20;
+    /** The profile's cgroups written directly, as on a host without systemd. */
+    static final String CGROUPFS = "cgroupfs written directly (cgroups.mode: v2): revert past the kernel's ENOSPC";
 
     private final long seed;
     private int fakeVm;
@@ -68,6 +70,7 @@ public final class Scenarios {
                 new Scenario("systemd: a +cpuset written behind its back is gone after daemon-reload", this::systemdDropsCpuset),
                 new Scenario("systemd: runtime AllowedCPUs on the host's slices, set and reset", this::systemdAllowedCpus),
                 new Scenario("apply confines every host process, revert restores all", this::applyRevert),
+                new Scenario(CGROUPFS, this::cgroupfsDirect),
                 new Scenario("isolation holds after systemctl daemon-reload", d -> event(d, "daemon-reload")),
                 new Scenario("isolation holds after a transient unit starts", d -> event(d, "transient unit")),
                 new Scenario("isolation holds after a service restarts", d -> event(d, "service restart")),
@@ -281,6 +284,38 @@ public final class Scenarios {
         List<String> diff = KernelState.diff(before, KernelState.read());
         check(revert.ok() && diff.isEmpty(), "after revert (exit " + revert.code() + ") " + diff.size()
                 + " values differ from before apply:\n" + String.join("\n", diff) + "\nrevert said: " + revert.both());
+        return null;
+    }
+
+    /**
+     * cgroups.mode: v2, the path of a host without systemd, on this kernel: cgroupfs is written directly. A
+     * populated cgroup's cpuset.cpus cannot go back to '' (ENOSPC), so revert gives it its parent's CPUs, then
+     * takes the root's cpuset controller away again (systemd had it off), which leaves the kernel as before.
+     * No unit is started meanwhile: systemd would take the controller away (the "systemd:" scenario above).
+     */
+    private String cgroupfsDirect(List<String> details) throws Exception {
+        if (!KernelState.unified()) {
+            return "cgroup v1: the v2 cgroupfs path does not apply";
+        }
+        Set<Integer> vm = fakeVm();
+        Tool.profile("labvm", PROFILE + "cgroups:\n  mode: v2\n");
+        SortedMap<String, String> before = KernelState.read();
+        Guest.Out apply = Tool.process("apply", "labvm");
+        check(apply.ok(), "apply exited " + apply.code() + ":\n" + apply.both());
+        details.add(firstLine(apply.out()) + "; root subtree_control '"
+                + KernelState.read(KernelState.CGROUP.resolve("cgroup.subtree_control")).orElse("?") + "', init.scope cpuset.cpus '"
+                + KernelState.read(KernelState.CGROUP.resolve("init.scope/cpuset.cpus")).orElse("?") + "'");
+        assertConfined(vm, details, 3, true);
+        Guest.Out revert = Tool.process("revert", "labvm", "--verbose");
+        List<String> substituted = revert.both().lines().filter(l -> l.contains("instead of ''")).toList();
+        details.add("revert labvm: exit " + revert.code() + "; cgroups the kernel would not give back '' (ENOSPC), given"
+                + " their parent's CPUs before the controller went: " + substituted.size());
+        substituted.stream().limit(2).forEach(details::add);
+        List<String> diff = KernelState.diff(before, KernelState.read());
+        check(revert.ok() && diff.isEmpty(), "after revert (exit " + revert.code() + ") " + diff.size()
+                + " values differ from before apply:\n" + String.join("\n", diff) + "\nrevert said: " + revert.both());
+        check(substituted.stream().anyMatch(l -> l.contains("/init.scope/cpuset.cpus")), "init.scope holds PID 1, so the kernel"
+                + " refuses '' there; revert did not say it gave it its parent's CPUs:\n" + revert.both());
         return null;
     }
 
@@ -501,6 +536,10 @@ public final class Scenarios {
             Thread.sleep(2000);
             assertConfined(vm, details, 0);
             details.add("after daemon-reload, still confined");
+            // what a user sees while the VM runs, for the README
+            Guest.Out status = Tool.process("status", "labgame");
+            details.add("status: exit " + status.code() + ": " + status.both().replace('\n', '|'));
+            check(status.ok(), "status while the VM runs exited " + status.code() + ":\n" + status.both());
             Guest.Out destroy = Guest.run(300, "virsh", "-c", "qemu:///system", "destroy", "labgame");
             check(destroy.ok(), "virsh destroy exited " + destroy.code() + ": " + destroy.both());
             // the release hook, and systemd's removal of QEMU's scope, finish after destroy returns
@@ -587,8 +626,14 @@ public final class Scenarios {
      * slices are confined, libvirtd with them.
      */
     private void assertConfined(Set<Integer> vm, List<String> details, double sampleSeconds) throws InterruptedException {
+        assertConfined(vm, details, sampleSeconds, !KernelState.unified());
+    }
+
+    /** @param keptFree whether the processes cgroups.keep names keep every CPU (where the tool writes cgroups directly) */
+    private void assertConfined(Set<Integer> vm, List<String> details, double sampleSeconds, boolean keptFree)
+            throws InterruptedException {
         Set<Integer> exempt = new java.util.HashSet<>(vm);
-        if (!KernelState.unified()) {
+        if (keptFree) {
             for (HostTasks.Task t : HostTasks.processes()) {
                 if (KEPT.contains(t.comm())) {
                     exempt.add(t.pid());
@@ -614,11 +659,6 @@ public final class Scenarios {
                 + " values differ from before apply:\n" + String.join("\n", diff) + (revert.ok() ? "" : "\nrevert said: " + revert.both()));
     }
 
-    /**
-     * Waits until the warm-up login's user manager (user@1000.service) has stopped (logind stops it 10 s
-     * after the last session): it enables controllers in its own delegated cgroup while it starts, which a
-     * snapshot taken meanwhile would count against the tool.
-     */
     /** Polls until {@code done} holds, at most {@code seconds}: systemd finishes some work after the call that asked. */
     private static void within(int seconds, java.util.function.BooleanSupplier done) throws InterruptedException {
         long end = System.nanoTime() + seconds * 1_000_000_000L;
@@ -627,6 +667,11 @@ public final class Scenarios {
         }
     }
 
+    /**
+     * Waits until the warm-up login's user manager (user@1000.service) has stopped (logind stops it 10 s
+     * after the last session): it enables controllers in its own delegated cgroup while it starts, which a
+     * snapshot taken meanwhile would count against the tool.
+     */
     private static void awaitUserManagerGone() throws InterruptedException {
         for (int i = 0; i < 60; i++) {
             String state = Guest.run(30, "systemctl", "is-active", "user@1000.service").out().strip();
