@@ -111,9 +111,11 @@ class LabTest {
             }
         }
         Path differential = share.resolve("out").resolve(Scenarios.DIFFERENTIAL_DIR);
-        if (Files.exists(differential.resolve("real.json"))) {
-            tests.add(DynamicTest.dynamicTest("the simulated kernel, on this guest's capture, ends with the kernel's values",
-                    () -> SimulationDiff.check(differential)));
+        for (Path profile : Files.exists(differential) ? list(differential) : List.<Path>of()) {
+            if (Files.exists(profile.resolve("real.json"))) {
+                tests.add(DynamicTest.dynamicTest("the simulated kernel, on this guest's capture, ends with the kernel's values ("
+                        + profile.getFileName() + " profile)", () -> SimulationDiff.check(profile)));
+            }
         }
         String guestRc = Files.exists(share.resolve("out/run.rc")) ? Files.readString(share.resolve("out/run.rc")).strip() : "none";
         tests.add(DynamicTest.dynamicTest("the guest booted, ran every scenario and powered off", () -> {
@@ -164,6 +166,12 @@ class LabTest {
 
     private static List<String> words(String commaSeparated) {
         return java.util.Arrays.stream(commaSeparated.split(",")).map(String::strip).filter(w -> !w.isEmpty()).toList();
+    }
+
+    private static List<Path> list(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.sorted().toList();
+        }
     }
 
     private static boolean onPath(String tool) {

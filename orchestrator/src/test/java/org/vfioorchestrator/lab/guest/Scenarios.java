@@ -596,25 +596,41 @@ public final class Scenarios {
      * leaves the capture, the profile and the kernel files' values before, applied and reverted in the
      * share. The host replays the same on the capture through the simulated kernel and compares.
      */
+    /**
+     * The profiles the simulated kernel is compared on, by name: the lab's own, and on v2 its partition and
+     * its cgroups written directly (the kernel's partition and ENOSPC rules).
+     */
+    static Map<String, String> differentialProfiles() {
+        Map<String, String> profiles = new LinkedHashMap<>();
+        profiles.put("plain", PROFILE);
+        if (KernelState.unified()) {
+            profiles.put("partition", PARTITION_PROFILE);
+            profiles.put("cgroupfs", PROFILE + "cgroups:\n  mode: v2\n");
+        }
+        return profiles;
+    }
+
     private String differential(List<String> details) throws Exception {
         fakeVm();
-        Tool.profile("labvm", PROFILE);
-        Path dir = Path.of("/lab/out", DIFFERENTIAL_DIR);
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve("labvm.yaml"), PROFILE);
-        details.add(firstLine(Tool.must("capture", dir.resolve("capture").toString())));
-        Map<String, Object> real = new LinkedHashMap<>();
-        real.put("irqsRefused", irqsRefused());
-        real.put("before", KernelState.files(Path.of("/")));
-        Guest.Out apply = Tool.run("apply", "labvm");
-        real.put("applyExit", apply.code());
-        real.put("applied", KernelState.files(Path.of("/")));
-        Guest.Out revert = Tool.run("revert", "labvm");
-        real.put("revertExit", revert.code());
-        real.put("revertOutput", revert.both());
-        real.put("reverted", KernelState.files(Path.of("/")));
-        Files.writeString(dir.resolve("real.json"), com.fasterxml.jackson.jr.ob.JSON.std.asString(real));
-        details.add("apply exit " + apply.code() + ", revert exit " + revert.code());
+        for (Map.Entry<String, String> profile : differentialProfiles().entrySet()) {
+            Tool.profile("labvm", profile.getValue());
+            Path dir = Path.of("/lab/out", DIFFERENTIAL_DIR, profile.getKey());
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve("labvm.yaml"), profile.getValue());
+            Tool.must("capture", dir.resolve("capture").toString());
+            Map<String, Object> real = new LinkedHashMap<>();
+            real.put("irqsRefused", irqsRefused());
+            real.put("before", KernelState.files(Path.of("/")));
+            Guest.Out apply = Tool.run("apply", "labvm");
+            real.put("applyExit", apply.code());
+            real.put("applied", KernelState.files(Path.of("/")));
+            Guest.Out revert = Tool.run("revert", "labvm");
+            real.put("revertExit", revert.code());
+            real.put("revertOutput", revert.both());
+            real.put("reverted", KernelState.files(Path.of("/")));
+            Files.writeString(dir.resolve("real.json"), com.fasterxml.jackson.jr.ob.JSON.std.asString(real));
+            details.add(profile.getKey() + ": apply exit " + apply.code() + ", revert exit " + revert.code());
+        }
         return null;
     }
 
