@@ -50,11 +50,6 @@ public final class StatusText {
             }
             vm.notes().forEach(n -> out.println("  note: " + n));
         }
-        for (Status.Partition p : s.partitions()) {
-            out.println();
-            out.println("partition: " + p.cgroup() + " " + p.state() + (p.valid() ? ""
-                    : ": the kernel balances its CPUs with the host's again; 'revert' then 'apply' makes it anew"));
-        }
         if (!s.units().isEmpty()) {
             out.println();
             // grouped by value: usually one line, AllowedCPUs of the host's slices
@@ -64,6 +59,11 @@ public final class StatusText {
             }
             byValue.forEach((value, units) -> out.println("systemd: " + value + " on " + String.join(", ", units)
                     + " (runtime, until the last VM stops)"));
+        }
+        for (Status.Partition p : s.partitions()) {
+            out.println();
+            out.println("partition: " + p.cgroup() + " " + p.state() + (p.valid() ? ""
+                    : ": the kernel balances its CPUs with the host's again; 'revert' then 'apply' makes it anew"));
         }
         if (!s.drift().isEmpty()) {
             out.println();
