@@ -104,11 +104,13 @@ public final class KernelState {
     }
 
     /**
-     * What libvirt sets up for its VMs and leaves so: the cgroups below machine.slice (v2; machine.slice
-     * itself is compared), its cpusets for VMs (v1).
+     * What libvirt sets up for its VMs and leaves so: the cgroups below machine.slice and the controllers
+     * systemd enabled in machine.slice for them (v2; machine.slice's cpuset files are compared), its cpusets
+     * for VMs (v1).
      */
     private static boolean libvirts(String key) {
-        return key.startsWith("cgroup2 /machine.slice/") || key.startsWith("cpuset /machine");
+        return key.startsWith("cgroup2 /machine.slice/") || key.equals("cgroup2 /machine.slice cgroup.subtree_control")
+                || key.startsWith("cpuset /machine");
     }
 
     /**
