@@ -328,7 +328,8 @@ final class TreeHostFs extends FileTreeHostFs {
      * failed check is kept ("isolated invalid (reason)") even once the cause is gone. Writing the same type again
      * looks again on 6.12; on 6.1 it does not, only 'member' and then the type does (the lab saw all of it; a tree
      * that does not say its kernel is taken for 6.1, and versions between the two are not measured). A valid
-     * partition's CPUs leave its siblings' effective CPUs. Older kernels refuse instead ({@link #refusedBefore61}).
+     * partition's CPUs leave its parent's effective CPUs (the top's too), and so its siblings'. Older kernels
+     * refuse instead ({@link #refusedBefore61}).
      */
     private void writePartition(String path, String v) {
         if (!List.of("member", "root", "isolated").contains(v)) {
@@ -351,9 +352,7 @@ final class TreeHostFs extends FileTreeHostFs {
             state = v + " invalid (" + problem + ")";
         }
         super.write(path, state);
-        for (String sibling : childCgroups(parent)) {
-            updateEffectiveCpus(sibling);
-        }
+        updateEffectiveCpus(parent);
     }
 
     /** Why {@code dir} cannot be a partition now (the kernel's words), or null when it can. */
@@ -396,9 +395,20 @@ final class TreeHostFs extends FileTreeHostFs {
         return siblingsCpus(dir, false);
     }
 
-    /** The CPUs of {@code dir}'s siblings that are valid partitions: taken from the CPUs it inherits. */
+    /** The CPUs of {@code dir}'s siblings that are valid partitions: no other sibling may ask for them. */
     private CpuSet siblingPartitionCpus(String dir) {
         return siblingsCpus(dir, true);
+    }
+
+    /** The CPUs of {@code dir}'s children that are valid partitions: taken out of its effective CPUs. */
+    private CpuSet childPartitionCpus(String dir) {
+        CpuSet all = CpuSet.empty();
+        for (String child : childCgroups(dir)) {
+            if (validPartition(child)) {
+                all = all.union(CpuSet.parseList(read(child + "/cpuset.cpus").orElse("").strip()));
+            }
+        }
+        return all;
     }
 
     private CpuSet siblingsCpus(String dir, boolean onlyValidPartitions) {
@@ -446,7 +456,8 @@ final class TreeHostFs extends FileTreeHostFs {
 
     /**
      * cpuset.cpus.effective of {@code dir} and below: its own cpuset.cpus within the parent's effective
-     * CPUs, or all of the parent's where it asks for none (or none of them remain).
+     * CPUs, or all of the parent's where it asks for none (or none of them remain), less what its valid child
+     * partitions took. A valid partition takes its CPUs from what the parent had before them.
      */
     private void updateEffectiveCpus(String dir) {
         String file = dir + "/cpuset.cpus.effective";
@@ -454,10 +465,10 @@ final class TreeHostFs extends FileTreeHostFs {
             return;
         }
         String parent = dir.substring(0, dir.lastIndexOf('/'));
-        CpuSet inherited = validPartition(dir) ? effectiveCpus(parent) : effectiveCpus(parent).difference(siblingPartitionCpus(dir));
+        CpuSet inherited = validPartition(dir) ? effectiveCpus(parent).union(childPartitionCpus(parent)) : effectiveCpus(parent);
         CpuSet own = CpuSet.parseList(read(dir + "/cpuset.cpus").orElse("").strip());
         CpuSet effective = own.isEmpty() || !own.intersects(inherited) ? inherited : own.intersection(inherited);
-        super.write(file, effective.toString());
+        super.write(file, effective.difference(childPartitionCpus(dir)).toString());
         for (String child : childCgroups(dir)) {
             updateEffectiveCpus(child);
         }
@@ -722,8 +733,8 @@ final class TreeHostFs extends FileTreeHostFs {
                     case "cgroup.procs", "tasks" -> "";
                     case "cgroup.controllers" -> read(parent + "/cgroup.subtree_control").orElse("\n");
                     case "cpuset.cpus.partition" -> "member\n";
-                    // it asks for none yet: the parent's, less what sibling partitions took
-                    case "cpuset.cpus.effective" -> effectiveCpus(parent).difference(siblingPartitionCpus(path)) + "\n";
+                    // it asks for none yet: the parent's, which sibling partitions' CPUs have left
+                    case "cpuset.cpus.effective" -> effectiveCpus(parent) + "\n";
                     default -> "\n";
                 };
                 writeNew(staging.resolve(f), content.getBytes(StandardCharsets.UTF_8));

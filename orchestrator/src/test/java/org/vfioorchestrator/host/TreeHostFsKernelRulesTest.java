@@ -180,12 +180,15 @@ class TreeHostFsKernelRulesTest {
                 () -> host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "root")).errno());
     }
 
+    /** The lab's kernels (6.1 and 6.12): the root's cpuset.cpus.effective loses a valid child partition's CPUs. */
     @Test
-    void aValidPartitionsCpusLeaveItsSiblingsAndNoSiblingMayAskForThem() {
+    void aValidPartitionsCpusLeaveItsParentItsSiblingsAndNoSiblingMayAskForThem() {
         host.mkdir("/sys/fs/cgroup/vms");
         host.write("/sys/fs/cgroup/vms/cpuset.cpus", "2-3");
         host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "root");
         assertEquals("root", read("sys/fs/cgroup/vms/cpuset.cpus.partition"));
+        assertEquals("2-3", read("sys/fs/cgroup/vms/cpuset.cpus.effective"));
+        assertEquals("0-1", read("sys/fs/cgroup/cpuset.cpus.effective"), "the parent (here the top) loses them");
         assertEquals("0-1", read("sys/fs/cgroup/work/cpuset.cpus.effective"), "an inheriting sibling loses them");
 
         HostIoException e = assertThrows(HostIoException.class, () -> host.write("/sys/fs/cgroup/work/cpuset.cpus", "1-2"));
@@ -195,7 +198,8 @@ class TreeHostFsKernelRulesTest {
 
         host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "member");
         assertEquals("member", read("sys/fs/cgroup/vms/cpuset.cpus.partition"));
-        assertEquals("0-3", read("sys/fs/cgroup/work/cpuset.cpus.effective"), "a member gives them back");
+        assertEquals("0-3", read("sys/fs/cgroup/cpuset.cpus.effective"), "a member gives them back");
+        assertEquals("0-3", read("sys/fs/cgroup/work/cpuset.cpus.effective"));
         assertEquals("0-3", read("sys/fs/cgroup/late/cpuset.cpus.effective"));
     }
 
