@@ -34,6 +34,7 @@ final class TreeHostFs extends FileTreeHostFs {
     private static final String IRQ_DIR = "/proc/irq/";
     private static final String WORKQUEUES = "/sys/devices/virtual/workqueue/";
     private static final String CPU_DIR = "/sys/devices/system/cpu/";
+    private static final String V1_CPUSET = "/sys/fs/cgroup/cpuset";
     private static final String GOVERNOR = "/cpufreq/scaling_governor";
     private static final List<String> CONTROLLER_ORDER =
             List.of("cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc");
@@ -52,6 +53,11 @@ final class TreeHostFs extends FileTreeHostFs {
      * the kernel never shows half a value or half a cgroup either.
      */
     static final String SCRATCH = "/.tree-writes";
+    /**
+     * What the kernel remembers and shows in no file: the affinity each thread asked for while its cpuset grants
+     * less, one file per thread id holding the CPU list. In the scratch directory: the tree's files are the host's.
+     */
+    private static final String REQUESTED_AFFINITY = SCRATCH + "/requested-affinity";
     /** This process, from /proc/self: ProcessHandle would start a thread pool a hook call has no use for. */
     private static final long PID = selfPid();
     private final AtomicLong scratchNames = new AtomicLong();
@@ -167,11 +173,15 @@ final class TreeHostFs extends FileTreeHostFs {
 
     /** A new name in the scratch directory; a name a killed process left behind is simply overwritten. */
     private Path scratch(String kind) {
+        return scratchDir().resolve(kind + "-" + PID + "-" + scratchNames.incrementAndGet());
+    }
+
+    private Path scratchDir() {
         if (scratchDir == null) {
             new File(resolve(SCRATCH).toString()).mkdir(); // java.io: no exception when it exists
             scratchDir = Path.of(file(SCRATCH)); // not a link out of the tree
         }
-        return scratchDir.resolve(kind + "-" + PID + "-" + scratchNames.incrementAndGet());
+        return scratchDir;
     }
 
     /**
@@ -233,17 +243,20 @@ final class TreeHostFs extends FileTreeHostFs {
         } else if (path.equals("/proc/irq/default_smp_affinity") || isWorkqueueMask(path)) {
             writeSameWidthMask(path, parseMask(path, v));
         } else if (path.startsWith("/sys/fs/cgroup/") && (path.endsWith("/cgroup.procs") || path.endsWith("/tasks"))) {
-            asOneCall(call, () -> moveTask(path, v));
+            cpusetCall(call, () -> moveTask(path, v));
         } else if (path.startsWith("/sys/fs/cgroup/") && path.endsWith("/cgroup.subtree_control")) {
-            asOneCall(call, () -> writeSubtreeControl(path, v));
+            cpusetCall(call, () -> writeSubtreeControl(path, v));
         } else if (path.startsWith("/sys/fs/cgroup/") && path.endsWith("/cpuset.cpus.partition") && isV2(path)) {
-            asOneCall(call, () -> writePartition(path, v));
+            cpusetCall(call, () -> writePartition(path, v));
         } else if (path.startsWith("/sys/fs/cgroup/") && path.endsWith("/cpuset.cpus") && isV2(path)) {
             // the kernel parses the list, then returns at once when it equals the cgroup's (update_cpumask)
             if (!parseList(path, v).equals(parseList(path, read(path).orElse("").strip()))) {
-                asOneCall(call, () -> writeV2Cpus(path, v));
+                cpusetCall(call, () -> writeV2Cpus(path, v));
             }
-        } else if (path.startsWith("/sys/fs/cgroup/") && (path.endsWith("/cpuset.cpus") || path.endsWith("/cpuset.mems"))) {
+        } else if (path.startsWith("/sys/fs/cgroup/") && path.endsWith("/cpuset.cpus")) {
+            String list = parseList(path, v).toString();
+            cpusetCall(call, () -> super.write(path, list));
+        } else if (path.startsWith("/sys/fs/cgroup/") && path.endsWith("/cpuset.mems")) {
             super.write(path, parseList(path, v).toString());
         } else {
             if (isGovernor(path)) {
@@ -810,9 +823,17 @@ final class TreeHostFs extends FileTreeHostFs {
         if (!stat.isEmpty() && ProcStat.parse(stat).perCpuKernelThread()) {
             throw new HostIoException(dir, Errno.EINVAL, "sched_setaffinity(" + cpus + ") failed");
         }
-        if (!cpus.intersects(onlineOr(cpus))) {
+        // the kernel sets the request within the CPUs the thread's cpuset allows, and refuses it outside them
+        CpuSet pinned = cpusetCpusAllowed(dir, tid).map(cpus::intersection).orElse(cpus);
+        if (!pinned.intersects(onlineOr(pinned))) {
             throw new HostIoException(dir, Errno.EINVAL, "sched_setaffinity(" + cpus + ") failed");
         }
+        writeAffinity(dir, tid, pinned);
+        rememberRequest(tid, cpus, pinned);
+    }
+
+    /** A thread's affinity as its status files (/proc/PID/task/TID and the hidden /proc/TID) show it. */
+    private void writeAffinity(String dir, int tid, CpuSet cpus) {
         List<String> statusFiles = new ArrayList<>(List.of(dir + "/status"));
         String hidden = "/proc/" + tid; // a directory test first: exists() on a missing path costs NIO an exception
         if (!dir.equals(hidden) && isDirectory(hidden) && exists(hidden + "/status")) {
@@ -826,6 +847,105 @@ final class TreeHostFs extends FileTreeHostFs {
                     "Cpus_allowed_list", cpus.toString());
             writeBytes(file, updated.getBytes(StandardCharsets.UTF_8));
         }
+    }
+
+    /** A call that may change which CPUs a cpuset gives its threads: the threads that asked for more follow. */
+    private void cpusetCall(List<String> call, Runnable effect) {
+        asOneCall(call, () -> {
+            effect.run();
+            threadsFollowTheirCpusets();
+        });
+    }
+
+    /** The affinity {@code tid} asked for, remembered while its cpuset grants less. */
+    private void rememberRequest(int tid, CpuSet requested, CpuSet granted) {
+        String file = REQUESTED_AFFINITY + "/" + tid;
+        if (requested.equals(granted)) {
+            if (isDirectory(REQUESTED_AFFINITY)) {
+                deleteQuietly(entry(file));
+            }
+            return;
+        }
+        if (!isDirectory(REQUESTED_AFFINITY)) {
+            scratchDir().resolve(REQUESTED_AFFINITY.substring(SCRATCH.length() + 1)).toFile().mkdir();
+        }
+        createWhole(file, requested + "\n");
+    }
+
+    /**
+     * After a cpuset's CPUs or a thread's cgroup changed: each thread that asked for more than its cpuset gave it
+     * gets what it asked for within its cpuset's CPUs now, or all of them where they share none (Linux 6.2+ keeps
+     * the request, user_cpus_ptr, for this). A thread that went is forgotten.
+     */
+    private void threadsFollowTheirCpusets() {
+        String[] tids = new File(resolveString(REQUESTED_AFFINITY)).list();
+        if (tids == null) {
+            return;
+        }
+        for (String name : tids) {
+            int tid = KernelText.numberAfter("", name);
+            String file = REQUESTED_AFFINITY + "/" + name;
+            Optional<String> asked = read(file);
+            String dir;
+            try {
+                dir = tid < 0 || asked.isEmpty() ? null : threadDir(tid);
+            } catch (HostIoException gone) {
+                dir = null;
+            }
+            if (dir == null) {
+                deleteQuietly(entry(file));
+                continue;
+            }
+            CpuSet requested = CpuSet.parseList(asked.get().strip());
+            Optional<CpuSet> allowed = cpusetCpusAllowed(dir, tid);
+            if (allowed.isEmpty()) {
+                continue;
+            }
+            CpuSet granted = requested.intersects(allowed.get()) ? requested.intersection(allowed.get()) : allowed.get();
+            if (!granted.equals(threadAffinity(tid))) {
+                writeAffinity(dir, tid, granted);
+            }
+            rememberRequest(tid, requested, granted);
+        }
+    }
+
+    /**
+     * The CPUs a thread's cpuset lets it run on, as the kernel's cpuset_cpus_allowed() gives them: the effective
+     * CPUs of its cgroup in the cpuset hierarchy (v1 at {@value #V1_CPUSET}, else v2 at the top), or of the nearest
+     * ancestor with online CPUs among them, within the online CPUs. Empty where the tree holds the thread in none.
+     *
+     * @param taskDir the thread's /proc/PID/task/TID (or /proc/TID)
+     */
+    private Optional<CpuSet> cpusetCpusAllowed(String taskDir, int tid) {
+        boolean v1 = exists(V1_CPUSET + "/tasks");
+        String top = v1 ? V1_CPUSET : "/sys/fs/cgroup";
+        if (!v1 && !KernelText.words(read(top + "/cgroup.controllers").orElse("")).contains("cpuset")) {
+            return Optional.empty();
+        }
+        // v1 lists a cpuset's threads in tasks; v2 a cgroup's processes in cgroup.procs, and a thread is in its process's
+        int task = taskDir.indexOf("/task/");
+        int id = v1 || task < 0 ? tid : KernelText.numberAfter("/proc/", taskDir.substring(0, task));
+        String members = v1 ? "/tasks" : "/cgroup.procs";
+        String cgroup = null;
+        for (String cg : cgroupsUnder(top)) {
+            if (ids(read(cg + members).orElse("")).contains(id)) {
+                cgroup = cg;
+                break;
+            }
+        }
+        if (cgroup == null) {
+            return Optional.empty();
+        }
+        CpuSet online = onlineOr(CpuSet.empty());
+        // a v1 cpuset's effective CPUs are its cpuset.cpus (within its parent's, as v1 demands of every write)
+        String effective = v1 ? "/cpuset.cpus" : "/cpuset.cpus.effective";
+        for (String cg = cgroup; !cg.equals(top); cg = cg.substring(0, cg.lastIndexOf('/'))) {
+            String text = read(cg + effective).orElse("").strip();
+            if (!text.isEmpty() && CpuSet.parseList(text).intersects(online)) {
+                return Optional.of(CpuSet.parseList(text).intersection(online));
+            }
+        }
+        return Optional.of(online);
     }
 
     /**

@@ -13,16 +13,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfioorchestrator.cpu.CpuSet;
 import org.vfioorchestrator.testing.Requires;
 
 /**
- * Thread affinity on this machine's running kernel, on threads this test starts (no root needed):
- * read from /proc/TID/status, set through libc, both checked against util-linux's taskset.
+ * Thread affinity on this machine's running kernel, on threads this test starts (no root needed but for a
+ * cpuset of the test's own): read from /proc/TID/status, set through libc, both checked against util-linux's
+ * taskset, and the kernel's rules for a thread in a cpuset checked against the simulated kernel's.
  */
 class LiveHostFsTest {
+    private static final Path V1_CPUSET = Path.of("/sys/fs/cgroup/cpuset");
     private final HostFs live = HostFs.open(Path.of("/"));
 
     @Test
@@ -40,6 +43,76 @@ class LiveHostFsTest {
             live.setThreadAffinity(t.tid, before);
             assertEquals(before, taskset(t.tid));
         }
+    }
+
+    /**
+     * sched_setaffinity of a thread in a cpuset (kernel/sched/core.c, __sched_setaffinity): the kernel sets the
+     * request within the CPUs the cpuset allows and refuses a request outside them with EINVAL; once the cpuset
+     * has the CPUs the thread asked for, the thread has them too. Checked on a process this test starts in a
+     * cgroup v1 cpuset of its own, then in a tree of the same shape: TreeHostFs must answer as the kernel does,
+     * since plans and tests trust what it answers.
+     */
+    @Test
+    @Tag("root")
+    void aPinOutsideTheThreadsCpusetIsRefusedAndOneAcrossItNarrowedHereAndInATree(@TempDir Path tree) throws Exception {
+        Requires.root("it makes a cpuset of its own and starts a process in it");
+        Requires.that(Files.exists(V1_CPUSET.resolve("tasks")), "needs a cgroup v1 cpuset hierarchy at " + V1_CPUSET);
+        CpuSet online = CpuSet.parseList(Files.readString(Path.of("/sys/devices/system/cpu/online")).strip());
+        Requires.that(online.size() >= 2, "needs 2 online CPUs or more (has " + online + ")");
+        int inside = online.first();
+        int outside = online.difference(CpuSet.of(inside)).first();
+        String name = "vfio-affinity-probe-" + ProcessHandle.current().pid();
+        Path cpuset = V1_CPUSET.resolve(name);
+        Process sleep = null;
+        try {
+            Files.createDirectory(cpuset);
+            Files.writeString(cpuset.resolve("cpuset.cpus"), Integer.toString(inside));
+            Files.writeString(cpuset.resolve("cpuset.mems"), Files.readString(V1_CPUSET.resolve("cpuset.mems")).strip());
+            // the shell moves itself into the cpuset, then becomes sleep: the process is ours and in it from the start
+            sleep = new ProcessBuilder("sh", "-c", "echo $$ > \"$0/tasks\" && exec sleep 300", cpuset.toString()).start();
+            int pid = (int) sleep.pid();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!Files.readString(Path.of("/proc/" + pid + "/comm")).strip().equals("sleep") && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertEquals(List.of(Integer.toString(pid)), Files.readAllLines(cpuset.resolve("tasks")));
+
+            String cpus = "/sys/fs/cgroup/cpuset/" + name + "/cpuset.cpus";
+            Pins kernel = pins(live, pid, outside, online, cpus);
+            assertEquals(new Pins(Errno.EINVAL, CpuSet.of(inside), CpuSet.of(inside), online), kernel, "this kernel: a pin to "
+                    + outside + " outside the cpuset " + inside + ", then to " + online + ", then the cpuset widened to it");
+            assertEquals(online, taskset(pid));
+
+            TreeFiles.v1ThreadInCpuset(tree, online, name, CpuSet.of(inside), pid);
+            assertEquals(kernel, pins(HostFs.open(tree), pid, outside, online, cpus), "the simulated kernel answers otherwise");
+        } finally {
+            if (sleep != null) {
+                sleep.destroyForcibly();
+                sleep.waitFor(10, TimeUnit.SECONDS);
+            }
+            Files.deleteIfExists(cpuset);
+        }
+    }
+
+    /**
+     * What became of a pin outside the cpuset (the error, the affinity after it), of one across it, and of that
+     * one once the cpuset was widened to it.
+     */
+    private record Pins(Errno refusedWith, CpuSet afterRefused, CpuSet afterAcross, CpuSet afterWidened) {
+    }
+
+    private static Pins pins(HostFs host, int tid, int outside, CpuSet across, String cpusetCpus) {
+        Errno refused = null;
+        try {
+            host.setThreadAffinity(tid, CpuSet.of(outside));
+        } catch (HostIoException e) {
+            refused = e.errno();
+        }
+        CpuSet afterRefused = host.threadAffinity(tid);
+        host.setThreadAffinity(tid, across);
+        CpuSet afterAcross = host.threadAffinity(tid);
+        host.write(cpusetCpus, across.toString());
+        return new Pins(refused, afterRefused, afterAcross, host.threadAffinity(tid));
     }
 
     @Test

@@ -12,6 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.vfioorchestrator.cpu.CpuSet;
 
 /**
  * Rules of the real kernel the lab found (lab/LabTest: Debian's 6.1 and 6.12 kernels, cgroup v2) that
@@ -215,6 +216,91 @@ class TreeHostFsKernelRulesTest {
 
         HostIoException e = assertThrows(HostIoException.class, () -> host.write("/sys/fs/cgroup/vms/cpuset.cpus.partition", "exclusive"));
         assertEquals(Errno.EINVAL, e.errno());
+    }
+
+    /**
+     * sched_setaffinity within the thread's cpuset (the kernel's cpuset_cpus_allowed): the kernel sets what the
+     * request and the cpuset both allow and refuses a request they share nothing of (EINVAL); the live kernel
+     * does the same (LiveHostFsTest). A thread follows its process's cgroup.
+     */
+    @Test
+    void aPinIsNarrowedToTheThreadsCpusetAndRefusedOutsideIt() throws IOException {
+        thread(42, 43);
+        host.write("/sys/fs/cgroup/work/cgroup.procs", "42");
+        host.write("/sys/fs/cgroup/work/cpuset.cpus", "0-1");
+
+        HostIoException e = assertThrows(HostIoException.class, () -> host.setThreadAffinity(43, CpuSet.of(2, 3)));
+        assertEquals(Errno.EINVAL, e.errno());
+        assertEquals(CpuSet.range(0, 3), host.threadAffinity(43), "the refused pin changed nothing");
+
+        host.setThreadAffinity(43, CpuSet.of(1, 2));
+        assertEquals(CpuSet.of(1), host.threadAffinity(43));
+        assertEquals("Cpus_allowed:\t2", Files.readAllLines(root.resolve("proc/42/task/43/status")).get(1));
+    }
+
+    /**
+     * The kernel keeps what a thread asked for (Linux 6.2+, user_cpus_ptr): when its cpuset's CPUs change, it gets
+     * its request within them again. A revert relies on it: a thread pinned back while its cgroup is still
+     * narrowed gets its old CPUs once the cgroup has them again.
+     */
+    @Test
+    void aThreadNarrowedByItsCpusetGetsWhatItAskedForAsTheCpusetChanges() throws IOException {
+        thread(42, 43);
+        host.write("/sys/fs/cgroup/work/cgroup.procs", "42");
+        host.write("/sys/fs/cgroup/work/cpuset.cpus", "1");
+        host.setThreadAffinity(43, CpuSet.range(0, 2));
+        assertEquals(CpuSet.of(1), host.threadAffinity(43));
+
+        host.write("/sys/fs/cgroup/work/cpuset.cpus", "1-3");
+        assertEquals(CpuSet.range(1, 2), host.threadAffinity(43), "within the cpuset, what it asked for");
+        host.write("/sys/fs/cgroup/work/cpuset.cpus", "3");
+        assertEquals(CpuSet.of(3), host.threadAffinity(43), "nothing it asked for is left: all the cpuset has");
+        host.write("/sys/fs/cgroup/cgroup.procs", "42");
+        assertEquals(CpuSet.range(0, 2), host.threadAffinity(43), "moved where every CPU is allowed: all it asked for");
+        assertEquals(CpuSet.range(0, 3), host.threadAffinity(42), "a thread that asked for nothing keeps its CPUs");
+    }
+
+    /** A cgroup without cpuset files (its parent does not enable the controller) is held to its nearest ancestor's CPUs. */
+    @Test
+    void aCgroupWithoutCpusetFilesHoldsItsThreadsToTheNearestAncestorsCpus() throws IOException {
+        thread(42, 42);
+        host.write("/sys/fs/cgroup/work/cpuset.cpus", "1-2");
+        host.mkdir("/sys/fs/cgroup/work/leaf");
+        host.write("/sys/fs/cgroup/work/leaf/cgroup.procs", "42");
+
+        host.setThreadAffinity(42, CpuSet.of(0, 1));
+        assertEquals(CpuSet.of(1), host.threadAffinity(42));
+        assertEquals(Errno.EINVAL, assertThrows(HostIoException.class, () -> host.setThreadAffinity(42, CpuSet.of(3))).errno());
+    }
+
+    /** Where the tree holds the thread in no cgroup, any online CPU goes, as before cpusets were simulated. */
+    @Test
+    void aThreadInNoCgroupOfTheTreeMayBePinnedToAnyOnlineCpu() throws IOException {
+        thread(42, 43);
+        host.write("/sys/fs/cgroup/work/cpuset.cpus", "0-1");
+        host.setThreadAffinity(43, CpuSet.of(3));
+        assertEquals(CpuSet.of(3), host.threadAffinity(43));
+    }
+
+    /** The same on cgroup v1: a thread is in the cpuset whose tasks list it, held to its cpuset.cpus. */
+    @Test
+    void onCgroupV1APinIsNarrowedToTheThreadsCpusetAndRefusedOutsideIt(@TempDir Path v1) throws IOException {
+        TreeFiles.v1ThreadInCpuset(v1, CpuSet.range(0, 1), "probe", CpuSet.of(0), 77);
+        HostFs tree = HostFs.open(v1);
+
+        assertEquals(Errno.EINVAL, assertThrows(HostIoException.class, () -> tree.setThreadAffinity(77, CpuSet.of(1))).errno());
+        assertEquals(CpuSet.of(0), tree.threadAffinity(77), "the refused pin changed nothing");
+        tree.setThreadAffinity(77, CpuSet.range(0, 1));
+        assertEquals(CpuSet.of(0), tree.threadAffinity(77));
+    }
+
+    /** Thread {@code tid} of process {@code pid} (the process's own /proc entries too), allowed on CPUs 0-3. */
+    private void thread(int pid, int tid) throws IOException {
+        for (int t : new int[] {pid, tid}) {
+            String dir = "proc/" + pid + "/task/" + t;
+            write(dir + "/stat", t + " (sleep) S 1 42 42 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0");
+            write(dir + "/status", "Name:\tsleep\nCpus_allowed:\tf\nCpus_allowed_list:\t0-3");
+        }
     }
 
     private void write(String file, String content) throws IOException {
