@@ -179,6 +179,38 @@ class ApplyRevertTest {
     }
 
     /**
+     * cgroup v2 without systemd: libvirt keeps its VMs in /sys/fs/cgroup/machine (its cgroup for VM 'small' is
+     * qemu-1-small.libvirt-qemu). It keeps every CPU as machine.slice does: confined to the host's, the kernel
+     * would refuse the vCPU pins (EINVAL).
+     */
+    @Test
+    void withoutSystemdLibvirtsMachineCgroupKeepsEveryCpuAndTheVcpusArePinned() throws Exception {
+        Path root = TreeHosts.generate(TreeHosts.small(HostSpec.Cgroup.V2), dir);
+        Path cgroups = root.resolve("sys/fs/cgroup");
+        Files.move(cgroups.resolve("machine.slice"), cgroups.resolve("machine"));
+        try (var scopes = Files.list(cgroups.resolve("machine"))) {
+            Path scope = scopes.filter(Files::isDirectory).findFirst().orElseThrow();
+            Files.move(scope, scope.resolveSibling("qemu-1-small.libvirt-qemu"));
+        }
+        TreeSnapshot before = TreeSnapshot.of(root);
+        HostFs host = HostFs.open(root);
+        PlanService plans = new PlanService(host);
+
+        new Applier(plans, log::add).apply(TreeHosts.profile(plans, dir, "small", TreeHosts.SMALL_PROFILE), true);
+        assertEquals("", read(root, "/sys/fs/cgroup/machine/cpuset.cpus"), "machine keeps every CPU");
+        assertEquals("0,4", read(root, "/sys/fs/cgroup/user.slice/cpuset.cpus"));
+        QemuProcess qemu = QemuProcess.find(host, "small").orElseThrow();
+        for (var t : qemu.threads()) {
+            if (t.role() == ThreadRole.VCPU) {
+                assertEquals(CpuSet.of(List.of(1, 5, 2, 6).get(t.index())), host.threadAffinity(t.tid()), t.name());
+            }
+        }
+
+        assertTrue(new Reverter(plans, log::add).revert("small", false).complete());
+        assertEquals(List.of(), before.differences(TreeSnapshot.of(root)));
+    }
+
+    /**
      * cgroup v2 with the root's cpuset controller on before us (no systemd): the kernel refuses '' for a
      * cgroup with processes (ENOSPC, the lab's 6.1 and 6.12 kernels and the issue's 6.18). Revert gives each
      * its parent's CPUs instead, so its processes may use every CPU again, says so, and exits cleanly.

@@ -14,8 +14,8 @@ import org.vfioorchestrator.tunable.Planning;
 
 /**
  * The cpuset backend on cgroup v2 written directly: {@code +cpuset} in every cgroup.subtree_control from the
- * top down to the root, then cpuset.cpus of each child but machine.slice; a child holding a kept daemon
- * (libvirtd) keeps every CPU and its other services are confined one by one instead.
+ * top down to the root, then cpuset.cpus of each child but libvirt's (machine.slice; machine without systemd); a
+ * child holding a kept daemon (libvirtd) keeps every CPU and its other services are confined one by one instead.
  */
 final class CgroupV2 {
     private CgroupV2() {
@@ -72,8 +72,8 @@ final class CgroupV2 {
         }
         for (Map.Entry<String, Optional<String>> child : cg.children().entrySet()) {
             String dir = cg.root() + "/" + child.getKey();
-            if (child.getKey().equals(Cpusets.MACHINE_SLICE)) {
-                plan.unmovable(Cpusets.KIND, dir, Cpusets.MACHINE_SLICE, Cpusets.MACHINE_SLICE_WHY);
+            if (Cpusets.libvirtCgroup(child.getKey())) {
+                plan.unmovable(Cpusets.KIND, dir, child.getKey(), Cpusets.MACHINE_SLICE_WHY);
                 continue;
             }
             Map<String, Optional<String>> units = cg.subgroups().getOrDefault(child.getKey(), Map.of());

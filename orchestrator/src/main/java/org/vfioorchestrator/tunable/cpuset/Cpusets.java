@@ -113,6 +113,17 @@ public final class Cpusets extends ProfiledTunable<Cpusets.Confinement, Cpusets.
         return root;
     }
 
+    /**
+     * A cgroup libvirt keeps VMs in, by libvirt's names for them: a partition (machine.slice and machine-*.slice with
+     * systemd; machine and *.partition without) or a VM's own (machine-*.scope; *.libvirt-qemu, *.libvirt-lxc).
+     * It keeps every CPU: libvirt and the hook pin QEMU's threads inside it to the VM's CPUs.
+     */
+    static boolean libvirtCgroup(String name) {
+        return name.equals(MACHINE_SLICE) || name.equals("machine") || name.endsWith(".partition")
+                || (name.startsWith("machine-") && (name.endsWith(".slice") || name.endsWith(".scope")))
+                || name.endsWith(".libvirt-qemu") || name.endsWith(".libvirt-lxc");
+    }
+
     // ---- the host ------------------------------------------------------------------------
 
     static final String V2_MOUNT = "/sys/fs/cgroup";
