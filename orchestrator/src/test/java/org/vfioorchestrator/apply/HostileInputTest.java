@@ -276,6 +276,12 @@ class HostileInputTest {
                                 .getBytes(StandardCharsets.UTF_8),
                         List.of(":3:17: cgroups.root: '/sys/fs/cgroup/../../../etc' is not under /sys/fs/cgroup; write e.g."
                                 + " /sys/fs/cgroup (v2) or /sys/fs/cgroup/cpuset (v1)")),
+                vmsCgroupAsRoot("libvirt's machine.slice as cgroup root", "/sys/fs/cgroup/machine.slice", "is machine.slice"),
+                vmsCgroupAsRoot("the VM's own scope as cgroup root", "/sys/fs/cgroup/machine.slice/machine-qemu\\x2d1\\x2dtiny.scope",
+                        "is under machine.slice"),
+                vmsCgroupAsRoot("libvirt's v1 machine cpuset as cgroup root", "/sys/fs/cgroup/cpuset/machine", "is machine"),
+                vmsCgroupAsRoot("a VM's cgroup without systemd as cgroup root", "/sys/fs/cgroup/machine/qemu-1-tiny.libvirt-qemu",
+                        "is under machine"),
                 Arguments.of("workqueue escaping", "host_cpus: 0,2\nvcpus: {pin: [1, 3]}\nworkqueues: {also: ['../../../etc']}\n"
                                 .getBytes(StandardCharsets.UTF_8),
                         List.of(":3:20: workqueues.also: '../../../etc' has no cpumask in /sys/devices/virtual/workqueue/ on this host;"
@@ -285,6 +291,14 @@ class HostileInputTest {
                 Arguments.of("duration out of range", "host_cpus: 0,2\nvcpus: {pin: [1, 3]}\nmeasure: {duration: 99999999h}\n"
                                 .getBytes(StandardCharsets.UTF_8),
                         List.of(":3:21: measure.duration: '99999999h' is not a duration; write it like 500ms, 30s, 2m or 1h")));
+    }
+
+    /** A profile whose cgroups.root is in libvirt's cgroups for VMs: confined, QEMU could not be pinned. */
+    private static Arguments vmsCgroupAsRoot(String name, String root, String is) {
+        return Arguments.of(name, ("host_cpus: 0,2\nvcpus: {pin: [1, 3]}\ncgroups: {root: " + root + "}\n").getBytes(StandardCharsets.UTF_8),
+                List.of(":3:17: cgroups.root: '" + root + "' " + is + ", libvirt's cgroup for VMs: confined to the host CPUs,"
+                        + " their vCPUs could not be pinned to their own; write e.g. /sys/fs/cgroup (v2) or /sys/fs/cgroup/cpuset"
+                        + " (v1), or leave the key out"));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -169,6 +169,42 @@ class ProfileLoaderTest {
                 .settings(Cpusets.UNIT).root(), "with mode: none the root is never used");
     }
 
+    /**
+     * A root in libvirt's cgroups for VMs, by the names libvirt gives them (its docs, "Control Groups Resource
+     * Management"): every cgroup below it would be confined to the host CPUs, QEMU's threads with them, and the
+     * vCPUs could not be pinned to theirs. Refused whatever the mode, as a root outside /sys/fs/cgroup is.
+     */
+    @Test
+    void aCgroupRootInLibvirtsCgroupsForVmsIsRefusedWithTheFix() {
+        String fix = ", libvirt's cgroup for VMs: confined to the host CPUs, their vCPUs could not be pinned to their own;"
+                + " write e.g. /sys/fs/cgroup (v2) or /sys/fs/cgroup/cpuset (v1), or leave the key out";
+        for (String[] root : new String[][] {
+                // systemd, v2 and v1: the slice, a VM's scope, a custom partition's slice
+                {"/sys/fs/cgroup/machine.slice", "is machine.slice"},
+                {"/sys/fs/cgroup/machine.slice/", "is machine.slice"},
+                {"/sys/fs/cgroup/machine.slice/machine-qemu\\x2d1\\x2dwin11.scope/libvirt/vcpu0", "is under machine.slice"},
+                {"/sys/fs/cgroup/cpuset/machine.slice", "is machine.slice"},
+                {"/sys/fs/cgroup/machine-qemu\\x2d1\\x2dwin11.scope", "is machine-qemu\\x2d1\\x2dwin11.scope"},
+                {"/sys/fs/cgroup/unified/machine-engineering.slice", "is machine-engineering.slice"},
+                // no systemd, v1 and v2: the machine partition, a VM's cgroup, a custom partition
+                {"/sys/fs/cgroup/cpuset/machine", "is machine"},
+                {"/sys/fs/cgroup/cpuset/machine/qemu-1-win11.libvirt-qemu/emulator", "is under machine"},
+                {"/sys/fs/cgroup/machine", "is machine"},
+                {"/sys/fs/cgroup/production.partition", "is production.partition"},
+                {"/sys/fs/cgroup/cpuset/qemu-1-win11.libvirt-qemu", "is qemu-1-win11.libvirt-qemu"}}) {
+            String shown = root[0].length() > 1 && root[0].endsWith("/") ? root[0].substring(0, root[0].length() - 1) : root[0];
+            for (String mode : new String[] {"auto", "v1", "v2", "systemd", "none"}) {
+                int column = ("cgroups: {mode: " + mode + ", root: ").length() + 1;
+                assertEquals(List.of("p.yaml:3:" + column + ": cgroups.root: '" + shown + "' " + root[1] + fix),
+                        problems("host_cpus: 0\nvcpus: {pin: [1]}\ncgroups: {mode: " + mode + ", root: " + root[0] + "}\n"),
+                        root[0] + " with mode " + mode);
+            }
+        }
+        // names that only look alike are the host's
+        assertEquals("/sys/fs/cgroup/system.slice/machines.service", parse("host_cpus: 0\nvcpus: {pin: [1]}\ncgroups:"
+                + " {mode: none, root: /sys/fs/cgroup/system.slice/machines.service}\n").settings(Cpusets.UNIT).root());
+    }
+
     @Test
     void cpusThatDoNotExistOrAreOfflineAreRefused(@TempDir Path dir) throws Exception {
         assertEquals(List.of("p.yaml:1:12: host_cpus: CPU 32-33 does not exist on this host (it has CPUs 0-31); use CPUs from 0-31",

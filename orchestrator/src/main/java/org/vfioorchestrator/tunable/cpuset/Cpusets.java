@@ -105,6 +105,14 @@ public final class Cpusets extends ProfiledTunable<Cpusets.Confinement, Cpusets.
             w.problem(n, "cgroups.root", "'" + root + "' is not under /sys/fs/cgroup" + fix);
             return null;
         }
+        for (String name : root.split("/")) {
+            if (libvirtCgroup(name)) {
+                w.problem(n, "cgroups.root", "'" + root + "' is " + (root.endsWith("/" + name) ? "" : "under ") + name
+                        + ", libvirt's cgroup for VMs: confined to the host CPUs, their vCPUs could not be pinned to their"
+                        + " own" + fix + ", or leave the key out");
+                return null;
+            }
+        }
         if (mode != Mode.NONE && !in.host().isCgroup(root)) {
             w.problem(n, "cgroups.root", "'" + root + "' is not a cgroup on this host (it has no cgroup.procs)" + fix
                     + ", a cgroup under them, or leave the key out");
