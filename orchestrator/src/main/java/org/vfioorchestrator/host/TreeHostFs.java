@@ -415,21 +415,19 @@ final class TreeHostFs extends FileTreeHostFs {
 
     /** The CPUs of {@code dir}'s children that are valid partitions: taken out of its effective CPUs. */
     private CpuSet childPartitionCpus(String dir) {
-        CpuSet all = CpuSet.empty();
-        for (String child : childCgroups(dir)) {
-            if (validPartition(child)) {
-                all = all.union(CpuSet.parseList(read(child + "/cpuset.cpus").orElse("").strip()));
-            }
-        }
-        return all;
+        return childrenCpus(dir, null, true);
     }
 
     private CpuSet siblingsCpus(String dir, boolean onlyValidPartitions) {
-        String parent = dir.substring(0, dir.lastIndexOf('/'));
+        return childrenCpus(dir.substring(0, dir.lastIndexOf('/')), dir, onlyValidPartitions);
+    }
+
+    /** The cpuset.cpus of {@code parent}'s children but {@code except} (null for none), or of its valid partitions. */
+    private CpuSet childrenCpus(String parent, String except, boolean onlyValidPartitions) {
         CpuSet all = CpuSet.empty();
-        for (String sibling : childCgroups(parent)) {
-            if (!sibling.equals(dir) && (!onlyValidPartitions || validPartition(sibling))) {
-                all = all.union(CpuSet.parseList(read(sibling + "/cpuset.cpus").orElse("").strip()));
+        for (String child : childCgroups(parent)) {
+            if (!child.equals(except) && (!onlyValidPartitions || validPartition(child))) {
+                all = all.union(CpuSet.parseList(read(child + "/cpuset.cpus").orElse("").strip()));
             }
         }
         return all;
